@@ -1,0 +1,3 @@
+from dp_lint.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""`check`: discover, parse each file once, build the shared project, run the selected rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from dp_lint.catalogue import load_catalogue
+from dp_lint.findings import Finding
+from dp_lint.project import Project
+from dp_lint.source import SourceError, parse_source, syntax_error_finding
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    files_checked: int = 0
+
+
+def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
+    def matches(prefixes: Iterable[str]) -> bool:
+        return any(code.startswith(prefix) for prefix in prefixes)
+
+    if select is not None and not matches(select):
+        return False
+    return not matches(ignore)
+
+
+def check_files(
+    files: Sequence[Path],
+    *,
+    select: set[str] | None = None,
+    ignore: set[str] = frozenset(),
+    module_names: dict[Path, str] | None = None,
+) -> CheckResult:
+    """Check `files` (already discovered). `select`/`ignore` hold rule codes or prefixes.
+
+    A file that cannot be read or parsed becomes a DPL000 finding; the others are
+    still checked.
+    """
+    from dp_lint.project import module_name_for
+
+    result = CheckResult()
+    sources = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            error = SourceError(f"cannot read file: {exc.strerror or exc}")
+            result.findings.append(syntax_error_finding(path, error))
+            continue
+        name = (module_names or {}).get(path) or module_name_for(path)
+        try:
+            sources.append(parse_source(path, name, data))
+        except SourceError as error:
+            result.findings.append(syntax_error_finding(path, error))
+    result.files_checked = len(files)
+    result.findings = [f for f in result.findings if _selected(f.code, select, ignore)]
+
+    project = Project(sources)
+    seen = set()
+    for entry in load_catalogue():
+        if not _selected(entry.code, select, ignore):
+            continue
+        for finding in entry.rule.check(project):
+            key = (finding.code, finding.path, finding.location)
+            if key not in seen:
+                seen.add(key)
+                result.findings.append(finding)
+    result.findings.sort(key=Finding.sort_key)
+    return result

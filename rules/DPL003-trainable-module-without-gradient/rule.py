@@ -1,0 +1,84 @@
+"""DPL003 trainable-module-without-gradient.
+
+Finds: a submodule assigned in `__init__` that owns trainable parameters, is not
+frozen, and never gets a gradient from `forward`: it is never called, or every call is
+under `torch.no_grad()` or reaches the outputs only through a stop-gradient.
+
+Why Opacus breaks: its parameters still have `requires_grad=True` and sit in the
+optimizer, but no backward ever reaches them, so they never get `grad_sample` and
+`DPOptimizer.step()` raises `ValueError: Per sample gradient is not initialized`.
+Freezing the module (`requires_grad_(False)`) changes nothing in ordinary training:
+it never received a gradient there either.
+
+Confidence: high. The rule stays silent when the class (or a subclass, or code
+elsewhere in the project) may use the module in a way it cannot follow: another
+method the training loop may call, `getattr(self, ...)`, a module passed to an
+unknown function, an unattributed freeze, or a call such as `model.head(x)` in a
+training script.
+"""
+
+from __future__ import annotations
+
+from dp_lint.modules import Tri
+from dp_lint.rule import Rule
+from dp_lint.usage import uses_outside_forward
+
+
+class TrainableModuleWithoutGradient(Rule):
+    code = "DPL003"
+    name = "trainable-module-without-gradient"
+    summary = "Trainable submodule never gets a gradient in forward and is not frozen: Opacus raises at step()"
+
+    def check(self, project):
+        verdicts: dict[tuple, list[str | None]] = {}
+        for cls in project.module_classes():
+            flow = project.gradient_flow(cls)
+            model = project.modules.model(cls)
+            for attr, sub in model.submodules.items():
+                key = (sub.owner, attr)
+                if not flow.analyzed:
+                    # A base class without forward: only its subclasses can tell.
+                    verdicts.setdefault(key, [])
+                    continue
+                verdicts.setdefault(key, []).append(self._why_no_gradient(project, cls, flow, model, attr, sub))
+        for (owner, attr), reasons in verdicts.items():
+            if reasons and all(reasons):
+                sub = project.modules.model(owner).submodules.get(attr)
+                if sub is None:
+                    continue
+                yield self.finding(project, owner.file, sub.statement, self._message(attr, sub.description, reasons[0]))
+
+    @staticmethod
+    def _why_no_gradient(project, cls, flow, model, attr, sub) -> str | None:
+        """Why `attr` gets no gradient in `cls.forward`, or None when it may get one."""
+        if sub.kind.owns_parameters is not Tri.YES or not sub.kind.certain_module:
+            return None
+        if sub.alias_of is not None or any(s.alias_of == attr for s in model.submodules.values()):
+            return None
+        if model.is_frozen(attr) or model.unattributed_freeze or model.dynamic_attributes:
+            return None
+        if attr in project.modules.externally_frozen:
+            return None
+        if flow.dynamic_access or attr in flow.escaped or attr in flow.uncertain_calls:
+            return None
+        sites = flow.sites_of(attr)
+        if any(flow.reaches_with_gradient(site) for site in sites):
+            return None
+        if sites and not all(flow.stops_for(site) for site in sites):
+            return None  # a call whose output is used in a way that is not a stop-gradient
+        if uses_outside_forward(project, cls, flow, attr) or project.text_mentions_outside_self(attr):
+            return None
+        if sites:
+            return "its output reaches forward()'s result only through a stop-gradient"
+        if attr in flow.no_grad_calls:
+            return "it is only called under torch.no_grad()"
+        return "forward() never calls it"
+
+    @staticmethod
+    def _message(attr: str, description: str, reason: str) -> str:
+        return (
+            f"`self.{attr}` ({description}) has trainable parameters but never gets a gradient: "
+            f"{reason}. Its parameters get no per-sample gradient and optimizer.step() raises "
+            f"`ValueError: Per sample gradient is not initialized`. Freeze it: "
+            f"`self.{attr}.requires_grad_(False)`."
+        )
