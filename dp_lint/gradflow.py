@@ -169,7 +169,8 @@ class ForwardFlow:
             frame = _Frame(None, function.module, function.module.file, False,
                            caller.anchor or call_node, caller.anchor_file or caller.file,
                            caller.context + (call_node, function.node), depth=caller.depth + 1)
-        self._run(function, frame, args, kwargs, bound_self=owner is not None, grad=grad)
+        bound = owner is not None and "staticmethod" not in function.decorator_names()
+        self._run(function, frame, args, kwargs, bound_self=bound, grad=grad)
         return union(frame.returns)
 
     def _run(self, function: FunctionInfo, frame: _Frame, args, kwargs, bound_self: bool, grad) -> None:
@@ -464,6 +465,15 @@ class ForwardFlow:
                     arg_values.append(value)
             return arg_values
 
+        qualname = frame.module.resolve_expr(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if qualname in tk.STOP_FUNCTIONS:
+            evaluate_args()
+            if not arg_values:
+                return EMPTY
+            value = arg_values[0].stop(self._stop_point(call, f"`{dotted_name(func)}()`", frame))
+            self._record_stops(value)
+            return value
+
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver_node = func.value
@@ -506,15 +516,10 @@ class ForwardFlow:
         evaluate_args()
         if callee.module_ref is not None:
             return self._module_call(callee.module_ref, call, arg_values, kwarg_values, frame, grad)
-        qualname = frame.module.resolve_expr(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if isinstance(func, cst.Subscript):
             target = self._expr(func, env, frame, grad)
             if target.module_ref is not None:
                 return self._module_call(target.module_ref, call, arg_values, kwarg_values, frame, grad)
-        if qualname in tk.STOP_FUNCTIONS and arg_values:
-            value = arg_values[0].stop(self._stop_point(call, f"{qualname}()", frame))
-            self._record_stops(value)
-            return value
         if qualname in {"torch.utils.checkpoint.checkpoint", "checkpoint"} and arg_values and arg_values[0].module_ref:
             return self._module_call(arg_values[0].module_ref, call, arg_values[1:], kwarg_values, frame, grad)
         if qualname == "getattr" and call.args and _is_self(call.args[0].value):

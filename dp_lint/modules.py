@@ -216,7 +216,14 @@ class ModuleModels:
         if cls is not None:
             if not self.is_module_class(cls):
                 return None
-            return ModuleKind(cls.name, self.owns_parameters(cls), True, project_class=cls)
+            owns = self.owns_parameters(cls)
+            if owns is Tri.UNKNOWN:
+                # `Wrapper(Backbone(), Head())`: modules handed to the constructor become its
+                # submodules, so their parameters are the wrapper's.
+                handed = [self.kind_of(module, arg.value, scope, depth + 1) for arg in call.args]
+                if any(k is not None and k.owns_parameters is Tri.YES and not k.frozen for k in handed):
+                    owns = Tri.YES
+            return ModuleKind(cls.name, owns, True, project_class=cls)
         function = self.index.lookup_function(qualname)
         if function is not None:
             return self._kind_of_factory(function, depth)
@@ -272,7 +279,7 @@ class ModuleModels:
                 yield from self._elements_of(module, arg.value, scope, depth)
         elif isinstance(value, cst.Name) and scope is not None and value.value in scope.list_elements:
             for element in scope.list_elements[value.value]:
-                yield self.kind_of(module, element, scope, depth + 1)
+                yield from self._elements_of(module, element, scope, depth + 1)
         elif isinstance(value, cst.Call) or isinstance(value, cst.Attribute):
             yield self.kind_of(module, value, scope, depth + 1)
         else:
@@ -423,7 +430,10 @@ class _InitReader:
             scope = _InitScope(self.model, {p.name.value for p in init.params} - {"self"})
             self._read_body(init.node.body, scope, loop_bindings={})
         # Freezing can also happen in any other method (`def freeze_teacher(self)`), which
-        # the training script may call: it counts as frozen too.
+        # the training script may call: it counts as frozen too. Files that never mention
+        # requires_grad cannot freeze anything, so they are not read further.
+        if "requires_grad" not in self.module.file.text:
+            return
         for name, method in self.owner.methods.items():
             if name != "__init__" and name not in self._visited:
                 scope = _InitScope(self.model, {p.name.value for p in method.params} - {"self"})
