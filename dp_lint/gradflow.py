@@ -512,7 +512,7 @@ class ForwardFlow:
                 env[receiver_node.value] = receiver | union(arg_values + list(kwarg_values.values()))
             return self._escape_refs([receiver] + arg_values + list(kwarg_values.values()))
 
-        callee = self._expr(func, env, frame, grad) if isinstance(func, cst.Name) else EMPTY
+        callee = self._expr(func, env, frame, grad)
         evaluate_args()
         if callee.module_ref is not None:
             return self._module_call(callee.module_ref, call, arg_values, kwarg_values, frame, grad)
