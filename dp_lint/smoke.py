@@ -1,0 +1,334 @@
+"""Per-sample-gradient smoke test: run a model under real Opacus and check its gradients.
+
+The check mirrors what `PrivacyEngine.make_private` does at training time:
+
+1. build the model with a fixed seed and keep an unwrapped deep copy as the reference;
+2. wrap the model in `opacus.GradSampleModule` (hooks mode) in training mode and run one
+   batched forward, loss and backward;
+3. compare every trainable parameter's `grad_sample` with the gradients obtained by running
+   each sample *alone* (a batch of one, sliced at the batch dimension) through the copy;
+4. run one `DPOptimizer.step()`, which raises when a parameter has no per-sample gradient.
+
+An exception anywhere in steps 2 and 4 gives the verdict "crash"; per-sample gradients that
+are missing, have the wrong batch dimension or the wrong values without any exception give
+"silent". The check runs with two batch sizes and the worse verdict wins.
+
+torch and opacus are imported lazily: this module is imported only by the tests and by the
+`verify` command, never when `dp_lint` itself is imported.
+
+Models must be deterministic in training mode and keep no state across calls (no dropout, no
+BatchNorm, no buffer updated in forward): the one-sample reference could not match otherwise.
+A trainable parameter left without `grad_sample` is reported "missing"; the optimizer step then
+raises, so such a run is a "crash" (it would be "silent" only if the step did not complain). Per-sample gradients are *not* compared through their sum
+with the batch gradient: gradients of samples mixed together still add up correctly.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+__all__ = [
+    "InputSpec",
+    "ParameterResult",
+    "Verdict",
+    "parse_input_spec",
+    "make_inputs",
+    "pick_batch_sizes",
+    "default_loss",
+    "check_model",
+    "ModelError",
+]
+
+VERDICTS = ("ok", "silent", "crash")  # from best to worst
+PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen")
+
+ATOL = 1e-5
+RTOL = 1e-4
+
+_DTYPES = {"float": "float32", "double": "float64", "long": "int64", "int": "int64"}
+_SPEC_RE = re.compile(
+    r"^\s*(?P<dtype>[a-z]+)\s*\[(?P<dims>[^\]]*)\]\s*(?:<\s*(?P<high>\d+)\s*)?$"
+)
+
+
+# --------------------------------------------------------------------------- input specs
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One parsed forward() argument, e.g. `long[B, 7] < 50`."""
+
+    text: str
+    dtype: str  # "float" | "double" | "long" | "int"
+    dims: tuple  # ints and exactly one "B"
+    high: int | None = None  # integers are drawn from [0, high)
+
+    @property
+    def batch_dim(self) -> int:
+        return self.dims.index("B")
+
+    @property
+    def fixed_dims(self) -> tuple[int, ...]:
+        return tuple(d for d in self.dims if d != "B")
+
+    def shape(self, batch_size: int) -> tuple[int, ...]:
+        return tuple(batch_size if d == "B" else d for d in self.dims)
+
+    def make(self, batch_size: int, generator) -> Any:
+        """A random tensor of this spec with `batch_size` at the batch dimension."""
+        import torch
+
+        shape = self.shape(batch_size)
+        dtype = getattr(torch, _DTYPES[self.dtype])
+        if dtype.is_floating_point:
+            return torch.randn(shape, generator=generator, dtype=dtype)
+        return torch.randint(0, self.high, shape, generator=generator, dtype=dtype)
+
+
+def parse_input_spec(spec: str) -> InputSpec:
+    """Parse `float[B, 16]`, `float[7, B, 16]` or `long[B, 7] < 50` (B marks the batch dim)."""
+    match = _SPEC_RE.match(spec)
+    if not match:
+        raise ValueError(f"bad input spec {spec!r}: expected e.g. 'float[B, 16]' or 'long[B, 7] < 50'")
+    dtype = match["dtype"]
+    if dtype not in _DTYPES:
+        raise ValueError(f"bad input spec {spec!r}: unknown dtype {dtype!r} (use {', '.join(_DTYPES)})")
+    dims = []
+    for part in match["dims"].split(","):
+        part = part.strip()
+        if part == "B":
+            dims.append("B")
+        elif part.isdigit() and int(part) > 0:
+            dims.append(int(part))
+        else:
+            raise ValueError(f"bad input spec {spec!r}: dimension {part!r} is neither B nor a positive int")
+    if dims.count("B") != 1:
+        raise ValueError(f"bad input spec {spec!r}: exactly one dimension must be B")
+    high = int(match["high"]) if match["high"] is not None else None
+    integer = dtype in ("long", "int")
+    if integer and not high:
+        raise ValueError(f"bad input spec {spec!r}: integer inputs need an upper bound, e.g. '< 50'")
+    if not integer and high is not None:
+        raise ValueError(f"bad input spec {spec!r}: only integer inputs take an upper bound")
+    return InputSpec(text=spec, dtype=dtype, dims=tuple(dims), high=high)
+
+
+def _as_specs(specs: Sequence[str | InputSpec]) -> list[InputSpec]:
+    return [s if isinstance(s, InputSpec) else parse_input_spec(s) for s in specs]
+
+
+def make_inputs(specs: Sequence[str | InputSpec], batch_size: int, seed: int = 0) -> list:
+    """One random tensor per spec, reproducible from `seed`."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return [spec.make(batch_size, generator) for spec in _as_specs(specs)]
+
+
+def pick_batch_sizes(specs: Sequence[str | InputSpec], preferred: Sequence[int] = (5, 3)) -> tuple[int, ...]:
+    """`preferred`, with any size equal to a fixed dimension of the specs replaced.
+
+    A batch size equal to a sequence length or a feature size could hide a swapped batch
+    dimension, so every chosen size differs from every other dimension in the specs.
+    """
+    taken = {d for spec in _as_specs(specs) for d in spec.fixed_dims}
+    candidates = [5, 3, 7, 6, 4, 9, 11, 13, 17, 19, 23, 29, 31, 37]
+    chosen: list[int] = []
+    for size in preferred:
+        if size in taken or size in chosen:
+            size = next(c for c in candidates if c not in taken and c not in chosen)
+        chosen.append(size)
+    return tuple(chosen)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class ParameterResult:
+    name: str
+    shape: tuple[int, ...]
+    status: str  # one of PARAMETER_STATUSES
+    max_abs_error: float | None = None  # only when both gradients could be compared
+
+
+@dataclass
+class Verdict:
+    verdict: str  # "ok" | "crash" | "silent"
+    error: str | None = None  # "ExceptionType: message" for crashes
+    parameters: list[ParameterResult] = field(default_factory=list)
+    batch_size: int | None = None  # the run this verdict comes from
+
+    def problems(self) -> list[ParameterResult]:
+        return [p for p in self.parameters if p.status not in ("ok", "frozen")]
+
+    def summary(self) -> str:
+        lines = [f"{self.verdict} (batch size {self.batch_size})"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        for p in self.problems():
+            err = "" if p.max_abs_error is None else f", max abs error {p.max_abs_error:.3g}"
+            lines.append(f"  {p.name} {list(p.shape)}: {p.status}{err}")
+        return "\n".join(lines)
+
+
+class ModelError(RuntimeError):
+    """The model fails without Opacus too: a bug in the model, not an Opacus problem."""
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def _tensors(output) -> list:
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return [output]
+    if isinstance(output, dict):
+        output = list(output.values())
+    if isinstance(output, (tuple, list)):
+        return [t for item in output for t in _tensors(item)]
+    return []
+
+
+def default_loss(output, batch_size: int, loss_reduction: str = "mean"):
+    """The loss used when `check_model` gets none.
+
+    A scalar output is the model's own loss and is used as it is (it must be reduced over the
+    batch the way `loss_reduction` says). Otherwise: the sum of squares of every floating
+    tensor in the output (tuples, lists and dicts are searched), i.e. a sum over samples,
+    divided by the batch size for `loss_reduction="mean"`.
+    """
+    import torch
+
+    if isinstance(output, torch.Tensor) and output.dim() == 0:
+        return output
+    tensors = [t for t in _tensors(output) if t.is_floating_point()]
+    if not tensors:
+        raise ModelError("the model's output holds no floating-point tensor to build a loss from")
+    total = sum(t.pow(2).sum() for t in tensors)
+    return total / batch_size if loss_reduction == "mean" else total
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device) -> Verdict:
+    import torch
+    from opacus import GradSampleModule
+    from opacus.optimizers import DPOptimizer
+
+    def batch_loss(output, n):
+        return loss(output) if loss is not None else default_loss(output, n, loss_reduction)
+
+    torch.manual_seed(seed)
+    model = factory().to(device)
+    reference = copy.deepcopy(model)
+    inputs = [x.to(device) for x in make_inputs(specs, batch_size, seed=seed + batch_size)]
+    named = list(model.named_parameters())  # names without GradSampleModule's "_module." prefix
+
+    # The batched pass under Opacus.
+    try:
+        with warnings.catch_warnings():
+            # "Full backward hook is firing when ... no inputs require gradients": expected here.
+            warnings.filterwarnings("ignore", message="Full backward hook", category=UserWarning)
+            wrapped = GradSampleModule(model, batch_first=batch_first, loss_reduction=loss_reduction)
+            wrapped.train()
+            batch_loss(wrapped(*inputs), batch_size).backward()
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure under Opacus is the finding
+        return Verdict("crash", _error_text(exc), [], batch_size)
+
+    # The reference: every sample alone through the unwrapped copy.
+    reference.train()
+    ref_named = list(reference.named_parameters())
+    trainable = [p for _, p in ref_named if p.requires_grad]
+    per_sample: list[list] = [[] for _ in trainable]
+    for i in range(batch_size):
+        sample = [x.narrow(spec.batch_dim, i, 1) for x, spec in zip(inputs, specs)]
+        try:
+            grads = torch.autograd.grad(batch_loss(reference(*sample), 1), trainable, allow_unused=True)
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
+        for slot, g, p in zip(per_sample, grads, trainable):
+            slot.append(torch.zeros_like(p) if g is None else g.detach())
+
+    expected = iter(torch.stack(slot) for slot in per_sample)
+    results = []
+    for name, p in named:
+        if not p.requires_grad:
+            results.append(ParameterResult(name, tuple(p.shape), "frozen"))
+            continue
+        results.append(_compare(name, p, next(expected), batch_size))
+
+    # One optimizer step, as make_private's DPOptimizer would take it.
+    try:
+        optimizer = DPOptimizer(
+            torch.optim.SGD(model.parameters(), lr=0.01),
+            noise_multiplier=0.0,
+            max_grad_norm=1e6,
+            expected_batch_size=batch_size,
+            loss_reduction=loss_reduction,
+        )
+        optimizer.step()
+    except Exception as exc:  # noqa: BLE001
+        return Verdict("crash", _error_text(exc), results, batch_size)
+
+    bad = any(r.status not in ("ok", "frozen") for r in results)
+    return Verdict("silent" if bad else "ok", None, results, batch_size)
+
+
+def _compare(name, p, expected, batch_size) -> ParameterResult:
+    import torch
+
+    shape = tuple(p.shape)
+    got = getattr(p, "grad_sample", None)
+    if isinstance(got, list):  # accumulated over several backward passes
+        got = torch.cat(got, dim=0)
+    if got is None:
+        return ParameterResult(name, shape, "missing")
+    if tuple(got.shape) != (batch_size, *shape):
+        return ParameterResult(name, shape, "wrong-batch-dim")
+    error = (got.detach() - expected).abs().max().item()
+    tolerance = ATOL + RTOL * expected.abs().max().item()
+    return ParameterResult(name, shape, "ok" if error <= tolerance else "mismatch", error)
+
+
+def check_model(
+    factory: Callable[[], Any],
+    input_specs: Sequence[str | InputSpec],
+    *,
+    batch_first: bool = True,
+    loss_reduction: str = "mean",
+    loss: Callable[[Any], Any] | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+) -> Verdict:
+    """Run `factory()`'s model under Opacus and compare its per-sample gradients.
+
+    `input_specs` holds one spec per forward() argument (see `parse_input_spec`).
+    `loss(output)` must return the scalar batch loss, reduced over the batch the way
+    `loss_reduction` says; by default `default_loss` is used. `batch_sizes` defaults to
+    (5, 3), moved off any fixed dimension of the specs. The worst verdict over the batch
+    sizes is returned ("crash" > "silent" > "ok"; the first one on ties).
+
+    Raises `ModelError` when the model fails without Opacus (one sample at a time).
+    """
+    specs = _as_specs(input_specs)
+    sizes = tuple(batch_sizes) if batch_sizes else pick_batch_sizes(specs)
+    worst: Verdict | None = None
+    for size in sizes:
+        verdict = _run_once(
+            factory, specs, size,
+            batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
+        )
+        if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
+            worst = verdict
+    return worst

@@ -1,0 +1,161 @@
+"""Collect the catalogue's cases and run them under real Opacus (helper for the runtime tests).
+
+A case is `rules/<rule>/cases/<name>.py` or a folder `rules/<rule>/cases/<name>/` (a small
+project). The file that defines the model holds a module-level literal dict `CASE` (see
+docs/dev/catalogue-format.md); it is read with `ast`, and the model is imported only to run it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RULES = REPO / "rules"
+REQUIRE_ENV = "DP_LINT_REQUIRE_OPACUS"
+
+if importlib.util.find_spec("dp_lint") is None:  # plain `pytest` in a checkout that is not installed
+    sys.path.append(str(REPO))
+
+
+def require_opacus() -> None:
+    """Skip the calling test module when torch/opacus are missing, or fail under CI.
+
+    CI sets DP_LINT_REQUIRE_OPACUS=1 so that the runtime tests can never be skipped silently.
+    """
+    try:
+        import opacus  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:
+        reason = f"torch and opacus are needed for the runtime check ({exc})"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 forbids skipping", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+
+
+@dataclass(frozen=True)
+class RuntimeCase:
+    rule: str  # the rule folder, e.g. "DPL001-detach-on-trainable-output"
+    name: str  # file stem or folder name, e.g. "flag_simsiam_asymmetric"
+    model_file: Path  # the file holding CASE and the model class
+    root: Path | None  # for folder cases: the folder put on sys.path
+    spec: dict
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}/{self.name}"
+
+    @property
+    def kind(self) -> str:
+        return self.name.split("_", 1)[0]  # "flag" | "clean"
+
+
+def read_case_dict(path: Path) -> dict | None:
+    """The module-level `CASE = {...}` literal of a file, or None when it has none."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "CASE" for t in targets):
+            return ast.literal_eval(value)
+    return None
+
+
+def collect_cases(rules_dir: Path = RULES) -> list[RuntimeCase]:
+    cases = []
+    for cases_dir in sorted(rules_dir.glob("*/cases")):
+        rule = cases_dir.parent.name
+        for entry in sorted(cases_dir.iterdir()):
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_file() and entry.suffix == ".py":
+                spec = read_case_dict(entry)
+                if spec is None:
+                    raise AssertionError(f"{entry}: no module-level CASE dict")
+                cases.append(RuntimeCase(rule, entry.stem, entry, None, spec))
+            elif entry.is_dir():
+                found = [
+                    (path, spec)
+                    for path in sorted(entry.rglob("*.py"))
+                    if "__pycache__" not in path.parts and (spec := read_case_dict(path)) is not None
+                ]
+                if len(found) != 1:
+                    raise AssertionError(f"{entry}: expected exactly one file with CASE, found {len(found)}")
+                path, spec = found[0]
+                cases.append(RuntimeCase(rule, entry.name, path, entry, spec))
+    return cases
+
+
+@contextlib.contextmanager
+def model_factory(case: RuntimeCase) -> Iterator[Callable[[], object]]:
+    """Import the case's model and yield a zero-argument factory for it.
+
+    Folder cases are imported by their dotted path with the folder on sys.path; single files
+    under a unique module name. sys.path and sys.modules are restored afterwards.
+    """
+    before = set(sys.modules)
+    old_path = list(sys.path)
+    old_dont_write = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # keep __pycache__ folders out of the catalogue
+    try:
+        if case.root is None:
+            name = "dp_lint_case_" + "".join(c if c.isalnum() else "_" for c in case.id)
+            loader_spec = importlib.util.spec_from_file_location(name, case.model_file)
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[name] = module
+            loader_spec.loader.exec_module(module)
+        else:
+            sys.path.insert(0, str(case.root))
+            dotted = ".".join(case.model_file.relative_to(case.root).with_suffix("").parts)
+            importlib.invalidate_caches()
+            module = importlib.import_module(dotted)
+            if not _belongs_to_case(module, case):
+                raise AssertionError(f"{case.id}: {dotted!r} resolved outside the case folder ({module.__file__});"
+                                     " a package name of the case shadows an installed module")
+        cls = getattr(module, case.spec["model"])
+        args = list(case.spec.get("args", []))
+        kwargs = dict(case.spec.get("kwargs", {}))
+        yield lambda: cls(*args, **kwargs)
+    finally:
+        sys.path[:] = old_path
+        sys.dont_write_bytecode = old_dont_write
+        # Forget only the case's own modules: torch and opacus import submodules lazily while
+        # the case runs, and those must stay.
+        for name in set(sys.modules) - before:
+            if _belongs_to_case(sys.modules[name], case):
+                del sys.modules[name]
+
+
+def _belongs_to_case(module, case: RuntimeCase) -> bool:
+    spec = getattr(module, "__spec__", None)
+    if spec is None:
+        return False
+    places = [spec.origin] if spec.has_location else []
+    places += list(spec.submodule_search_locations or [])  # namespace packages have no origin
+    folder = (case.root or case.model_file.parent).resolve()
+    return any(isinstance(p, str) and Path(p).resolve().is_relative_to(folder) for p in places)
+
+
+def run_case(case: RuntimeCase):
+    from dp_lint.smoke import check_model
+
+    with model_factory(case) as factory:
+        return check_model(
+            factory,
+            case.spec["inputs"],
+            batch_first=case.spec.get("batch_first", True),
+            loss_reduction=case.spec.get("loss_reduction", "mean"),
+        )

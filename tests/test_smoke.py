@@ -1,0 +1,245 @@
+"""Unit tests of dp_lint.smoke, the per-sample-gradient check under real Opacus."""
+
+import pytest
+
+from runtime_cases import require_opacus
+
+require_opacus()
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from dp_lint.smoke import (  # noqa: E402
+    ModelError,
+    check_model,
+    make_inputs,
+    parse_input_spec,
+    pick_batch_sizes,
+)
+
+
+# --------------------------------------------------------------------------- input specs
+
+
+def test_parse_float_spec():
+    spec = parse_input_spec("float[B, 16]")
+    assert spec.dtype == "float"
+    assert spec.batch_dim == 0
+    assert spec.shape(5) == (5, 16)
+
+
+def test_parse_bounded_long_spec():
+    spec = parse_input_spec("long[B, 7] < 50")
+    assert (spec.dtype, spec.high, spec.shape(3)) == ("long", 50, (3, 7))
+
+
+def test_parse_batch_in_the_middle():
+    spec = parse_input_spec("float[7, B, 16]")
+    assert spec.batch_dim == 1
+    assert spec.shape(5) == (7, 5, 16)
+    assert spec.fixed_dims == (7, 16)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["float[16]", "float[B, B]", "float[B, x]", "long[B, 7]", "float[B, 4] < 3", "half[B]", "float B, 4"],
+)
+def test_parse_rejects_bad_specs(bad):
+    with pytest.raises(ValueError):
+        parse_input_spec(bad)
+
+
+def test_make_inputs_shapes_ranges_and_reproducibility():
+    specs = ["float[B, 3, 8, 8]", "long[B, 7] < 50", "float[7, B, 16]"]
+    images, tokens, seq = make_inputs(specs, 5, seed=1)
+    assert images.shape == (5, 3, 8, 8) and images.dtype == torch.float32
+    assert tokens.shape == (5, 7) and tokens.dtype == torch.int64
+    assert int(tokens.min()) >= 0 and int(tokens.max()) < 50
+    assert seq.shape == (7, 5, 16)
+    again = make_inputs(specs, 5, seed=1)
+    assert all(torch.equal(a, b) for a, b in zip((images, tokens, seq), again))
+
+
+def test_batch_sizes_avoid_every_fixed_dimension():
+    assert pick_batch_sizes(["float[B, 16]"]) == (5, 3)
+    sizes = pick_batch_sizes(["float[5, B, 3]"])
+    assert len(sizes) == 2 and len(set(sizes)) == 2
+    assert not {5, 3} & set(sizes)
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_plain_linear_is_ok_and_exact():
+    result = check_model(Plain, ["float[B, 16]"])
+    assert result.verdict == "ok", result.summary()
+    assert result.error is None
+    assert [(p.name, p.status) for p in result.parameters] == [("fc.weight", "ok"), ("fc.bias", "ok")]
+    assert all(p.max_abs_error < 1e-5 for p in result.parameters)
+
+
+def test_plain_linear_is_ok_with_sum_reduction():
+    assert check_model(Plain, ["float[B, 16]"], loss_reduction="sum").verdict == "ok"
+
+
+class Embedder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(50, 8)
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, tokens, images):
+        return self.norm(self.tok(tokens)).mean(1), self.conv(images).flatten(1)
+
+
+def test_embedding_conv_layernorm_are_ok():
+    result = check_model(Embedder, ["long[B, 7] < 50", "float[B, 3, 8, 8]"])
+    assert result.verdict == "ok", result.summary()
+
+
+class SequenceFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):  # x: [T, B, 16]
+        return self.fc(x)
+
+
+def test_sequence_first_input_with_matching_engine_is_ok():
+    assert check_model(SequenceFirst, ["float[7, B, 16]"], batch_first=False).verdict == "ok"
+
+
+def test_sequence_first_input_with_batch_first_engine_is_silent():
+    result = check_model(SequenceFirst, ["float[7, B, 16]"], batch_first=True)
+    assert result.verdict == "silent", result.summary()
+    assert {p.status for p in result.parameters} == {"wrong-batch-dim"}
+
+
+class DetachedTarget(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.online = nn.Linear(16, 8)
+        self.target = nn.Linear(16, 8)  # trainable, but its output is only used detached
+
+    def forward(self, x):
+        return self.online(x) - self.target(x).detach()
+
+
+def test_detached_trainable_submodule_crashes():
+    result = check_model(DetachedTarget, ["float[B, 16]"])
+    assert result.verdict == "crash", result.summary()
+    assert "ValueError" in result.error
+    assert "Per sample gradient is not initialized" in result.error
+    statuses = {p.name: p.status for p in result.parameters}
+    assert statuses == {"online.weight": "ok", "online.bias": "ok", "target.weight": "missing", "target.bias": "missing"}
+
+
+class FrozenTarget(DetachedTarget):
+    def __init__(self):
+        super().__init__()
+        self.target.requires_grad_(False)
+
+
+def test_frozen_submodule_is_reported_frozen_and_ok():
+    result = check_model(FrozenTarget, ["float[B, 16]"])
+    assert result.verdict == "ok", result.summary()
+    assert {p.name: p.status for p in result.parameters}["target.weight"] == "frozen"
+
+
+class BatchMixer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc(x + x.mean(0, keepdim=True))  # every sample sees the whole batch
+
+
+def test_mixing_samples_is_silent():
+    result = check_model(BatchMixer, ["float[B, 16]"])
+    assert result.verdict == "silent", result.summary()
+    assert result.error is None
+    assert {p.status for p in result.parameters} == {"mismatch"}
+
+
+class BatchAttention(nn.Module):
+    """Attention whose softmax runs over the batch dimension instead of the sequence."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x):  # x: [B, T, 8]
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        scores = torch.einsum("btd,ctd->tbc", q, k)  # scores between samples b and c
+        return torch.einsum("tbc,ctd->btd", scores.softmax(-1), v)
+
+
+def test_attention_over_the_batch_is_silent():
+    assert check_model(BatchAttention, ["float[B, 6, 8]"]).verdict == "silent"
+
+
+class ScalarLoss(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x, y):
+        return nn.functional.cross_entropy(self.fc(x), y)  # mean over the batch
+
+
+def test_scalar_output_is_the_loss():
+    assert check_model(ScalarLoss, ["float[B, 16]", "long[B] < 3"]).verdict == "ok"
+
+
+def test_custom_loss_is_used():
+    def sum_loss(out):  # reduced by a sum over the batch
+        return out.sum()
+
+    assert check_model(Plain, ["float[B, 16]"], loss=sum_loss, loss_reduction="sum").verdict == "ok"
+    # the same loss with the engine told "mean": per-sample gradients scaled by B, silently
+    assert check_model(Plain, ["float[B, 16]"], loss=sum_loss, loss_reduction="mean").verdict == "silent"
+
+
+class ForwardError(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        y = self.fc(x)
+        y += 1  # in-place on a hooked module's output
+        return y
+
+
+def test_error_text_carries_the_exception_type():
+    result = check_model(ForwardError, ["float[B, 16]"])
+    assert result.verdict == "crash"
+    assert result.error.startswith("RuntimeError: ")
+
+
+class NeedsTwoSamples(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        if x.shape[0] < 2:
+            raise RuntimeError("batch too small")
+        return self.fc(x)
+
+
+def test_a_model_broken_without_opacus_is_not_an_opacus_verdict():
+    with pytest.raises(ModelError, match="batch too small"):
+        check_model(NeedsTwoSamples, ["float[B, 16]"])
