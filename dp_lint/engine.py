@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from dp_lint.catalogue import load_catalogue
+from dp_lint.config import Config
 from dp_lint.findings import Finding
 from dp_lint.project import Project
 from dp_lint.source import SourceError, parse_source, syntax_error_finding
@@ -33,6 +34,7 @@ def check_files(
     select: set[str] | None = None,
     ignore: set[str] = frozenset(),
     module_names: dict[Path, str] | None = None,
+    config: Config | None = None,
 ) -> CheckResult:
     """Check `files` (already discovered). `select`/`ignore` hold rule codes or prefixes.
 
@@ -58,7 +60,7 @@ def check_files(
     result.files_checked = len(files)
     result.findings = [f for f in result.findings if _selected(f.code, select, ignore)]
 
-    project = Project(sources)
+    project = Project(sources, config)
     seen = set()
     for entry in load_catalogue():
         if not _selected(entry.code, select, ignore):

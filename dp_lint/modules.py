@@ -50,6 +50,9 @@ class ModuleKind:
     torch_class: str | None = None
     elements: tuple["ModuleKind", ...] = ()  # children of a container
     frozen: bool = False  # built frozen, e.g. `Net().requires_grad_(False)`
+    call: cst.Call | None = field(default=None, compare=False)  # the construction call
+    module: ModuleInfo | None = field(default=None, compare=False)  # where that call is written
+    param: str | None = None  # for a module handed in: the constructor parameter's name
 
 
 # Lower-case callables from other libraries whose result is probably a module.
@@ -82,6 +85,9 @@ class ModuleClass:
     unattributed_freeze: bool = False
     direct_parameters: bool = False
     dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
+    # Every `self.x = <expr>` of __init__ (last one wins), with the class whose __init__ wrote it:
+    # `self.batch_first = batch_first` is how layer settings travel from parameters.
+    attribute_values: dict[str, tuple[cst.BaseExpression, ClassInfo]] = field(default_factory=dict)
 
     def is_frozen(self, attr: str) -> bool:
         sub = self.submodules.get(attr)
@@ -168,7 +174,7 @@ class ModuleModels:
             if expr.value in scope.locals:
                 return self.kind_of(module, scope.locals[expr.value], scope, depth + 1)
             if expr.value in scope.params:
-                return ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False)
+                return ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False, param=expr.value)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" and scope is not None:
             sub = scope.model.submodules.get(expr.attr.value)
             if sub is not None:
@@ -199,18 +205,27 @@ class ModuleModels:
         if torch_name is not None:
             if torch_name in {"Parameter", "UninitializedParameter", "Buffer"}:
                 return None
+            if torch_name in tk.CLONING_CONTAINERS and call.args:
+                # nn.TransformerEncoder(layer, num_layers): copies of `layer`.
+                inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
+                elements = (inner,) if inner is not None else ()
+                return ModuleKind(f"nn.{torch_name}", inner.owns_parameters if inner else Tri.UNKNOWN, True,
+                                  torch_class=torch_name, elements=elements, call=call, module=module)
             if torch_name in tk.CONTAINERS:
                 found = list(self._container_elements(module, call, scope, depth))
                 elements = tuple(k for k in found if k is not None)
                 # An element dp-lint cannot see into, or an empty container filled later.
                 unseen = [Tri.UNKNOWN] if len(elements) < len(found) or not found else []
                 owns = Tri.any_of([e.owns_parameters for e in elements] + unseen)
-                return ModuleKind(f"nn.{torch_name}", owns, True, torch_class=torch_name, elements=elements)
+                return ModuleKind(f"nn.{torch_name}", owns, True, torch_class=torch_name, elements=elements,
+                                  call=call, module=module)
             return ModuleKind(
                 f"nn.{torch_name}" if qualname.startswith("torch.") else torch_name,
                 _torch_layer_owns(torch_name, call),
                 True,
                 torch_class=torch_name,
+                call=call,
+                module=module,
             )
         cls = self.index.lookup_class(qualname)
         if cls is not None:
@@ -223,7 +238,7 @@ class ModuleModels:
                 handed = [self.kind_of(module, arg.value, scope, depth + 1) for arg in call.args]
                 if any(k is not None and k.owns_parameters is Tri.YES and not k.frozen for k in handed):
                     owns = Tri.YES
-            return ModuleKind(cls.name, owns, True, project_class=cls)
+            return ModuleKind(cls.name, owns, True, project_class=cls, call=call, module=module)
         function = self.index.lookup_function(qualname)
         if function is not None:
             return self._kind_of_factory(function, depth)
@@ -483,6 +498,7 @@ class _InitReader:
             return
         if _is_self_attr(target):
             attr = target.attr.value
+            self.model.attribute_values[attr] = (value, self.owner)
             torch_param = self.module.resolve_expr(value.func) if isinstance(value, cst.Call) else None
             if torch_param and tk.torch_class_name(torch_param) in {"Parameter", "UninitializedParameter"}:
                 self.model.direct_parameters = True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from dp_lint.config import Config
+from dp_lint.engines import EngineCall, find_engine_calls
 from dp_lint.gradflow import FlowResult, ForwardFlow
 from dp_lint.index import ClassInfo, ProjectIndex
-from dp_lint.modules import ModuleModels, collect_external_freezes
-from dp_lint.source import SourceFile
+from dp_lint.layers import Instance, LayerTree, LayerUse
+from dp_lint.modules import ModuleKind, ModuleModels, collect_external_freezes
 
 
 def module_name_for(path: Path) -> str:
@@ -17,9 +21,24 @@ def module_name_for(path: Path) -> str:
     return impl(path)
 
 
+@dataclass(frozen=True)
+class PrivateModel:
+    """A model dp-lint checks against an engine setting.
+
+    `engine` is the engine call wrapping it; None when the project has no engine call
+    (then the configured `assume-batch-first` stands in) or when the engine's wrapped
+    model could not be resolved (then `unresolved_engines` lists those calls).
+    """
+
+    instance: Instance
+    engine: EngineCall | None
+    unresolved_engines: tuple[EngineCall, ...] = ()
+
+
 class Project:
-    def __init__(self, files: list[SourceFile]):
+    def __init__(self, files, config: Config | None = None):
         self.files = files
+        self.config = config or Config()
         self.index = ProjectIndex(files)
         self._flows: dict[ClassInfo, FlowResult] = {}
 
@@ -42,7 +61,53 @@ class Project:
         A cheap, conservative textual check used before claiming that a submodule is
         never used: a training script may call `model.head(features)` directly.
         """
-        import re
-
         pattern = re.compile(rf"(?<!\bself)\.{re.escape(attr)}\b")
         return any(pattern.search(f.text) for f in self.files)
+
+    # -- engines and the models they wrap ---------------------------------------------
+
+    @cached_property
+    def engine_calls(self) -> list[EngineCall]:
+        return find_engine_calls(self.index, self.modules)
+
+    @cached_property
+    def layer_tree(self) -> LayerTree:
+        return LayerTree(self.modules)
+
+    @cached_property
+    def private_models(self) -> list[PrivateModel]:
+        """The models whose layers are checked: those the engine calls wrap; every root
+        module class when there is no engine call, or when an engine's model is unresolved."""
+        resolved = [e for e in self.engine_calls if e.wrapped is not None]
+        unresolved = tuple(e for e in self.engine_calls if e.wrapped is None)
+        models = [
+            PrivateModel(self.layer_tree.root(e.wrapped, e.wrapped_call, e.wrapped_module), e)
+            for e in resolved
+        ]
+        if not self.engine_calls or unresolved:
+            covered = {e.wrapped for e in resolved}
+            for cls in self._root_module_classes():
+                if cls not in covered:
+                    models.append(PrivateModel(self.layer_tree.root(cls), None, unresolved))
+        return models
+
+    @cached_property
+    def layer_uses(self) -> list[tuple[LayerUse, PrivateModel]]:
+        return [(use, model) for model in self.private_models for use in self.layer_tree.layers(model.instance)]
+
+    def _root_module_classes(self) -> list[ClassInfo]:
+        """Module classes that no other project class builds as a submodule, and that are
+        not base classes of other project classes (their subclasses are checked instead)."""
+        built: set[ClassInfo] = set()
+
+        def note(kind: ModuleKind) -> None:
+            if kind.project_class is not None:
+                built.add(kind.project_class)
+            for element in kind.elements:
+                note(element)
+
+        classes = self.module_classes()
+        for cls in classes:
+            for sub in self.modules.model(cls).submodules.values():
+                note(sub.kind)
+        return [c for c in classes if c not in built and not self.index.subclasses.get(c)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import re
 from dataclasses import dataclass, field
@@ -82,22 +83,28 @@ class SourceFile:
             Location(code_range.end.line, code_range.end.column + 1),
         )
 
-    def line(self, row: int) -> str:
-        lines = self.text.splitlines()
-        return lines[row - 1] if 0 < row <= len(lines) else ""
-
 
 def parse_source(path: Path, module_name: str, data: bytes) -> SourceFile:
     text = decode_source(data)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(
-            f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1
-        ) from None
+        raise _located_syntax_error(text, path, exc) from None
     except RecursionError:
         raise SourceError("file is nested too deeply to parse") from None
     return SourceFile(path=path, module_name=module_name, text=text, module=module)
+
+
+def _located_syntax_error(text: str, path: Path, exc: cst.ParserSyntaxError) -> SourceError:
+    """CPython's own message and position when it also rejects the file (they are exact);
+    libcst's otherwise. Only broken files pay for this second parse."""
+    try:
+        compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
 
 
 def syntax_error_finding(path: Path, error: SourceError) -> Finding:

@@ -61,6 +61,8 @@ PARAMETER_FREE_LAYERS = frozenset(
 )
 
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+# Containers built from copies of one layer given as first argument.
+CLONING_CONTAINERS = frozenset({"TransformerEncoder", "TransformerDecoder"})
 
 # Prefixes under which a capitalised name is a torch/opacus module class.
 MODULE_NAMESPACES = ("torch.nn.", "opacus.layers.", "opacus.")

@@ -1,0 +1,221 @@
+"""Opacus engine calls of the project and the model class each one wraps.
+
+An engine call is `PrivacyEngine.make_private(...)`, `make_private_with_epsilon(...)` or
+a `GradSampleModule*(...)` construction. For each: its `batch_first` (a literal,
+Opacus' default `True` when absent, UNKNOWN when not resolvable) and the wrapped
+model, followed back from the argument to its constructor call:
+
+    model = TextClassifier(vocab_size=100)          # or build_model() returning one
+    model = model.to(device)
+    model, optimizer, loader = engine.make_private(module=model, ..., batch_first=False)
+
+Only files that mention one of the engine names are walked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import libcst as cst
+
+from dp_lint.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex, dotted_name
+from dp_lint.layers import UNKNOWN, literal
+from dp_lint.modules import ModuleModels, _walk_statements
+from dp_lint.source import SourceFile
+
+MAKE_PRIVATE = frozenset({"make_private", "make_private_with_epsilon"})
+GRAD_SAMPLE_MODULES = frozenset(
+    {
+        "GradSampleModule",
+        "GradSampleModuleFastGradientClipping",
+        "GradSampleModuleExpandedWeights",
+        "GradSampleModuleNoOp",
+        "GradSampleModuleFastGradientClippingTP",
+    }
+)
+_MENTIONS = ("make_private", "GradSampleModule")
+# Calls that return (a version of) the module they are given.
+_PASS_THROUGH_METHODS = frozenset({"to", "cuda", "cpu", "train", "float", "double", "half", "bfloat16", "requires_grad_"})
+_PASS_THROUGH_FUNCTIONS = frozenset({"fix", "ModuleValidator.fix", "opacus.validators.ModuleValidator.fix", "convert_batchnorm_modules"})
+
+
+@dataclass(frozen=True)
+class EngineCall:
+    file: SourceFile
+    node: cst.Call
+    kind: str  # "make_private", "GradSampleModule", ...
+    batch_first: object  # True / False / UNKNOWN
+    wrapped: ClassInfo | None
+    wrapped_call: cst.Call | None  # the model's constructor call, for its arguments
+    wrapped_module: ModuleInfo | None
+    # The model passes through `ModuleValidator.fix(...)` before the engine: BatchNorm,
+    # nn.LSTM/GRU and nn.MultiheadAttention are replaced at run time.
+    validator_fixed: bool = False
+
+    def label(self) -> str:
+        start, _ = self.file.span(self.node)
+        return f"{self.file.path.name}:{start.row}"
+
+
+def find_engine_calls(index: ProjectIndex, models: ModuleModels) -> list[EngineCall]:
+    found = []
+    for module in index.by_file.values():
+        if not any(word in module.file.text for word in _MENTIONS):
+            continue
+        finder = _EngineFinder(index, models, module)
+        finder.scan_scope(module.file.module.body, params=set())
+        found.extend(finder.found)
+    return found
+
+
+class _EngineFinder:
+    def __init__(self, index: ProjectIndex, models: ModuleModels, module: ModuleInfo):
+        self.index = index
+        self.models = models
+        self.module = module
+        self.found: list[EngineCall] = []
+        self.module_scope = self._assignments(module.file.module.body)
+
+    def scan_scope(self, body, params: set[str]) -> None:
+        scope = self._assignments(body)
+        for stmt in _walk_statements(body):
+            if isinstance(stmt, (cst.FunctionDef,)):
+                inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+                self.scan_scope(inner, {p.name.value for p in _params(stmt)})
+            elif isinstance(stmt, cst.ClassDef):
+                inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+                self.scan_scope(inner, set())
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for call in _calls_in(stmt):
+                    engine = self._engine(call, scope, params)
+                    if engine is not None:
+                        self.found.append(engine)
+
+    @staticmethod
+    def _assignments(body) -> dict[str, list[cst.BaseExpression]]:
+        """Every `name = value` in a scope (not in nested functions), in order."""
+        scope: dict[str, list[cst.BaseExpression]] = {}
+        for stmt in _walk_statements(body):
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        targets = small.targets if isinstance(small, cst.Assign) else [small]
+                        for target in targets:
+                            if isinstance(target.target, cst.Name):
+                                scope.setdefault(target.target.value, []).append(small.value)
+        # Nested defs are skipped above by _walk_statements only for their bodies; fine.
+        return scope
+
+    def _engine(self, call: cst.Call, scope, params) -> EngineCall | None:
+        func = call.func
+        kind = None
+        if isinstance(func, cst.Attribute) and func.attr.value in MAKE_PRIVATE:
+            kind = func.attr.value
+            wrapped = _keyword(call, "module")
+        else:
+            qualname = self.module.resolve_expr(func) if dotted_name(func) else None
+            last = qualname.rsplit(".", 1)[-1] if qualname else None
+            if last in GRAD_SAMPLE_MODULES and (qualname.startswith("opacus") or qualname == last):
+                kind = last
+                wrapped = _keyword(call, "m")
+                positional = [a for a in call.args if a.keyword is None and not a.star]
+                if wrapped is None and positional:
+                    wrapped = positional[0].value
+        if kind is None:
+            return None
+        batch_first = self._batch_first(call, scope)
+        self._validator_fixed = False
+        cls, model_call, model_module = self.resolve_model(wrapped, scope, params, self.module, 0)
+        return EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
+                          self._validator_fixed)
+
+    def _batch_first(self, call: cst.Call, scope):
+        value = _keyword(call, "batch_first")
+        if value is None:
+            return UNKNOWN if any(a.star == "**" for a in call.args) else True
+        result = literal(value, self.module)
+        if result is UNKNOWN and isinstance(value, cst.Name):
+            candidates = scope.get(value.value) or self.module_scope.get(value.value) or []
+            values = {literal(v, self.module) for v in candidates if not isinstance(v, cst.Name)} if candidates else set()
+            if len(values) == 1 and UNKNOWN not in values:
+                result = values.pop()
+        return result if isinstance(result, bool) else UNKNOWN
+
+    def resolve_model(self, expr, scope, params, module: ModuleInfo, depth: int):
+        """(class, constructor call, module of that call) for the expression handed to the engine."""
+        none = (None, None, None)
+        if expr is None or depth > 8:
+            return none
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _PASS_THROUGH_METHODS:
+                return self.resolve_model(func.value, scope, params, module, depth + 1)
+            name = dotted_name(func)
+            qualname = module.resolve_expr(func) if name else None
+            if qualname is None:
+                return none
+            if name in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix"):
+                self._validator_fixed = True
+                first = expr.args[0].value if expr.args else None
+                return self.resolve_model(first, scope, params, module, depth + 1)
+            cls = self.index.lookup_class(qualname)
+            if cls is not None and self.models.is_module_class(cls):
+                return cls, expr, module
+            function = self.index.lookup_function(qualname)
+            if function is not None:
+                return self._resolve_factory(function, depth)
+            return none
+        if isinstance(expr, cst.Name):
+            candidates = scope.get(expr.value)
+            if candidates is None and module is self.module:
+                candidates = self.module_scope.get(expr.value)
+            if not candidates:
+                return none
+            results = {self.resolve_model(c, scope, params, module, depth + 1) for c in candidates if c is not expr}
+            classes = {r[0] for r in results if r[0] is not None}
+            if len(classes) != 1:
+                return none  # reassigned to different models: do not guess
+            return next(r for r in results if r[0] is not None)
+        return none
+
+    def _resolve_factory(self, function: FunctionInfo, depth: int):
+        body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
+        scope = self._assignments(body)
+        params = {p.name.value for p in function.params}
+        results = set()
+        for stmt in _walk_statements(body):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Return) and small.value is not None:
+                        results.add(self.resolve_model(small.value, scope, params, function.module, depth + 1))
+        classes = {r[0] for r in results if r[0] is not None}
+        if len(classes) != 1 or any(r[0] is None for r in results):
+            return None, None, None
+        return next(iter(results))
+
+
+def _params(node: cst.FunctionDef) -> list[cst.Param]:
+    p = node.params
+    return [*p.posonly_params, *p.params, *p.kwonly_params]
+
+
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls anywhere in a simple statement (engine calls may be nested in tuples, awaits...)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        if isinstance(current, (cst.Lambda,)):
+            continue
+        stack.extend(current.children)
