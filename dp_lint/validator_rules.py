@@ -1,0 +1,36 @@
+"""Shared logic of the static twins of Opacus' ModuleValidator (DPL101-DPL103)."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from dp_lint.findings import Confidence
+from dp_lint.layers import LayerUse
+from dp_lint.modules import Tri
+
+
+def refused_layers(project, accept: Callable[[LayerUse], bool]) -> Iterator[tuple[LayerUse, Confidence, str]]:
+    """Layers that `make_private` refuses, in the models it wraps.
+
+    ModuleValidator checks only modules that own trainable parameters, and a model that
+    passes through `ModuleValidator.fix(...)` before the engine has them replaced.
+    Yields (layer, confidence, where): confidence is medium when the wrapped model is
+    not known (no engine call, or an unresolved one).
+    """
+    for use, model in project.layer_uses:
+        if use.call is None or not accept(use):
+            continue
+        if use.kind.owns_parameters is not Tri.YES:
+            continue
+        if model.engine is not None:
+            if model.engine.validator_fixed:
+                continue
+            yield use, Confidence.HIGH, f"wrapped by `{model.engine.kind}` at {model.engine.label()}"
+        else:
+            if _project_calls_validator_fix(project):
+                continue
+            yield use, Confidence.MEDIUM, "in a model the project may wrap with make_private"
+
+
+def _project_calls_validator_fix(project) -> bool:
+    return any("ModuleValidator.fix" in f.text for f in project.files)

@@ -1,0 +1,46 @@
+"""DPL102 rnn-layer.
+
+Finds: `nn.LSTM`, `nn.GRU` or `nn.RNN` in a model wrapped by an Opacus engine (or in
+any root nn.Module when the project has no engine call).
+
+Why Opacus refuses it: these layers run fused kernels whose parameters Opacus' hooks
+cannot see per sample. `make_private` raises `UnsupportedModuleError` for nn.LSTM and
+nn.GRU (ModuleValidator); nn.RNN has no validator and fails when per-sample gradients
+are computed. `opacus.layers.DPLSTM`/`DPGRU`/`DPRNN` are drop-in replacements with the
+same arguments and a compatible state dict.
+
+Confidence: high inside a resolved wrapped model; medium otherwise.
+"""
+
+from __future__ import annotations
+
+from dp_lint.rule import Rule
+from dp_lint.validator_rules import refused_layers
+
+REPLACEMENTS = {"LSTM": "DPLSTM", "GRU": "DPGRU", "RNN": "DPRNN"}
+
+
+class RnnLayer(Rule):
+    code = "DPL102"
+    name = "rnn-layer"
+    summary = "nn.LSTM/nn.GRU/nn.RNN cannot be used with Opacus: use DPLSTM/DPGRU/DPRNN"
+
+    def check(self, project):
+        def refused(use) -> bool:
+            return use.name in REPLACEMENTS
+
+        for use, confidence, where in refused_layers(project, refused):
+            replacement = REPLACEMENTS[use.name]
+            failure = (
+                "make_private raises UnsupportedModuleError"
+                if use.name != "RNN"
+                else "Opacus cannot compute its per-sample gradients"
+            )
+            yield self.finding(
+                project,
+                use.module.file,
+                use.call,
+                f"`nn.{use.name}` at `{use.path}` ({where}): {failure}. Use "
+                f"`opacus.layers.{replacement}` with the same arguments (same computation, compatible state dict).",
+                confidence=confidence,
+            )

@@ -1,0 +1,48 @@
+"""DPL103 multihead-attention.
+
+Finds: `nn.MultiheadAttention`, and `nn.Transformer`/`nn.TransformerEncoderLayer`/
+`nn.TransformerDecoderLayer` (which hold one), in a model wrapped by an Opacus engine
+(or in any root nn.Module when the project has no engine call).
+
+Why Opacus refuses it: nn.MultiheadAttention computes its projections with fused
+functional calls on raw parameters that Opacus' hooks cannot see per sample.
+`make_private` raises `UnsupportedModuleError` (ModuleValidator).
+`opacus.layers.DPMultiheadAttention` is the drop-in replacement.
+
+Confidence: high inside a resolved wrapped model; medium otherwise.
+"""
+
+from __future__ import annotations
+
+from dp_lint.rule import Rule
+from dp_lint.validator_rules import refused_layers
+
+TRANSFORMERS = {"Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"}
+
+
+class MultiheadAttention(Rule):
+    code = "DPL103"
+    name = "multihead-attention"
+    summary = "nn.MultiheadAttention (also inside nn.Transformer* layers) is refused by make_private"
+
+    def check(self, project):
+        def refused(use) -> bool:
+            return use.name == "MultiheadAttention" or use.name in TRANSFORMERS
+
+        for use, confidence, where in refused_layers(project, refused):
+            if use.name == "MultiheadAttention":
+                advice = "Use `opacus.layers.DPMultiheadAttention` with the same arguments."
+                subject = "`nn.MultiheadAttention`"
+            else:
+                advice = (
+                    "Build the layer from `opacus.layers.DPMultiheadAttention`, or run "
+                    "`ModuleValidator.fix(model)` before make_private, which swaps the attention inside."
+                )
+                subject = f"`nn.{use.name}` (it holds an nn.MultiheadAttention)"
+            yield self.finding(
+                project,
+                use.module.file,
+                use.call,
+                f"{subject} at `{use.path}` ({where}): make_private raises UnsupportedModuleError. {advice}",
+                confidence=confidence,
+            )
