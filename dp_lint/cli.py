@@ -138,15 +138,24 @@ def parse_codes(values: Iterable[str], known: Iterable[str], option: str) -> set
     help="Skip these rule codes or prefixes (comma-separated, repeatable).",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit with status 0 even when there are findings.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Read [tool.dp-lint] from this file instead of the nearest pyproject.toml.",
+)
 def check(
     paths: tuple[Path, ...],
     output_format: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     exit_zero: bool,
+    config_file: Path | None,
 ) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     with _report_internal_errors():
+        config = _load_config(config_file, paths)
         known = catalogue.all_codes()
         selected = parse_codes(select, known, "--select") if select else None
         ignored = parse_codes(ignore, known, "--ignore")
@@ -156,14 +165,37 @@ def check(
 
         from dp_lint import engine  # imported late: `rules` and `explain` don't need it
 
-        result = engine.check_files(files, select=selected, ignore=ignored)
+        result = engine.check_files(files, select=selected, ignore=ignored, config=config)
         output_format = output_format or ("full" if _is_terminal() else "concise")
         color = use_color(sys.stdout)
         click.echo(format_findings(result.findings, output_format, color=color), nl=False, color=color)
         if output_format in ("full", "concise"):
             click.echo(summary_line(result.findings))
+        for error in result.internal_errors:
+            click.echo(
+                f"error: dp-lint stopped analysing {error}. It was skipped and the rest was checked. "
+                "This is a bug in dp-lint, not a finding in your code: please report it with the code "
+                "that triggers it (DP_LINT_DEBUG=1 adds the traceback).",
+                err=True,
+            )
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
     if result.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
+
+
+def _load_config(config_file: Path | None, paths: tuple[Path, ...]):
+    """`--config FILE`, else the pyproject.toml nearest to the first path (or the current folder)."""
+    from dp_lint.config import ConfigError, find_pyproject, load_config
+
+    if config_file is not None and not config_file.is_file():
+        raise CliError(f"configuration file {config_file} does not exist")
+    start = Path(paths[0]) if paths else Path.cwd()
+    path = config_file or (find_pyproject(start) if start.exists() else None)
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
 
 
 def _warn_unreadable_folder(folder: Path, error: OSError) -> None:

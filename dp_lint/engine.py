@@ -17,6 +17,8 @@ from dp_lint.source import SourceError, parse_source, syntax_error_finding
 class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
+    # Classes or files an analysis failed on (a dp-lint bug): they yield no finding.
+    internal_errors: list[str] = field(default_factory=list)
 
 
 def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
@@ -65,10 +67,12 @@ def check_files(
     for entry in load_catalogue():
         if not _selected(entry.code, select, ignore):
             continue
-        for finding in entry.rule.check(project):
+        findings = project.guarded(f"rule {entry.code}", lambda: list(entry.rule.check(project)), [])
+        for finding in findings:
             key = (finding.code, finding.path, finding.location)
             if key not in seen:
                 seen.add(key)
                 result.findings.append(finding)
     result.findings.sort(key=Finding.sort_key)
+    result.internal_errors = list(dict.fromkeys(project.internal_errors))
     return result

@@ -58,14 +58,19 @@ class EngineCall:
         return f"{self.file.path.name}:{start.row}"
 
 
-def find_engine_calls(index: ProjectIndex, models: ModuleModels) -> list[EngineCall]:
+def find_engine_calls(index: ProjectIndex, models: ModuleModels, guarded) -> list[EngineCall]:
+    """`guarded(what, compute, fallback)` contains errors on unexpected code, file by file."""
     found = []
     for module in index.by_file.values():
         if not any(word in module.file.text for word in _MENTIONS):
             continue
-        finder = _EngineFinder(index, models, module)
-        finder.scan_scope(module.file.module.body, params=set())
-        found.extend(finder.found)
+
+        def scan(module=module):
+            finder = _EngineFinder(index, models, module)
+            finder.scan_scope(module.file.module.body, params=set())
+            return finder.found
+
+        found.extend(guarded(f"engine calls in {module.file.path}", scan, []))
     return found
 
 
@@ -87,7 +92,7 @@ class _EngineFinder:
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
                 self.scan_scope(inner, set())
             elif isinstance(stmt, cst.SimpleStatementLine):
-                for call in _calls_in(stmt):
+                for call in calls_in(stmt):
                     engine = self._engine(call, scope, params)
                     if engine is not None:
                         self.found.append(engine)
@@ -209,7 +214,7 @@ def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
     return None
 
 
-def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls anywhere in a simple statement (engine calls may be nested in tuples, awaits...)."""
     stack = [node]
     while stack:

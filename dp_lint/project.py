@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import traceback
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from dp_lint.config import Config
-from dp_lint.engines import EngineCall, find_engine_calls
+from dp_lint.engines import EngineCall, calls_in, find_engine_calls
 from dp_lint.gradflow import FlowResult, ForwardFlow
-from dp_lint.index import ClassInfo, ProjectIndex
+from dp_lint.index import ClassInfo, ProjectIndex, dotted_name
 from dp_lint.layers import Instance, LayerTree, LayerUse
 from dp_lint.modules import ModuleKind, ModuleModels, collect_external_freezes
 
@@ -41,18 +43,38 @@ class Project:
         self.config = config or Config()
         self.index = ProjectIndex(files)
         self._flows: dict[ClassInfo, FlowResult] = {}
+        # Analyses that failed on code dp-lint did not expect: reported as warnings, and
+        # the failing class or file simply yields no finding, so one odd class cannot
+        # stop the whole run.
+        self.internal_errors: list[str] = []
+
+    def guarded(self, what: str, compute, fallback):
+        try:
+            return compute()
+        except (Exception, RecursionError) as exc:  # noqa: BLE001 - see internal_errors
+            message = f"{what}: {type(exc).__name__}: {exc}"
+            if os.environ.get("DP_LINT_DEBUG") == "1":
+                message += "\n" + traceback.format_exc()
+            self.internal_errors.append(message)
+            return fallback
 
     @cached_property
     def modules(self) -> ModuleModels:
         return ModuleModels(self.index, collect_external_freezes(self.index))
 
     def module_classes(self) -> list[ClassInfo]:
-        return list(self.modules.module_classes())
+        """nn.Module classes whose model could be read (the others are reported as internal errors)."""
+        return [
+            cls for cls in self.modules.module_classes()
+            if self.guarded(f"class {cls.qualname}", lambda: self.modules.model(cls), None) is not None
+        ]
 
     def gradient_flow(self, cls: ClassInfo) -> FlowResult:
         """The forward gradient-flow analysis of `cls`, computed once and shared by rules."""
         if cls not in self._flows:
-            self._flows[cls] = ForwardFlow(self.modules, cls).run()
+            self._flows[cls] = self.guarded(
+                f"class {cls.qualname}", lambda: ForwardFlow(self.modules, cls).run(), FlowResult(cls, reason="internal error")
+            )
         return self._flows[cls]
 
     def text_mentions_outside_self(self, attr: str) -> bool:
@@ -68,7 +90,17 @@ class Project:
 
     @cached_property
     def engine_calls(self) -> list[EngineCall]:
-        return find_engine_calls(self.index, self.modules)
+        return find_engine_calls(self.index, self.modules, self.guarded)
+
+    @cached_property
+    def calls_validator_fix(self) -> bool:
+        """Does any code (not a comment) call `ModuleValidator.fix(...)`?"""
+        return any(
+            (dotted_name(call.func) or "").endswith("ModuleValidator.fix")
+            for f in self.files
+            if "ModuleValidator" in f.text
+            for call in calls_in(f.module)
+        )
 
     @cached_property
     def layer_tree(self) -> LayerTree:
@@ -86,6 +118,7 @@ class Project:
         ]
         if not self.engine_calls or unresolved:
             covered = {e.wrapped for e in resolved}
+            self.module_classes()  # read every class once, with errors contained
             for cls in self._root_module_classes():
                 if cls not in covered:
                     models.append(PrivateModel(self.layer_tree.root(cls), None, unresolved))
@@ -93,7 +126,11 @@ class Project:
 
     @cached_property
     def layer_uses(self) -> list[tuple[LayerUse, PrivateModel]]:
-        return [(use, model) for model in self.private_models for use in self.layer_tree.layers(model.instance)]
+        return [
+            (use, model)
+            for model in self.private_models
+            for use in self.guarded(f"layers of {model.instance.cls.qualname}", lambda: list(self.layer_tree.layers(model.instance)), [])
+        ]
 
     def _root_module_classes(self) -> list[ClassInfo]:
         """Module classes that no other project class builds as a submodule, and that are

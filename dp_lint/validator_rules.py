@@ -27,10 +27,6 @@ def refused_layers(project, accept: Callable[[LayerUse], bool]) -> Iterator[tupl
                 continue
             yield use, Confidence.HIGH, f"wrapped by `{model.engine.kind}` at {model.engine.label()}"
         else:
-            if _project_calls_validator_fix(project):
+            if project.calls_validator_fix:
                 continue
             yield use, Confidence.MEDIUM, "in a model the project may wrap with make_private"
-
-
-def _project_calls_validator_fix(project) -> bool:
-    return any("ModuleValidator.fix" in f.text for f in project.files)

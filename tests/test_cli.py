@@ -18,6 +18,7 @@ from dp_lint import __version__
 from dp_lint.catalogue import RuleEntry
 from dp_lint.cli import main
 from dp_lint.findings import Finding, Location
+from dp_lint.project import Project
 from dp_lint.rule import Rule
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +27,9 @@ CLEAN = "import torch\n\nx = torch.zeros(3)\n"
 FLAGGED = "import torch\n\ny = torch.ones(2)  # flag\n"
 
 
-class RecordingProject:
+class RecordingProject(Project):
     def __init__(self, sources, *args, **kwargs):
+        super().__init__(sources, *args, **kwargs)
         self.sources = list(sources)
 
 
@@ -79,7 +81,7 @@ def use_rules(tmp_path, monkeypatch):
         entries = []
         for rule_class in rule_classes:
             folder = tmp_path / "_rules" / f"{rule_class.code}-{rule_class.name}"
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, exist_ok=True)
             (folder / "README.md").write_text(f"# {rule_class.code} {rule_class.name}\n\nDocs of {rule_class.name}.\n")
             entries.append(RuleEntry(rule_class.code, rule_class.name, folder, rule_class()))
         monkeypatch.setattr(catalogue, "load_catalogue", lambda: tuple(entries))
@@ -361,7 +363,7 @@ def test_a_crashing_rule_exits_2_without_a_traceback(use_rules, project):
     result = invoke("check", ".")
 
     assert result.exit_code == 2
-    assert "internal error (ValueError: boom in the rule)" in result.stderr
+    assert "stopped analysing rule DPL199: ValueError: boom in the rule" in result.stderr
     assert "please report it" in result.stderr.lower()
     assert "Traceback" not in result.stderr
 
@@ -512,3 +514,14 @@ def test_process_rules_and_explain(tmp_path):
     assert rules.returncode == 0 and explain.returncode == 0
     assert json.loads(rules.stdout)[0]["code"] == "DPL000"
     assert "DPL000" in explain.stdout
+
+
+def test_a_crashing_rule_does_not_hide_the_other_rules_findings(use_rules, project):
+    use_rules(CrashingRule, FlagCommentRule)
+    write(project / "flagged.py", FLAGGED)
+
+    result = invoke("check", ".", "--output-format", "concise")
+
+    assert "flagged.py:3:20: DPL101" in result.stdout
+    assert "boom in the rule" in result.stderr
+    assert result.exit_code == 2
