@@ -95,12 +95,13 @@ class ModuleInfo:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     # Module-level `NAME = <expr>` assignments (constants, factories, models).
     assignments: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    root: str = ""  # the folder holding this module's top-level package (or the script)
 
     def resolve(self, dotted: str) -> str:
         """Qualified name of a dotted name as written in this module."""
         head, _, rest = dotted.partition(".")
         if head in self.imports:
-            base = self.imports[head]
+            base = self.index.localize(self.imports[head], self)
         elif head in self.classes or head in self.functions or head in self.assignments:
             base = f"{self.name}.{head}"
         else:
@@ -125,21 +126,37 @@ class ProjectIndex:
 
     def __init__(self, files: list[SourceFile]):
         self.modules: dict[str, ModuleInfo] = {}
-        for source in files:
-            is_package = source.path.name == "__init__.py"
-            info = ModuleInfo(source.module_name, source, is_package, self)
-            _ModuleScanner(info).scan(source.module.body)
-            # Two scripts with the same stem in different folders: keep both reachable
-            # by their path-derived name; the first one wins the short name.
-            self.modules.setdefault(info.name, info)
         self.by_file: dict[SourceFile, ModuleInfo] = {}
+        # Two files can have the same dotted name (`a/model.py` and `b/model.py`, scripts of
+        # two small projects checked together). Like Python's `sys.path[0]`, an import is
+        # resolved against the copy under the importing file's own root folder; such
+        # modules are keyed `name@root`.
+        by_name: dict[str, list[SourceFile]] = {}
         for source in files:
-            self.by_file[source] = self.modules.get(source.module_name) or self._orphan(source)
+            by_name.setdefault(source.module_name, []).append(source)
+        self._duplicates: dict[str, dict[str, str]] = {}
+        for name, sources in by_name.items():
+            for source in sources:
+                key = name if len(sources) == 1 else f"{name}@{_root_folder(source)}"
+                if len(sources) > 1:
+                    self._duplicates.setdefault(name, {})[_root_folder(source)] = key
+                info = ModuleInfo(key, source, source.path.name == "__init__.py", self)
+                info.root = _root_folder(source)
+                _ModuleScanner(info).scan(source.module.body)
+                self.modules[key] = info
+                self.by_file[source] = info
 
-    def _orphan(self, source: SourceFile) -> ModuleInfo:
-        info = ModuleInfo(source.module_name, source, source.path.name == "__init__.py", self)
-        _ModuleScanner(info).scan(source.module.body)
-        return info
+    def localize(self, qualname: str, importer: "ModuleInfo") -> str:
+        """Point an imported name at the copy of a duplicated module next to `importer`."""
+        if not self._duplicates:
+            return qualname
+        parts = qualname.split(".")
+        for cut in range(len(parts), 0, -1):
+            copies = self._duplicates.get(".".join(parts[:cut]))
+            if copies:
+                key = copies.get(importer.root) or next(iter(copies.values()))
+                return ".".join([key, *parts[cut:]])
+        return qualname
 
     # -- name resolution ---------------------------------------------------------
 
@@ -226,6 +243,16 @@ class ProjectIndex:
                     found.append(child)
                     stack.append(child)
         return found
+
+
+def _root_folder(source: SourceFile) -> str:
+    # `pkg/models/net.py` (pkg.models.net): three folders up is the root; a package's
+    # `__init__.py` sits one level deeper than its dotted name says.
+    steps = len(source.module_name.split(".")) + (1 if source.path.name == "__init__.py" else 0)
+    folder = source.path.resolve()
+    for _ in range(steps):
+        folder = folder.parent
+    return str(folder)
 
 
 class _ModuleScanner:

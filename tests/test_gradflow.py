@@ -379,3 +379,29 @@ class Net(nn.Module):
     def forward(self, x):
         return self.student(x) - self.teacher(x).detach()
 """) == []
+
+
+def test_two_projects_with_the_same_module_names_resolve_their_own_imports(tmp_path):
+    model_a = HEADER + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 8, batch_first=True)
+    def forward(self, x):
+        return self.lstm(x)[0]
+"""
+    model_b = HEADER + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 8, batch_first=True)
+    def forward(self, x):
+        return self.lstm(x)[0]
+"""
+    train = "from model import Net\nfrom opacus import PrivacyEngine\nm = Net()\nPrivacyEngine().make_private(module=m, batch_first={bf})\n"
+    found = lint(tmp_path, {
+        "a/model.py": model_a, "a/train.py": train.format(bf=True),
+        "b/model.py": model_b, "b/train.py": train.format(bf=False),
+    }, select={"DPL002"})
+    # Only b's engine disagrees with its own model's layer.
+    assert found == [("b/model.py", 9, "DPL002")]
