@@ -54,8 +54,10 @@ class EngineCall:
     validator_fixed: bool = False
 
     def label(self) -> str:
+        from dp_lint.output import display_path
+
         start, _ = self.file.span(self.node)
-        return f"{self.file.path.name}:{start.row}"
+        return f"{display_path(self.file.path)}:{start.row}"
 
 
 def find_engine_calls(index: ProjectIndex, models: ModuleModels, guarded) -> list[EngineCall]:
