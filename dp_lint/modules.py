@@ -259,7 +259,7 @@ class ModuleModels:
         frozen = _mentions_freeze(function.node)
         return _replace(
             first,
-            description=f"{first.description} (from {function.name}())",
+            description=f"{first.description} from {function.name}()",
             owns_parameters=Tri.any_of(k.owns_parameters for k in kinds),
             frozen=first.frozen or frozen,
         )

@@ -1,0 +1,3 @@
+from .model import TextClassifier
+
+__all__ = ["TextClassifier"]
