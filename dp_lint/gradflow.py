@@ -209,6 +209,21 @@ class ForwardFlow:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 self._small(small, env, frame, grad)
+        elif isinstance(stmt, cst.If) and _training_test(stmt.test) is not None:
+            # `if self.training:` / `if not self.training:`: Opacus trains in training mode
+            # and its hooks skip modules in eval mode, so calls on the eval branch are not
+            # counted (grad mode None: no call sites, no verdict about those modules).
+            training_first = _training_test(stmt.test)
+            orelse = stmt.orelse.body.body if isinstance(stmt.orelse, cst.Else) else (
+                [stmt.orelse] if stmt.orelse is not None else [])
+            training_body, eval_body = (stmt.body.body, orelse) if training_first else (orelse, stmt.body.body)
+            results = []
+            for body, mode in ((training_body, grad), (eval_body, None if grad is not False else False)):
+                branch_env = dict(env)
+                self._block(body, branch_env, frame, mode)
+                results.append(branch_env)
+            for branch_env in results:
+                _merge_into(env, branch_env)
         elif isinstance(stmt, cst.If):
             self._expr(stmt.test, env, frame, grad)
             branches = [stmt.body.body]
@@ -447,7 +462,10 @@ class ForwardFlow:
         if expr.attr.value in _SHAPE_ATTRIBUTES:
             return EMPTY
         if base.module_ref is not None:
-            # `self.enc.weight`: a parameter read, not a call of the module.
+            # `self.pos_embed.weight[:T]`: the parameter is used outside its module's call,
+            # so the module's own hooks never see it. Not a call; and not a module that
+            # "gets no gradient" either: DPL003 must stay silent about it.
+            self.result.escaped.add(base.module_ref)
             return EMPTY
         return base
 
@@ -586,6 +604,16 @@ class ForwardFlow:
 
 def _is_self(expr) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+def _training_test(test) -> bool | None:
+    """True for `self.training`, False for `not self.training`, None for anything else."""
+    if isinstance(test, cst.Attribute) and _is_self(test.value) and test.attr.value == "training":
+        return True
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _training_test(test.expression)
+        return None if inner is None else not inner
+    return None
 
 
 def _root_name(expr) -> str | None:

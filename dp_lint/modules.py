@@ -525,7 +525,7 @@ class _InitReader:
             if method in {"register_parameter"}:
                 self.model.direct_parameters = True
                 return
-            if method == "add_module" or (isinstance(func.value, cst.Name) and func.value.value == "setattr"):
+            if method in {"add_module", "register_module"}:
                 self.model.dynamic_attributes = True
                 return
             if _is_self(receiver) and method in self.owner.methods and method not in self._visited and not freezes_only:

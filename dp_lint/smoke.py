@@ -3,15 +3,25 @@
 The check mirrors what `PrivacyEngine.make_private` does at training time:
 
 1. build the model with a fixed seed and keep an unwrapped deep copy as the reference;
-2. wrap the model in `opacus.GradSampleModule` (hooks mode) in training mode and run one
+2. run `ModuleValidator.validate(model, strict=True)`, as `make_private` does before wrapping
+   (it refuses BatchNorm, InstanceNorm tracking running stats, nn.LSTM/nn.GRU and
+   nn.MultiheadAttention that own trainable parameters, and a model not in training mode);
+3. wrap the model in `opacus.GradSampleModule` (hooks mode) in training mode and run one
    batched forward, loss and backward;
-3. compare every trainable parameter's `grad_sample` with the gradients obtained by running
+4. compare every trainable parameter's `grad_sample` with the gradients obtained by running
    each sample *alone* (a batch of one, sliced at the batch dimension) through the copy;
-4. run one `DPOptimizer.step()`, which raises when a parameter has no per-sample gradient.
+5. compare every `opacus.layers.DPMultiheadAttention` with an `nn.MultiheadAttention` holding
+   the same weights, on the inputs that layer received in the batched forward (dropout 0).
+   Opacus <= 1.6.0 computes a wrong output with `batch_first=True` and more than one head;
+   its per-sample gradients are exact gradients *of that wrong function*, so step 4 cannot
+   see it;
+6. run one `DPOptimizer.step()`, which raises when a parameter has no per-sample gradient.
 
-An exception anywhere in steps 2 and 4 gives the verdict "crash"; per-sample gradients that
-are missing, have the wrong batch dimension or the wrong values without any exception give
-"silent". The check runs with two batch sizes and the worse verdict wins.
+An exception in steps 2, 3 or 6 gives the verdict "crash"; per-sample gradients that are
+missing, have the wrong batch dimension or the wrong values, or an attention output that
+differs from torch's, without any exception give "silent". The check runs with two batch
+sizes and the worse verdict wins. When the batch that crashed under Opacus also fails in the
+unwrapped copy, or a single sample does, the model itself is broken: `ModelError`, no verdict.
 
 torch and opacus are imported lazily: this module is imported only by the tests and by the
 `verify` command, never when `dp_lint` itself is imported.
@@ -44,7 +54,10 @@ __all__ = [
 ]
 
 VERDICTS = ("ok", "silent", "crash")  # from best to worst
-PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen")
+PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen", "forward-mismatch", "unchecked")
+# Statuses that are not a problem: "frozen" parameters have no per-sample gradient to check,
+# "unchecked" attention layers could not be rebuilt as an nn.MultiheadAttention.
+_FINE = ("ok", "frozen", "unchecked")
 
 ATOL = 1e-5
 RTOL = 1e-4
@@ -150,10 +163,17 @@ def pick_batch_sizes(specs: Sequence[str | InputSpec], preferred: Sequence[int] 
 
 @dataclass
 class ParameterResult:
+    """One trainable parameter's per-sample gradient, or one attention layer's forward output.
+
+    Attention entries are named `<layer> forward (vs nn.MultiheadAttention)`; their shape is
+    the output's and their status "ok", "forward-mismatch" or "unchecked" (see `note`).
+    """
+
     name: str
     shape: tuple[int, ...]
     status: str  # one of PARAMETER_STATUSES
-    max_abs_error: float | None = None  # only when both gradients could be compared
+    max_abs_error: float | None = None  # only when both gradients (or outputs) could be compared
+    note: str | None = None
 
 
 @dataclass
@@ -164,7 +184,7 @@ class Verdict:
     batch_size: int | None = None  # the run this verdict comes from
 
     def problems(self) -> list[ParameterResult]:
-        return [p for p in self.parameters if p.status not in ("ok", "frozen")]
+        return [p for p in self.parameters if p.status not in _FINE]
 
     def summary(self) -> str:
         lines = [f"{self.verdict} (batch size {self.batch_size})"]
@@ -172,7 +192,8 @@ class Verdict:
             lines.append(f"  error: {self.error}")
         for p in self.problems():
             err = "" if p.max_abs_error is None else f", max abs error {p.max_abs_error:.3g}"
-            lines.append(f"  {p.name} {list(p.shape)}: {p.status}{err}")
+            note = f" ({p.note})" if p.note else ""
+            lines.append(f"  {p.name} {list(p.shape)}: {p.status}{err}{note}")
         return "\n".join(lines)
 
 
@@ -218,7 +239,7 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device) -> Verdict:
+def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate) -> Verdict:
     import torch
     from opacus import GradSampleModule
     from opacus.optimizers import DPOptimizer
@@ -232,7 +253,17 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
     inputs = [x.to(device) for x in make_inputs(specs, batch_size, seed=seed + batch_size)]
     named = list(model.named_parameters())  # names without GradSampleModule's "_module." prefix
 
-    # The batched pass under Opacus.
+    # make_private validates the module before wrapping it.
+    if validate:
+        from opacus.validators import ModuleValidator
+
+        try:
+            ModuleValidator.validate(model, strict=True)
+        except Exception as exc:  # noqa: BLE001 - UnsupportedModuleError is the finding
+            return Verdict("crash", _error_text(exc), [], batch_size)
+
+    # The batched pass under Opacus, recording what each DPMultiheadAttention receives.
+    attention_calls, handles = _record_attention_calls(model)
     try:
         with warnings.catch_warnings():
             # "Full backward hook is firing when ... no inputs require gradients": expected here.
@@ -243,7 +274,11 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure under Opacus is the finding
+        _fails_without_opacus(reference, inputs, lambda out: batch_loss(out, batch_size))
         return Verdict("crash", _error_text(exc), [], batch_size)
+    finally:
+        for handle in handles:
+            handle.remove()
 
     # The reference: every sample alone through the unwrapped copy.
     reference.train()
@@ -267,6 +302,11 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
             continue
         results.append(_compare(name, p, next(expected), batch_size))
 
+    # Each DPMultiheadAttention against torch's own attention, on the same inputs.
+    layers = dict(reference.named_modules())
+    for name, calls in attention_calls.items():
+        results.extend(_compare_attention(name, layers[name], calls))
+
     # One optimizer step, as make_private's DPOptimizer would take it.
     try:
         optimizer = DPOptimizer(
@@ -280,8 +320,127 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
     except Exception as exc:  # noqa: BLE001
         return Verdict("crash", _error_text(exc), results, batch_size)
 
-    bad = any(r.status not in ("ok", "frozen") for r in results)
+    bad = any(r.status not in _FINE for r in results)
     return Verdict("silent" if bad else "ok", None, results, batch_size)
+
+
+# --------------------------------------------------------------------------- attention forward check
+
+
+def _detached(value):
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    return value
+
+
+def _record_attention_calls(model):
+    """Forward hooks that record the (bound) arguments of every DPMultiheadAttention call.
+
+    Returns ({layer name: [arguments by parameter name, ...]}, hook handles).
+    """
+    import inspect
+
+    from opacus.layers import DPMultiheadAttention
+
+    calls: dict[str, list[dict]] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if not isinstance(module, DPMultiheadAttention):
+            continue
+        signature = inspect.signature(module.forward)
+
+        def hook(mod, args, kwargs, output, name=name, signature=signature):
+            bound = signature.bind(*args, **kwargs)
+            calls.setdefault(name, []).append(_detached(dict(bound.arguments)))
+
+        handles.append(module.register_forward_hook(hook, with_kwargs=True))
+    return calls, handles
+
+
+def _torch_twin(layer):
+    """An nn.MultiheadAttention with the configuration and the weights of a DPMultiheadAttention."""
+    import torch
+    from torch import nn
+
+    bias = layer.qlinear.bias is not None
+    twin = nn.MultiheadAttention(
+        layer.embed_dim,
+        layer.num_heads,
+        dropout=0.0,
+        bias=bias,
+        add_bias_kv=layer.add_bias_kv,
+        add_zero_attn=layer.add_zero_attn,
+        kdim=layer.kdim,
+        vdim=layer.vdim,
+        batch_first=layer.batch_first,
+    ).to(layer.qlinear.weight.device)
+    with torch.no_grad():
+        q, k, v = layer.qlinear, layer.klinear, layer.vlinear
+        if twin._qkv_same_embed_dim:
+            twin.in_proj_weight.copy_(torch.cat([q.weight, k.weight, v.weight]))
+        else:
+            twin.q_proj_weight.copy_(q.weight)
+            twin.k_proj_weight.copy_(k.weight)
+            twin.v_proj_weight.copy_(v.weight)
+        if bias:
+            twin.in_proj_bias.copy_(torch.cat([q.bias, k.bias, v.bias]))
+            twin.out_proj.bias.copy_(layer.out_proj.bias)
+        twin.out_proj.weight.copy_(layer.out_proj.weight)
+        if layer.add_bias_kv:
+            twin.bias_k.copy_(layer.seq_bias_k.bias.view_as(twin.bias_k))
+            twin.bias_v.copy_(layer.seq_bias_v.bias.view_as(twin.bias_v))
+    return twin
+
+
+def _compare_attention(name, layer, calls) -> list[ParameterResult]:
+    """Run `layer` (a DPMultiheadAttention of the unwrapped copy) and its torch twin on each
+    recorded call, in training mode with dropout 0 (torch's fast path is never taken in
+    training mode), and compare their outputs."""
+    import torch
+    from torch import nn
+
+    label = f"{name} forward (vs nn.MultiheadAttention)"
+    try:
+        twin = _torch_twin(layer)
+    except Exception as exc:  # noqa: BLE001 - a configuration torch cannot express
+        return [ParameterResult(label, (), "unchecked", note=f"no torch twin: {_error_text(exc)}")]
+    dp = copy.deepcopy(layer)
+    dp.dropout = nn.Dropout(0.0)
+    dp.train()
+    twin.train()
+    results = []
+    for arguments in calls:
+        try:
+            with torch.no_grad():
+                got = _tensors(dp(**arguments))
+                want = _tensors(twin(**arguments))
+        except Exception as exc:  # noqa: BLE001
+            results.append(ParameterResult(label, (), "unchecked", note=_error_text(exc)))
+            continue
+        shape = tuple(want[0].shape) if want else ()
+        if [tuple(t.shape) for t in got] != [tuple(t.shape) for t in want]:
+            results.append(ParameterResult(label, shape, "forward-mismatch", note="output shapes differ"))
+            continue
+        error = max((g - w).abs().max().item() for g, w in zip(got, want))
+        tolerance = ATOL + RTOL * max(w.abs().max().item() for w in want)
+        status = "ok" if error <= tolerance else "forward-mismatch"
+        results.append(ParameterResult(label, shape, status, error))
+    return results
+
+
+def _fails_without_opacus(reference, inputs, batch_loss) -> None:
+    """Raise ModelError when the same batch fails in the unwrapped copy too: then the crash
+    under Opacus is the model's own bug, not an Opacus verdict."""
+    try:
+        batch_loss(copy.deepcopy(reference).train()(*inputs)).backward()
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
 
 
 def _compare(name, p, expected, batch_size) -> ParameterResult:
@@ -310,6 +469,7 @@ def check_model(
     batch_sizes: Sequence[int] | None = None,
     seed: int = 0,
     device: str = "cpu",
+    validate: bool = True,
 ) -> Verdict:
     """Run `factory()`'s model under Opacus and compare its per-sample gradients.
 
@@ -319,7 +479,11 @@ def check_model(
     (5, 3), moved off any fixed dimension of the specs. The worst verdict over the batch
     sizes is returned ("crash" > "silent" > "ok"; the first one on ties).
 
-    Raises `ModelError` when the model fails without Opacus (one sample at a time).
+    `validate=False` skips `ModuleValidator.validate` (a bare `GradSampleModule` does not run it;
+    `make_private` does).
+
+    Raises `ModelError` when the model fails without Opacus (on the batch that crashed under
+    Opacus, or one sample at a time).
     """
     specs = _as_specs(input_specs)
     sizes = tuple(batch_sizes) if batch_sizes else pick_batch_sizes(specs)
@@ -328,6 +492,7 @@ def check_model(
         verdict = _run_once(
             factory, specs, size,
             batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
+            validate=validate,
         )
         if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
             worst = verdict

@@ -405,3 +405,61 @@ class Net(nn.Module):
     }, select={"DPL002"})
     # Only b's engine disagrees with its own model's layer.
     assert found == [("b/model.py", 9, "DPL002")]
+
+
+def test_parameter_read_outside_the_module_call_is_not_dpl003(tmp_path):
+    assert check(tmp_path, """
+class GPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(50, 8)
+        self.pos = nn.Embedding(16, 8)
+        self.head = nn.Linear(8, 50)
+
+    def forward(self, idx):
+        h = self.tok(idx) + self.pos.weight[: idx.shape[1]]
+        return self.head(h)
+""") == []
+
+
+def test_abstract_forward_is_not_judged(tmp_path):
+    assert check(tmp_path, """
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(8, 8)
+
+    def forward(self, x):
+        raise NotImplementedError
+""") == []
+
+
+def test_eval_only_branch_is_not_counted(tmp_path):
+    assert check(tmp_path, """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        if not self.training:
+            return self.head(self.body(x)).detach()
+        return self.head(self.body(x))
+""") == []
+
+
+def test_training_branch_detach_is_still_flagged(tmp_path):
+    assert check(tmp_path, """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.online = nn.Linear(8, 8)
+        self.target = nn.Linear(8, 8)
+
+    def forward(self, x):
+        out = self.online(x)
+        if self.training:
+            out = out - self.target(x).detach()
+        return out
+""") == [(10, "DPL003"), (15, "DPL001")]

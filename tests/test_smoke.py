@@ -243,3 +243,152 @@ class NeedsTwoSamples(nn.Module):
 def test_a_model_broken_without_opacus_is_not_an_opacus_verdict():
     with pytest.raises(ModelError, match="batch too small"):
         check_model(NeedsTwoSamples, ["float[B, 16]"])
+
+
+# --------------------------------------------------------------------------- ModuleValidator, as make_private runs it
+
+
+class WithBatchNorm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.norm = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return self.norm(self.conv(x)).flatten(1)
+
+
+def test_module_validator_refusal_is_a_crash():
+    result = check_model(WithBatchNorm, ["float[B, 3, 8, 8]"])
+    assert result.verdict == "crash", result.summary()
+    assert result.error.startswith("UnsupportedModuleError: ")
+    assert "BatchNorm" in result.error
+    assert result.parameters == []  # refused before anything ran
+
+
+class BuiltInEvalMode(Plain):
+    def __init__(self):
+        super().__init__()
+        self.eval()
+
+
+def test_validation_can_be_skipped_like_a_bare_grad_sample_module():
+    refused = check_model(BuiltInEvalMode, ["float[B, 16]"])
+    assert refused.verdict == "crash" and "training mode" in refused.error
+    assert check_model(BuiltInEvalMode, ["float[B, 16]"], validate=False).verdict == "ok"
+
+
+class TorchRNN(nn.Module):
+    """nn.RNN has no ModuleValidator entry: it passes validation and fails in Opacus' backward."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(8, 12, batch_first=True)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+
+def test_torch_rnn_passes_the_validator_but_crashes():
+    result = check_model(TorchRNN, ["float[B, 6, 8]"])
+    assert result.verdict == "crash", result.summary()
+    assert not result.error.startswith("UnsupportedModuleError")
+
+
+# --------------------------------------------------------------------------- DPMultiheadAttention forward
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, heads=1, batch_first=True, **options):
+        super().__init__()
+        from opacus.layers import DPMultiheadAttention
+
+        self.attn = DPMultiheadAttention(16, heads, batch_first=batch_first, **options)
+
+    def forward(self, x):
+        return self.attn(x, x, x)[0]
+
+
+def _attention_entries(result):
+    return [p for p in result.parameters if p.name.startswith("attn forward")]
+
+
+def test_dp_attention_batch_first_one_head_matches_torch():
+    result = check_model(lambda: SelfAttention(1, True), ["float[B, 7, 16]"])
+    assert result.verdict == "ok", result.summary()
+    [entry] = _attention_entries(result)
+    assert entry.status == "ok" and entry.shape == (result.batch_size, 7, 16)
+    assert entry.max_abs_error < 1e-5
+
+
+@pytest.mark.parametrize("heads", [2, 4])
+def test_dp_attention_batch_first_several_heads_is_silent(heads):
+    result = check_model(lambda: SelfAttention(heads, True), ["float[B, 7, 16]"])
+    assert result.verdict == "silent", result.summary()
+    assert result.error is None
+    [entry] = result.problems()  # the per-sample gradients themselves are exact
+    assert entry.name == "attn forward (vs nn.MultiheadAttention)"
+    assert entry.status == "forward-mismatch" and entry.max_abs_error > 0.1
+    assert "forward-mismatch" in result.summary()
+
+
+def test_dp_attention_sequence_first_several_heads_matches_torch():
+    result = check_model(lambda: SelfAttention(4, False), ["float[7, B, 16]"], batch_first=False)
+    assert result.verdict == "ok", result.summary()
+    assert [p.status for p in _attention_entries(result)] == ["ok"]
+
+
+@pytest.mark.parametrize("options", [{"add_bias_kv": True}, {"add_zero_attn": True, "bias": False}])
+def test_dp_attention_twin_carries_the_configuration(options):
+    result = check_model(lambda: SelfAttention(2, False, **options), ["float[7, B, 16]"], batch_first=False)
+    assert result.verdict == "ok", result.summary()
+    assert [p.status for p in _attention_entries(result)] == ["ok"]
+
+
+def test_dp_attention_comparison_runs_without_dropout():
+    from dp_lint.smoke import _compare_attention
+
+    layer = SelfAttention(2, False, dropout=0.5).attn
+    x = torch.randn(7, 5, 16)
+    [entry] = _compare_attention("attn", layer, [{"query": x, "key": x, "value": x}])
+    assert entry.status == "ok", entry
+    assert layer.dropout.p == 0.5  # the layer itself is left alone
+
+
+class CrossAttention(nn.Module):
+    """One layer called twice: self-attention, then cross-attention with keyword arguments."""
+
+    def __init__(self):
+        super().__init__()
+        from opacus.layers import DPMultiheadAttention
+
+        self.attn = DPMultiheadAttention(16, 2, batch_first=True)
+
+    def forward(self, x, memory):
+        h = self.attn(x, x, x)[0]
+        return self.attn(h, key=memory, value=memory, need_weights=False)[0]
+
+
+def test_every_call_of_an_attention_layer_is_compared():
+    result = check_model(CrossAttention, ["float[B, 7, 16]", "float[B, 6, 16]"])
+    entries = _attention_entries(result)
+    assert len(entries) == 2 and {e.status for e in entries} == {"forward-mismatch"}
+    assert result.verdict == "silent", result.summary()
+
+
+class MismatchedCrossAttention(nn.Module):
+    """Broken for every batch: queries and keys disagree on the batch size for this layout."""
+
+    def __init__(self):
+        super().__init__()
+        from opacus.layers import DPMultiheadAttention
+
+        self.attn = DPMultiheadAttention(16, 1)  # sequence-first, fed [B, 6, 16] and [B, 9, 16]
+
+    def forward(self, q, kv):
+        return self.attn(q, kv, kv)[0]
+
+
+def test_a_batch_that_fails_without_opacus_too_is_a_model_error():
+    with pytest.raises(ModelError, match="fails without Opacus"):
+        check_model(MismatchedCrossAttention, ["float[B, 6, 16]", "float[B, 9, 16]"])

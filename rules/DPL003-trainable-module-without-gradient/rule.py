@@ -36,8 +36,9 @@ class TrainableModuleWithoutGradient(Rule):
             model = project.modules.model(cls)
             for attr, sub in model.submodules.items():
                 key = (sub.owner, attr)
-                if not flow.analyzed:
-                    # A base class without forward: only its subclasses can tell.
+                if not flow.analyzed or not flow.has_outputs:
+                    # A base class without forward (or an abstract one that only raises):
+                    # only its subclasses can tell.
                     verdicts.setdefault(key, [])
                     continue
                 verdicts.setdefault(key, []).append(self._why_no_gradient(project, cls, flow, model, attr, sub))
