@@ -1,6 +1,6 @@
 """DPL102 rnn-layer.
 
-Finds: `nn.LSTM`, `nn.GRU` or `nn.RNN` in a model wrapped by an Opacus engine (or in
+Finds: `nn.LSTM`, `nn.GRU` or `nn.RNN` (and the cells `nn.LSTMCell`/`nn.GRUCell`/`nn.RNNCell`) in a model wrapped by an Opacus engine (or in
 any root nn.Module when the project has no engine call).
 
 Why Opacus refuses it: these layers run fused kernels whose parameters Opacus' hooks
@@ -18,6 +18,9 @@ from dp_lint.rule import Rule
 from dp_lint.validator_rules import refused_layers
 
 REPLACEMENTS = {"LSTM": "DPLSTM", "GRU": "DPGRU", "RNN": "DPRNN"}
+# The validator lets cells through, but their per-sample gradients fail at the first backward.
+# Opacus' own cells (opacus.layers.dp_rnn) take other arguments: no drop-in replacement.
+CELLS = {"LSTMCell": "DPLSTM", "GRUCell": "DPGRU", "RNNCell": "DPRNN"}
 
 
 class RnnLayer(Rule):
@@ -27,9 +30,20 @@ class RnnLayer(Rule):
 
     def check(self, project):
         def refused(use) -> bool:
-            return use.name in REPLACEMENTS
+            return use.name in REPLACEMENTS or use.name in CELLS
 
         for use, confidence, where in refused_layers(project, refused):
+            if use.name in CELLS:
+                yield self.finding(
+                    project,
+                    use.module.file,
+                    use.call,
+                    f"`nn.{use.name}` at `{use.path}` ({where}): Opacus cannot compute its per-sample "
+                    f"gradients and the first backward fails inside its hooks. Run "
+                    f"`opacus.layers.{CELLS[use.name]}` over the whole sequence instead of unrolling the cell.",
+                    confidence=confidence,
+                )
+                continue
             replacement = REPLACEMENTS[use.name]
             failure = (
                 "make_private raises UnsupportedModuleError"

@@ -29,7 +29,16 @@ class MultiheadAttention(Rule):
         def refused(use) -> bool:
             return use.name == "MultiheadAttention" or use.name in TRANSFORMERS
 
+        tree = project.layer_tree
         for use, confidence, where in refused_layers(project, refused):
+            heads = tree.setting(use, "num_heads" if use.name == "MultiheadAttention" else "nhead", 1, None)
+            caveat = ""
+            if tree.batch_first(use) is True and heads != 1:
+                caveat = (
+                    " Caution: with batch_first=True and several heads the replacement hits DPL004 on "
+                    "opacus <= 1.6.0 (wrong forward output); prefer sequence-first layers with the engine's "
+                    "batch_first=False, or one head."
+                )
             if use.name == "MultiheadAttention":
                 advice = "Use `opacus.layers.DPMultiheadAttention` with the same arguments."
                 subject = "`nn.MultiheadAttention`"
@@ -43,6 +52,6 @@ class MultiheadAttention(Rule):
                 project,
                 use.module.file,
                 use.call,
-                f"{subject} at `{use.path}` ({where}): make_private raises UnsupportedModuleError. {advice}",
+                f"{subject} at `{use.path}` ({where}): make_private raises UnsupportedModuleError. {advice}{caveat}",
                 confidence=confidence,
             )
