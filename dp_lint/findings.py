@@ -30,6 +30,44 @@ class Location:
     column: int
 
 
+class Applicability(str, Enum):
+    """SAFE: ordinary (non-private) training computes exactly the same outputs and gradients
+    after the fix. UNSAFE: the fix changes the model's layout or weights (needs --unsafe-fixes)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two locations (1-based row and column, end exclusive) with `content`."""
+
+    location: Location
+    end_location: Location
+    content: str
+
+    def to_json(self) -> dict:
+        return {
+            "content": self.content,
+            "location": {"row": self.location.row, "column": self.location.column},
+            "end_location": {"row": self.end_location.row, "column": self.end_location.column},
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "applicability": self.applicability.value,
+            "message": self.message,
+            "edits": [edit.to_json() for edit in self.edits],
+        }
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str
@@ -39,7 +77,7 @@ class Finding:
     location: Location
     end_location: Location
     confidence: Confidence = Confidence.HIGH
-    fix: dict | None = None
+    fix: Fix | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

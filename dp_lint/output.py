@@ -102,7 +102,7 @@ def to_json(finding: Finding) -> dict:
             "row": finding.end_location.row,
         },
         "filename": os.path.abspath(finding.path),
-        "fix": finding.fix,
+        "fix": finding.fix.to_json() if finding.fix is not None else None,
         "location": {"column": finding.location.column, "row": finding.location.row},
         "message": finding.message,
         "noqa_row": finding.location.row,
