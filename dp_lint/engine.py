@@ -10,7 +10,7 @@ from dp_lint.catalogue import load_catalogue
 from dp_lint.config import Config
 from dp_lint.findings import Finding
 from dp_lint.project import Project
-from dp_lint.source import SourceError, parse_source, syntax_error_finding
+from dp_lint.source import SourceError, parse_source, parse_text, syntax_error_finding
 
 
 @dataclass
@@ -37,24 +37,35 @@ def check_files(
     ignore: set[str] = frozenset(),
     module_names: dict[Path, str] | None = None,
     config: Config | None = None,
+    texts: dict[Path, str] | None = None,
+    progress=None,
 ) -> CheckResult:
     """Check `files` (already discovered). `select`/`ignore` hold rule codes or prefixes.
 
     A file that cannot be read or parsed becomes a DPL000 finding; the others are
-    still checked.
+    still checked. `texts` gives the current text of files being fixed in memory.
+    `progress(stage, done, total)` is told about each file parsed and each rule run.
     """
     from dp_lint.project import module_name_for
 
     result = CheckResult()
     sources = []
-    for path in files:
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress("parse", done, len(files))
+        name = (module_names or {}).get(path) or module_name_for(path)
         try:
+            if texts is not None and path in texts:
+                sources.append(parse_text(path, name, texts[path]))
+                continue
             data = path.read_bytes()
         except OSError as exc:
             error = SourceError(f"cannot read file: {exc.strerror or exc}")
             result.findings.append(syntax_error_finding(path, error))
             continue
-        name = (module_names or {}).get(path) or module_name_for(path)
+        except SourceError as error:
+            result.findings.append(syntax_error_finding(path, error))
+            continue
         try:
             sources.append(parse_source(path, name, data))
         except SourceError as error:
@@ -64,9 +75,10 @@ def check_files(
 
     project = Project(sources, config)
     seen = set()
-    for entry in load_catalogue():
-        if not _selected(entry.code, select, ignore):
-            continue
+    entries = [e for e in load_catalogue() if _selected(e.code, select, ignore)]
+    for done, entry in enumerate(entries):
+        if progress is not None:
+            progress("rules", done, len(entries))
         findings = project.guarded(f"rule {entry.code}", lambda: list(entry.rule.check(project)), [])
         for finding in findings:
             key = (finding.code, finding.path, finding.location)

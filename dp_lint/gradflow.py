@@ -52,6 +52,10 @@ class StopPoint:
     node: cst.CSTNode
     file: SourceFile
     how: str  # ".detach()", ".data", ".detach_()", "torch.Tensor.detach()", "helper `sg()`", "torch.no_grad()"
+    # For fixes: "method" (x.detach()), "detach_" (x.detach_()), "attribute" (x.data),
+    # "function" (torch.Tensor.detach(x)), "helper" (sg(x), kept as is), "no_grad_use".
+    kind: str = "method"
+    operand: cst.CSTNode | None = None  # the expression whose gradient is stopped
 
 
 @dataclass(frozen=True)
@@ -364,7 +368,7 @@ class ForwardFlow:
             value = env.get(expr.value, EMPTY)
             if grad is False and value.grad:
                 # A gradient-carrying value read inside torch.no_grad(): its gradient stops here.
-                value = value.stop(self._stop_point(expr, "use inside torch.no_grad()", frame))
+                value = value.stop(self._stop_point(expr, "use inside torch.no_grad()", frame, "no_grad_use", expr))
                 self._record_stops(value)
             return value
         if isinstance(expr, cst.Attribute):
@@ -455,7 +459,7 @@ class ForwardFlow:
             return EMPTY
         if expr.attr.value in tk.STOP_ATTRIBUTES:
             base = self._expr(expr.value, env, frame, grad)
-            value = base.stop(self._stop_point(expr, ".data", frame))
+            value = base.stop(self._stop_point(expr, ".data", frame, "attribute", expr.value))
             self._record_stops(value)
             return value
         base = self._expr(expr.value, env, frame, grad)
@@ -488,7 +492,8 @@ class ForwardFlow:
             evaluate_args()
             if not arg_values:
                 return EMPTY
-            value = arg_values[0].stop(self._stop_point(call, f"`{dotted_name(func)}()`", frame))
+            value = arg_values[0].stop(
+                self._stop_point(call, f"`{dotted_name(func)}()`", frame, "function", call.args[0].value))
             self._record_stops(value)
             return value
 
@@ -506,7 +511,7 @@ class ForwardFlow:
             if method in tk.STOP_METHODS:
                 evaluate_args()
                 how = f".{method}()"
-                value = receiver.stop(self._stop_point(call, how, frame))
+                value = receiver.stop(self._stop_point(call, how, frame, "detach_" if method == "detach_" else "method", receiver_node))
                 self._record_stops(value)
                 if method == "detach_" and isinstance(receiver_node, cst.Name):
                     env[receiver_node.value] = value  # in place: the variable itself is now detached
@@ -592,11 +597,12 @@ class ForwardFlow:
 
     # -- stop points -----------------------------------------------------------------
 
-    def _stop_point(self, node, how: str, frame: _Frame) -> StopPoint:
+    def _stop_point(self, node, how: str, frame: _Frame, kind: str, operand) -> StopPoint:
         if frame.anchor is not None:
             helper = dotted_name(frame.anchor.func) if isinstance(frame.anchor, cst.Call) else None
-            return StopPoint(frame.anchor, frame.anchor_file, f"the helper `{helper}()` ({how})" if helper else how)
-        return StopPoint(node, frame.file, how)
+            return StopPoint(frame.anchor, frame.anchor_file, f"the helper `{helper}()` ({how})" if helper else how,
+                             "helper", frame.anchor)
+        return StopPoint(node, frame.file, how, kind, operand)
 
     def _record_stops(self, value: Value) -> None:
         self.result.all_stops.update(value.stopped)

@@ -60,6 +60,9 @@ class Instance:
     # For the class and each base class whose __init__ runs: parameter -> value.
     scopes: dict[ClassInfo, dict[str, object]] = field(default_factory=dict)
     depth: int = 0
+    # For each scope, the call that bound it: (call, module of the call, instance and class
+    # whose code wrote that call). Fixes follow a value back to the literal that set it.
+    bound_by: dict[ClassInfo, tuple] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,15 +99,53 @@ class LayerTree:
         instance = Instance(cls, path, depth=depth)
         evaluate_arg = lambda expr: self.argument_value(expr, call_module, parent, parent_owner)  # noqa: E731
         previous_call, previous_eval = call, evaluate_arg
+        binder = (call, call_module, parent, parent_owner)
         for owner in self.index.mro(cls):
             init = owner.methods.get("__init__")
             if init is None:
                 continue
             instance.scopes[owner] = self._bind(owner, init, previous_call, previous_eval)
+            instance.bound_by[owner] = binder
             # The next base's __init__ receives what this one passes to super().__init__(...).
             previous_call = _super_init_call(init.node, owner)
             previous_eval = (lambda o: lambda expr: self.evaluate(expr, instance, o))(owner)
+            binder = (previous_call, owner.module, instance, owner)
         return instance
+
+    def origin(self, expr, instance: Instance | None, owner: ClassInfo | None, module: ModuleInfo | None, depth: int = 0):
+        """Where the value of `expr` is set, for a fix to change it:
+        ("literal", node, module) — a literal to replace;
+        ("keyword", call, module, name, fallback) — a construction call that should pass
+        `name=` (fallback: the parameter's default, another origin, or None);
+        None when dp-lint cannot tell."""
+        if depth > 8 or expr is None:
+            return None
+        if literal(expr, None) is not UNKNOWN:
+            return ("literal", expr, module)
+        if instance is None or owner is None:
+            return None
+        scope = instance.scopes.get(owner, {})
+        if isinstance(expr, cst.Name) and expr.value in scope:
+            call, call_module, parent, parent_owner = instance.bound_by.get(owner, (None, None, None, None))
+            init = owner.methods.get("__init__")
+            param = next((p for p in init.params if p.name.value == expr.value), None) if init else None
+            argument = _argument_for(call, init, expr.value) if call is not None and init is not None else None
+            default = None
+            if param is not None and param.default is not None and literal(param.default, None) is not UNKNOWN:
+                default = ("literal", param.default, owner.module)
+            if argument is not None:
+                return self.origin(argument, parent, parent_owner, call_module, depth + 1)
+            if call is not None and not any(a.star for a in call.args):
+                # The caller relies on the default: pass the value there (or, failing
+                # that, change the default itself: `fallback`).
+                return ("keyword", call, call_module, expr.value, default)
+            return default
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            found = self.models.model(instance.cls).attribute_values.get(expr.attr.value)
+            if found is not None:
+                value_expr, writer = found
+                return self.origin(value_expr, instance, writer, writer.module, depth + 1)
+        return None
 
     def _bind(self, owner: ClassInfo, init, call: cst.Call | None, evaluate_arg) -> dict[str, object]:
         params = [p for p in init.params][1:]  # drop self
@@ -219,6 +260,19 @@ class LayerTree:
         if use.instance is not None and use.owner is not None:
             return self.evaluate(expr, use.instance, use.owner)
         return literal(expr, use.module)
+
+
+def _argument_for(call: cst.Call, init, name: str):
+    """The argument `call` passes for parameter `name` of `init`, or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    params = [*init.node.params.posonly_params, *init.node.params.params][1:]
+    for param, arg in zip(params, positional):
+        if param.name.value == name:
+            return arg.value
+    return None
 
 
 def _super_init_call(node: cst.FunctionDef, owner: ClassInfo) -> cst.Call | None:

@@ -66,6 +66,24 @@ class SourceFile:
     text: str
     module: cst.Module
     _positions: object = field(default=None, repr=False)
+    _parents: dict | None = field(default=None, repr=False)
+
+    @property
+    def positions(self):
+        """libcst positions of every node (computed on first use, see `span`)."""
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    @property
+    def parents(self) -> dict:
+        """Parent of every node; only fixes need it, so it is built on first use."""
+        if self._parents is None:
+            from dp_lint.rewrite import parents_of
+
+            self._parents = parents_of(self.module)
+        return self._parents
 
     def span(self, node: cst.CSTNode) -> tuple[Location, Location]:
         """Start and end of `node` (1-based columns).
@@ -74,10 +92,7 @@ class SourceFile:
         PositionProvider re-generates the whole file, which would otherwise
         double the cost of `check` on large trees.
         """
-        if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        code_range = self._positions[node]
+        code_range = self.positions[node]
         return (
             Location(code_range.start.line, code_range.start.column + 1),
             Location(code_range.end.line, code_range.end.column + 1),
@@ -85,7 +100,10 @@ class SourceFile:
 
 
 def parse_source(path: Path, module_name: str, data: bytes) -> SourceFile:
-    text = decode_source(data)
+    return parse_text(path, module_name, decode_source(data))
+
+
+def parse_text(path: Path, module_name: str, text: str) -> SourceFile:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

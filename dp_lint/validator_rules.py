@@ -30,3 +30,24 @@ def refused_layers(project, accept: Callable[[LayerUse], bool]) -> Iterator[tupl
             if project.calls_validator_fix:
                 continue
             yield use, Confidence.MEDIUM, "in a model the project may wrap with make_private"
+
+
+def replace_layer_class(project, use: LayerUse, name: str, import_from: str, message: str, forbidden_keywords=()):
+    """A safe Fix swapping the layer's class for `import_from.name`, arguments kept."""
+    import libcst as cst
+
+    from dp_lint.findings import Applicability
+    from dp_lint.rewrite import FixUnavailable, class_reference, make_fix, replace_nodes, with_import
+
+    try:
+        call = use.call
+        if any(a.keyword is not None and a.keyword.value in forbidden_keywords for a in call.args):
+            raise FixUnavailable(f"{name} does not take those arguments")
+        file = use.module.file
+        expression, import_needed = class_reference(use.module, f"{import_from}.{name}", import_from, name)
+        tree = replace_nodes(file.module, {call.func: cst.parse_expression(expression)})
+        if import_needed:
+            tree = with_import(tree, import_needed)
+        return make_fix(file.text, tree, Applicability.SAFE, message)
+    except FixUnavailable:
+        return None

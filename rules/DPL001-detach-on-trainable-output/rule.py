@@ -13,6 +13,13 @@ is never published and `DPOptimizer.step()` raises
 again with gradient, the LIFO activation stack also pairs gradients with the wrong
 inputs.
 
+Fix (safe): run the producing call under `torch.no_grad()` and drop the stop-gradient
+(a helper is kept, inside the block). Same values, same ordinary gradients (none flowed
+through the stopped output), and Opacus' hook skips calls made with grad disabled. A
+stop-gradient inside a larger expression is hoisted into its own statement with a fresh
+name, only when no other call runs before it in that statement (so dropout draws its
+random numbers in the same order).
+
 Confidence: high when the submodule's class is visible and owns parameters; medium
 when it comes from outside (a constructor argument, another library) and nothing in
 the project freezes it.
@@ -20,14 +27,32 @@ the project freezes it.
 
 from __future__ import annotations
 
-from dp_lint.findings import Confidence
+import libcst as cst
+
+from dp_lint.findings import Applicability, Confidence
+from dp_lint.rewrite import (
+    FixUnavailable,
+    calls_before,
+    contains,
+    enclosing,
+    fresh_name,
+    make_fix,
+    no_grad_expression,
+    replace_nodes,
+    statement_in_block,
+    under_no_grad,
+    with_import,
+)
 from dp_lint.rule import Rule
+
+_DROPPED = {"method", "attribute", "function"}  # stop-gradients made redundant by no_grad
 
 
 class DetachOnTrainableOutput(Rule):
     code = "DPL001"
     name = "detach-on-trainable-output"
     summary = "Stop-gradient on the output of a trainable submodule call: Opacus raises at step()"
+    fix_availability = "safe"
 
     def check(self, project):
         for cls in project.module_classes():
@@ -38,7 +63,14 @@ class DetachOnTrainableOutput(Rule):
             for site in flow.call_sites:
                 if flow.reaches_with_gradient(site):
                     continue
-                for stop in flow.stops_for(site):
+                stops = flow.stops_for(site)
+                fix = None
+                if stops:
+                    try:
+                        fix = self._fix(project, site, stops)
+                    except FixUnavailable:
+                        fix = None
+                for stop in stops:
                     sub = model.submodules[site.attr]
                     yield self.finding(
                         project,
@@ -46,6 +78,7 @@ class DetachOnTrainableOutput(Rule):
                         stop.node,
                         self._message(site.attr, sub.description, stop.how),
                         confidence=Confidence.HIGH if site.confident else Confidence.MEDIUM,
+                        fix=fix,
                     )
 
     @staticmethod
@@ -57,3 +90,143 @@ class DetachOnTrainableOutput(Rule):
             f"`ValueError: Per sample gradient is not initialized`. "
             f"Run this call under `with torch.no_grad():` instead."
         )
+
+    # -- the fix ---------------------------------------------------------------------
+
+    def _fix(self, project, site, stops):
+        file = site.file
+        if any(stop.file is not file for stop in stops):
+            raise FixUnavailable("the stop-gradient is in another file")
+        module_info = project.index.by_file[file]
+        no_grad, import_needed = no_grad_expression(module_info)
+        direct = [s for s in stops if s.operand is not None and contains(s.operand, site.node)]
+        if len(stops) == 1 and direct:
+            tree = self._direct(file, site, direct[0], no_grad)
+        else:
+            tree = self._through_variable(file, site, stops, no_grad)
+        if import_needed:
+            tree = with_import(tree, import_needed)
+        return make_fix(
+            file.text,
+            tree,
+            Applicability.SAFE,
+            f"Run `self.{site.attr}(...)` under `torch.no_grad()` and drop the stop-gradient",
+        )
+
+    @staticmethod
+    def _replacement(stop):
+        if stop.kind in _DROPPED:
+            return stop.operand
+        if stop.kind == "helper":
+            return stop.node  # the helper may do more than detach: keep it, under no_grad
+        raise FixUnavailable(f"no automatic fix for a {stop.kind} stop-gradient here")
+
+    def _direct(self, file, site, stop, no_grad) -> cst.Module:
+        """`z = self.t(x).detach()` or `loss = f(p, self.t(x).detach())`."""
+        parents = file.parents
+        stmt = statement_in_block(stop.node, parents)
+        small = stmt.body[0]
+        replacement = self._replacement(stop)
+        if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is stop.node:
+            new_statements = [under_no_grad([stmt.deep_replace(stop.node, replacement)], no_grad, stmt)]
+        else:
+            _ensure_hoistable(stop.node, stmt, parents)
+            if calls_before(stmt, stop.node, parents, file.positions):
+                raise FixUnavailable("another call runs before the stop-gradient in this statement")
+            function = enclosing(stmt, parents, cst.FunctionDef)
+            name = fresh_name(function, f"{site.attr}_out")
+            hoisted = cst.SimpleStatementLine(
+                [cst.Assign([cst.AssignTarget(cst.Name(name))], replacement)]
+            )
+            rest = stmt.deep_replace(stop.node, cst.Name(name)).with_changes(leading_lines=())
+            new_statements = [under_no_grad([hoisted], no_grad, stmt), rest]
+        return file.module.deep_replace(stmt, cst.FlattenSentinel(new_statements))
+
+    def _through_variable(self, file, site, stops, no_grad) -> cst.Module:
+        """`t = self.t(x)` ... `t.detach()` / `t.detach_()` / `with torch.no_grad(): f(t)`."""
+        parents = file.parents
+        producer = statement_in_block(site.node, parents)
+        assign = producer.body[0]
+        if not (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+        ):
+            raise FixUnavailable("the call's result is not assigned to one variable")
+        variable = assign.targets[0].target.value
+        function = enclosing(producer, parents, cst.FunctionDef)
+        operands = set()
+        for stop in stops:
+            operand = stop.operand
+            if stop.kind == "helper" and isinstance(operand, cst.Call) and len(operand.args) == 1:
+                operand = operand.args[0].value  # `stop_gradient(z)`: the helper stays, under no_grad
+            if not (isinstance(operand, cst.Name) and operand.value == variable):
+                raise FixUnavailable("the stop-gradient is not applied to the variable holding the call")
+            if enclosing(stop.node, parents, cst.FunctionDef) is not function:
+                raise FixUnavailable("the stop-gradient is in another function")
+            operands.add(operand)
+        _ensure_only_stopped_uses(function, producer, variable, operands, parents, file.positions)
+
+        replacements = {producer: under_no_grad([producer], no_grad, producer)}
+        for stop in stops:
+            if stop.kind == "detach_":
+                # `t.detach_()` has nothing left to do; a block needs at least `pass`.
+                stmt = statement_in_block(stop.node, parents)
+                alone = len(parents[stmt].body) == 1
+                replacements[stmt] = cst.SimpleStatementLine([cst.Pass()]) if alone else cst.RemovalSentinel.REMOVE
+            elif stop.kind in _DROPPED:
+                replacements[stop.node] = cst.Name(variable)
+        return replace_nodes(file.module, replacements)
+
+
+def _ensure_hoistable(node, stmt, parents) -> None:
+    """Hoisting changes when (or whether) the expression runs inside these constructs."""
+    current = parents.get(node)
+    while current is not None and current is not stmt:
+        if isinstance(current, (cst.IfExp, cst.BooleanOperation, cst.Lambda, cst.ListComp,
+                                cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            raise FixUnavailable("the stop-gradient is inside a conditional, lambda or comprehension")
+        current = parents.get(current)
+
+
+_UNCONDITIONAL = (cst.With, cst.IndentedBlock, cst.SimpleStatementLine)
+
+
+def _ensure_only_stopped_uses(function, producer, variable, operands, parents, positions) -> None:
+    """Every later read of `variable` must be one of the stop-gradients being fixed (or a
+    shape query), until the variable is unconditionally reassigned."""
+    start = positions[producer].end
+    reads = []
+    reassigned_at = None
+    stack = [function]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if not isinstance(node, cst.Name) or node.value != variable or node is producer.body[0].targets[0].target:
+            continue
+        where = positions[node].start
+        if (where.line, where.column) <= (start.line, start.column):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, cst.AssignTarget):
+            chain = parents.get(parents.get(parent))  # the statement line
+            conditional = False
+            current = parents.get(chain)
+            while current is not None and current is not parents.get(producer):
+                if not isinstance(current, _UNCONDITIONAL):
+                    conditional = True
+                current = parents.get(current)
+            if conditional:
+                raise FixUnavailable("the variable is reassigned conditionally")
+            if reassigned_at is None or (where.line, where.column) < reassigned_at:
+                reassigned_at = (where.line, where.column)
+            continue
+        reads.append((where.line, where.column, node, parent))
+    for line, column, node, parent in reads:
+        if reassigned_at is not None and (line, column) > reassigned_at:
+            continue
+        if node in operands:
+            continue
+        if isinstance(parent, cst.Attribute) and parent.attr.value in {"shape", "dtype", "device", "ndim"}:
+            continue
+        raise FixUnavailable(f"`{variable}` is also used without a stop-gradient")

@@ -10,6 +10,9 @@ optimizer, but no backward ever reaches them, so they never get `grad_sample` an
 Freezing the module (`requires_grad_(False)`) changes nothing in ordinary training:
 it never received a gradient there either.
 
+Fix (safe): `self.<name>.requires_grad_(False)` on the line after the assignment. In
+ordinary training the module never received a gradient either, so nothing changes.
+
 Confidence: high. The rule stays silent when the class (or a subclass, or code
 elsewhere in the project) may use the module in a way it cannot follow: another
 method the training loop may call, `getattr(self, ...)`, a module passed to an
@@ -19,7 +22,11 @@ training script.
 
 from __future__ import annotations
 
+import libcst as cst
+
+from dp_lint.findings import Applicability
 from dp_lint.modules import Tri
+from dp_lint.rewrite import FixUnavailable, make_fix, replace_nodes, statement_in_block
 from dp_lint.rule import Rule
 from dp_lint.usage import uses_outside_forward
 
@@ -28,6 +35,7 @@ class TrainableModuleWithoutGradient(Rule):
     code = "DPL003"
     name = "trainable-module-without-gradient"
     summary = "Trainable submodule never gets a gradient in forward and is not frozen: Opacus raises at step()"
+    fix_availability = "safe"
 
     def check(self, project):
         verdicts: dict[tuple, list[str | None]] = {}
@@ -47,7 +55,24 @@ class TrainableModuleWithoutGradient(Rule):
                 sub = project.modules.model(owner).submodules.get(attr)
                 if sub is None:
                     continue
-                yield self.finding(project, owner.file, sub.statement, self._message(attr, sub.description, reasons[0]))
+                yield self.finding(
+                    project,
+                    owner.file,
+                    sub.statement,
+                    self._message(attr, sub.description, reasons[0]),
+                    fix=self._fix(owner.file, sub.statement, attr),
+                )
+
+    @staticmethod
+    def _fix(file, assignment, attr: str):
+        """Freeze the module on the line right after its assignment."""
+        try:
+            statement = statement_in_block(assignment, file.parents)
+            freeze = cst.parse_statement(f"self.{attr}.requires_grad_(False)\n")
+            tree = replace_nodes(file.module, {statement: cst.FlattenSentinel([statement, freeze])})
+            return make_fix(file.text, tree, Applicability.SAFE, f"Freeze `self.{attr}` after its assignment")
+        except FixUnavailable:
+            return None
 
     @staticmethod
     def _why_no_gradient(project, cls, flow, model, attr, sub) -> str | None:

@@ -9,12 +9,23 @@ one sample's output depends on the others and per-sample gradients are not defin
 running statistics would leak data without a privacy mechanism. `make_private` raises
 `UnsupportedModuleError` from ModuleValidator.
 
+Fix (unsafe: new normalisation, new weights): `nn.GroupNorm(gcd(32, C), C)` keeping `eps`
+and `affine`, as ModuleValidator.fix does — except for BatchNorm1d, which becomes
+`nn.GroupNorm(1, C)`: on `[batch, features]` inputs gcd(32, C) groups would hold a single
+value each. For InstanceNorm, `track_running_stats=False`.
+
 Confidence: high inside a resolved wrapped model; medium otherwise.
 """
 
 from __future__ import annotations
 
-from dp_lint.layers import UNKNOWN
+import math
+
+import libcst as cst
+
+from dp_lint.findings import Applicability
+from dp_lint.layers import literal
+from dp_lint.rewrite import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
 from dp_lint.rule import Rule
 from dp_lint.validator_rules import refused_layers
 
@@ -26,6 +37,7 @@ class BatchNorm(Rule):
     code = "DPL101"
     name = "batchnorm"
     summary = "BatchNorm (or InstanceNorm tracking running stats) is refused by make_private"
+    fix_availability = "unsafe"
 
     def check(self, project):
         tree = project.layer_tree
@@ -45,6 +57,10 @@ class BatchNorm(Rule):
             else:
                 why = "it tracks running statistics, which would need their own privacy mechanism"
                 fix = "set `track_running_stats=False`"
+            try:
+                edit = _group_norm_fix(use) if use.name in BATCH_NORMS else _stop_tracking_fix(use)
+            except FixUnavailable:
+                edit = None
             yield self.finding(
                 project,
                 use.module.file,
@@ -52,4 +68,66 @@ class BatchNorm(Rule):
                 f"`{use.name}` at `{use.path}` ({where}): make_private raises UnsupportedModuleError because "
                 f"{why}. {fix[0].upper()}{fix[1:]}.",
                 confidence=confidence,
+                fix=edit,
             )
+
+
+_KEPT_KEYWORDS = {"eps", "affine", "device", "dtype"}
+
+
+def _group_norm_fix(use):
+    """`nn.BatchNorm2d(C, ...)` -> `nn.GroupNorm(gcd(32, C), C, ...)`: unsafe, a new
+    normalisation with new weights (what ModuleValidator.fix does)."""
+    call = use.call
+    positional = [a for a in call.args if a.keyword is None]
+    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    if len(positional) != 1 or positional[0].star or set(keywords) - _KEPT_KEYWORDS - {"momentum", "track_running_stats"}:
+        raise FixUnavailable("arguments GroupNorm cannot take")
+    channels = positional[0].value
+    module = use.module
+    tree_imports = []
+    value = literal(channels, None)
+    code = cst.Module([]).code_for_node(channels)
+    if use.name == "BatchNorm1d":
+        # Often fed [batch, features]: gcd(32, C) groups would hold one value each and
+        # normalise everything to the bias. One group works for [B, C] and [B, C, L].
+        groups = "1"
+    elif isinstance(value, int) and not isinstance(value, bool):
+        groups = str(math.gcd(32, value))
+    else:
+        gcd = local_name_for(module, "math.gcd")
+        if gcd is None:
+            if "math" in module.assignments or "math" in module.functions or "math" in module.classes:
+                raise FixUnavailable("the name `math` is taken in this module")
+            gcd, tree_imports = "math.gcd", ["import math"]
+        groups = f"{gcd}(32, {code})"
+    if isinstance(call.func, cst.Attribute):
+        func = call.func.with_changes(attr=cst.Name("GroupNorm"))
+        func_code = cst.Module([]).code_for_node(func)
+    else:
+        func_code, import_needed = class_reference(module, "torch.nn.GroupNorm", "torch.nn", "GroupNorm")
+        if import_needed:
+            tree_imports.append(import_needed)
+    kept = [f"{name}={cst.Module([]).code_for_node(keywords[name].value)}" for name in ("eps", "affine", "device", "dtype") if name in keywords]
+    new_call = cst.parse_expression(f"{func_code}({', '.join([groups, code, *kept])})")
+    file = module.file
+    tree = replace_nodes(file.module, {call: new_call})
+    for statement in tree_imports:
+        tree = with_import(tree, statement)
+    return make_fix(
+        file.text, tree, Applicability.UNSAFE,
+        f"Replace {use.name} with GroupNorm (new normalisation and weights: retrain or re-tune)",
+    )
+
+
+def _stop_tracking_fix(use):
+    """InstanceNorm: `track_running_stats=True` -> `False` (unsafe: eval mode changes)."""
+    for arg in use.call.args:
+        if arg.keyword is not None and arg.keyword.value == "track_running_stats":
+            file = use.module.file
+            tree = replace_nodes(file.module, {arg.value: cst.Name("False")})
+            return make_fix(
+                file.text, tree, Applicability.UNSAFE,
+                f"Stop tracking running statistics in {use.name} (eval mode then uses each sample's own statistics)",
+            )
+    raise FixUnavailable("track_running_stats is not a keyword argument")

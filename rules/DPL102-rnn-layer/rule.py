@@ -7,7 +7,11 @@ Why Opacus refuses it: these layers run fused kernels whose parameters Opacus' h
 cannot see per sample. `make_private` raises `UnsupportedModuleError` for nn.LSTM and
 nn.GRU (ModuleValidator); nn.RNN has no validator and fails when per-sample gradients
 are computed. `opacus.layers.DPLSTM`/`DPGRU`/`DPRNN` are drop-in replacements with the
-same arguments and a compatible state dict.
+same arguments; their own load_state_dict accepts the old weights.
+
+Fix (safe): swap the class for its opacus.layers twin and import it; arguments are kept.
+None for the cells, for nn.RNN with `nonlinearity` passed positionally, or with
+device/dtype arguments (the DP layers do not take them).
 
 Confidence: high inside a resolved wrapped model; medium otherwise.
 """
@@ -15,7 +19,7 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 from __future__ import annotations
 
 from dp_lint.rule import Rule
-from dp_lint.validator_rules import refused_layers
+from dp_lint.validator_rules import refused_layers, replace_layer_class
 
 REPLACEMENTS = {"LSTM": "DPLSTM", "GRU": "DPGRU", "RNN": "DPRNN"}
 # The validator lets cells through, but their per-sample gradients fail at the first backward.
@@ -27,6 +31,7 @@ class RnnLayer(Rule):
     code = "DPL102"
     name = "rnn-layer"
     summary = "nn.LSTM/nn.GRU/nn.RNN cannot be used with Opacus: use DPLSTM/DPGRU/DPRNN"
+    fix_availability = "safe"
 
     def check(self, project):
         def refused(use) -> bool:
@@ -45,6 +50,15 @@ class RnnLayer(Rule):
                 )
                 continue
             replacement = REPLACEMENTS[use.name]
+            fix = None
+            positional = [a for a in use.call.args if a.keyword is None]
+            # nn.RNN takes `nonlinearity` fourth; DPRNN takes it last: same only up to three.
+            if use.name != "RNN" or len(positional) <= 3:
+                fix = replace_layer_class(
+                    project, use, replacement, "opacus.layers",
+                    f"Replace nn.{use.name} with opacus.layers.{replacement}",
+                    forbidden_keywords={"device", "dtype"},
+                )
             failure = (
                 "make_private raises UnsupportedModuleError"
                 if use.name != "RNN"
@@ -55,6 +69,7 @@ class RnnLayer(Rule):
                 use.module.file,
                 use.call,
                 f"`nn.{use.name}` at `{use.path}` ({where}): {failure}. Use "
-                f"`opacus.layers.{replacement}` with the same arguments (same computation, compatible state dict).",
+                f"`opacus.layers.{replacement}` with the same arguments (same computation; its load_state_dict accepts the old weights).",
                 confidence=confidence,
+                fix=fix,
             )

@@ -9,13 +9,17 @@ functional calls on raw parameters that Opacus' hooks cannot see per sample.
 `make_private` raises `UnsupportedModuleError` (ModuleValidator).
 `opacus.layers.DPMultiheadAttention` is the drop-in replacement.
 
+Fix (safe): swap nn.MultiheadAttention for opacus.layers.DPMultiheadAttention and import
+it; arguments are kept. None for nn.Transformer* layers, and none when batch_first=True
+with several heads (the replacement would compute a wrong output, DPL004).
+
 Confidence: high inside a resolved wrapped model; medium otherwise.
 """
 
 from __future__ import annotations
 
 from dp_lint.rule import Rule
-from dp_lint.validator_rules import refused_layers
+from dp_lint.validator_rules import refused_layers, replace_layer_class
 
 TRANSFORMERS = {"Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"}
 
@@ -24,6 +28,7 @@ class MultiheadAttention(Rule):
     code = "DPL103"
     name = "multihead-attention"
     summary = "nn.MultiheadAttention (also inside nn.Transformer* layers) is refused by make_private"
+    fix_availability = "safe"
 
     def check(self, project):
         def refused(use) -> bool:
@@ -39,9 +44,15 @@ class MultiheadAttention(Rule):
                     "opacus <= 1.6.0 (wrong forward output); prefer sequence-first layers with the engine's "
                     "batch_first=False, or one head."
                 )
+            fix = None
             if use.name == "MultiheadAttention":
                 advice = "Use `opacus.layers.DPMultiheadAttention` with the same arguments."
                 subject = "`nn.MultiheadAttention`"
+                if not caveat:  # the replacement would compute a wrong output (DPL004): no fix
+                    fix = replace_layer_class(
+                        project, use, "DPMultiheadAttention", "opacus.layers",
+                        "Replace nn.MultiheadAttention with opacus.layers.DPMultiheadAttention",
+                    )
             else:
                 advice = (
                     "Build the layer from `opacus.layers.DPMultiheadAttention`, or run "
@@ -54,4 +65,5 @@ class MultiheadAttention(Rule):
                 use.call,
                 f"{subject} at `{use.path}` ({where}): make_private raises UnsupportedModuleError. {advice}{caveat}",
                 confidence=confidence,
+                fix=fix,
             )
