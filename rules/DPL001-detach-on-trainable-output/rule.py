@@ -165,7 +165,8 @@ class DetachOnTrainableOutput(Rule):
             if enclosing(stop.node, parents, cst.FunctionDef) is not function:
                 raise FixUnavailable("the stop-gradient is in another function")
             operands.add(operand)
-        _ensure_only_stopped_uses(function, producer, variable, operands, parents, file.positions)
+        in_place = [s.node for s in stops if s.kind == "detach_"]
+        _ensure_only_stopped_uses(function, producer, variable, operands, in_place, parents, file.positions)
 
         replacements = {producer: under_no_grad([producer], no_grad, producer)}
         for stop in stops:
@@ -192,12 +193,32 @@ def _ensure_hoistable(node, stmt, parents) -> None:
 _UNCONDITIONAL = (cst.With, cst.IndentedBlock, cst.SimpleStatementLine)
 
 
-def _ensure_only_stopped_uses(function, producer, variable, operands, parents, positions) -> None:
+def statement_of(node, parents):
+    return enclosing(node, parents, cst.SimpleStatementLine)
+
+
+def _conditional_between(statement, producer, parents) -> bool:
+    """Does `statement` sit inside an if/loop/try that `producer`'s block does not?"""
+    current = parents.get(statement)
+    while current is not None and current is not parents.get(producer):
+        if not isinstance(current, _UNCONDITIONAL):
+            return True
+        current = parents.get(current)
+    return current is None
+
+
+def _ensure_only_stopped_uses(function, producer, variable, operands, in_place, parents, positions) -> None:
     """Every later read of `variable` must be one of the stop-gradients being fixed (or a
-    shape query), until the variable is unconditionally reassigned."""
+    shape query), until the variable is unconditionally reassigned or detached in place."""
     start = positions[producer].end
     reads = []
     reassigned_at = None
+    for call in in_place:  # `t.detach_()`: from there on `t` holds no gradient anyway
+        if _conditional_between(statement_of(call, parents), producer, parents):
+            raise FixUnavailable("the variable is detached in place only conditionally")
+        where = positions[call].start
+        if reassigned_at is None or (where.line, where.column) < reassigned_at:
+            reassigned_at = (where.line, where.column)
     stack = [function]
     while stack:
         node = stack.pop()
@@ -209,14 +230,7 @@ def _ensure_only_stopped_uses(function, producer, variable, operands, parents, p
             continue
         parent = parents.get(node)
         if isinstance(parent, cst.AssignTarget):
-            chain = parents.get(parents.get(parent))  # the statement line
-            conditional = False
-            current = parents.get(chain)
-            while current is not None and current is not parents.get(producer):
-                if not isinstance(current, _UNCONDITIONAL):
-                    conditional = True
-                current = parents.get(current)
-            if conditional:
+            if _conditional_between(statement_of(node, parents), producer, parents):
                 raise FixUnavailable("the variable is reassigned conditionally")
             if reassigned_at is None or (where.line, where.column) < reassigned_at:
                 reassigned_at = (where.line, where.column)
