@@ -77,7 +77,7 @@ def load_catalogue() -> tuple[RuleEntry, ...]:
 
 # Codes the engine itself reports; they are not rules of the catalogue but can be
 # selected and ignored like rules.
-ENGINE_CODES = {"DPL000": "syntax-error"}
+ENGINE_CODES = {"DPL000": "syntax-error", "DPL900": "unused-suppression"}
 
 
 def all_codes() -> dict[str, str]:

@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCS_RULES = REPO_ROOT / "docs" / "rules"
 
@@ -79,3 +81,55 @@ def test_readme_rules_table_is_up_to_date():
         "README.md's Rules table is out of date: paste the output of "
         "`python docs/gen_docs.py --readme-table`"
     )
+
+
+def test_cli_reference_is_up_to_date():
+    committed = (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+
+    assert load_generator().cli_reference() == committed, (
+        "docs/cli.md is out of date with the commands' --help: run `python docs/gen_docs.py` and commit the result"
+    )
+
+
+def test_cli_reference_covers_every_command():
+    from dp_lint.cli import main
+
+    page = (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"## dp-lint {name}\n" in page
+
+
+def test_mkdocs_nav_lists_every_rule_page():
+    generator = load_generator()
+    committed = (REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+    assert generator.mkdocs_yml(committed) == committed, (
+        "mkdocs.yml's rule pages are out of date: run `python docs/gen_docs.py` and commit the result"
+    )
+
+
+def test_catalogue_links_become_site_links():
+    generator = load_generator()
+    row = {"documentation": "See [DPL003](../DPL003-trainable-module-without-gradient/README.md#fix).\n",
+           "entry": None}
+
+    assert generator.rule_page(row) == "See [DPL003](DPL003-trainable-module-without-gradient.md#fix).\n"
+
+
+@pytest.mark.slow
+def test_mkdocs_build_strict(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("mkdocs") is None:
+        if os.environ.get("CI"):
+            pytest.fail("mkdocs is not installed: CI installs the `docs` extra")
+        pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "site" / "rules" / "DPL001-detach-on-trainable-output" / "index.html").is_file()
+    assert (tmp_path / "site" / "cli" / "index.html").is_file()

@@ -204,7 +204,7 @@ def test_json_lines_has_one_object_per_line(model_file):
 
 def test_unknown_format_is_rejected(model_file):
     with pytest.raises(ValueError):
-        format_findings([finding(model_file)], "sarif")
+        format_findings([finding(model_file)], "checkstyle")
 
 
 @pytest.mark.parametrize("output_format", ["full", "concise"])
@@ -256,7 +256,7 @@ def test_use_color_needs_a_terminal_and_respects_no_color(monkeypatch):
 
 
 def test_every_format_is_listed():
-    assert FORMATS == ("full", "concise", "json", "json-lines")
+    assert FORMATS == ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
 
 
 def test_form_feeds_do_not_shift_rows(tmp_path, monkeypatch):
