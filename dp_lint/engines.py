@@ -35,6 +35,14 @@ GRAD_SAMPLE_MODULES = frozenset(
     }
 )
 _MENTIONS = ("make_private", "GradSampleModule")
+# The grad_sample_mode each GradSampleModule class stands for.
+_GSM_MODES = {
+    "GradSampleModule": "hooks",
+    "GradSampleModuleExpandedWeights": "ew",
+    "GradSampleModuleFastGradientClipping": "ghost",
+    "GradSampleModuleFastGradientClippingTP": "ghost",
+    "GradSampleModuleNoOp": "no_op",
+}
 # Calls that return (a version of) the module they are given.
 _PASS_THROUGH_METHODS = frozenset({"to", "cuda", "cpu", "train", "float", "double", "half", "bfloat16", "requires_grad_"})
 _PASS_THROUGH_FUNCTIONS = frozenset({"fix", "ModuleValidator.fix", "opacus.validators.ModuleValidator.fix", "convert_batchnorm_modules"})
@@ -52,6 +60,11 @@ class EngineCall:
     # The model passes through `ModuleValidator.fix(...)` before the engine: BatchNorm,
     # nn.LSTM/GRU and nn.MultiheadAttention are replaced at run time.
     validator_fixed: bool = False
+    # The engine's `loss_reduction` ("mean" / "sum") and grad_sample_mode ("hooks",
+    # "functorch", "ew", "ghost", ...): literals, Opacus' defaults when absent, UNKNOWN when
+    # not resolvable. Read by `dp-lint verify` to wrap the model as training does.
+    loss_reduction: object = "mean"
+    grad_sample_mode: object = "hooks"
 
     def label(self) -> str:
         from dp_lint.output import display_path
@@ -134,22 +147,35 @@ class _EngineFinder:
         if kind is None:
             return None
         batch_first = self._batch_first(call, scope)
+        loss_reduction = self._setting(call, scope, "loss_reduction", "mean", str)
+        if kind in MAKE_PRIVATE:
+            grad_sample_mode = self._setting(call, scope, "grad_sample_mode", "hooks", str)
+        else:
+            grad_sample_mode = _GSM_MODES.get(kind, "hooks")
+            if kind == "GradSampleModule":
+                functorch = self._setting(call, scope, "force_functorch", False, bool)
+                grad_sample_mode = "functorch" if functorch is True else grad_sample_mode if functorch is False else UNKNOWN
         self._validator_fixed = False
         cls, model_call, model_module = self.resolve_model(wrapped, scope, params, self.module, 0)
         return EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
-                          self._validator_fixed)
+                          self._validator_fixed, loss_reduction, grad_sample_mode)
 
     def _batch_first(self, call: cst.Call, scope):
-        value = _keyword(call, "batch_first")
+        return self._setting(call, scope, "batch_first", True, bool)
+
+    def _setting(self, call: cst.Call, scope, keyword: str, default, kind: type):
+        """A keyword argument of the engine call: its literal value (also through a local or
+        module-level name assigned one literal), `default` when absent, else UNKNOWN."""
+        value = _keyword(call, keyword)
         if value is None:
-            return UNKNOWN if any(a.star == "**" for a in call.args) else True
+            return UNKNOWN if any(a.star == "**" for a in call.args) else default
         result = literal(value, self.module)
         if result is UNKNOWN and isinstance(value, cst.Name):
             candidates = scope.get(value.value) or self.module_scope.get(value.value) or []
             values = {literal(v, self.module) for v in candidates if not isinstance(v, cst.Name)} if candidates else set()
             if len(values) == 1 and UNKNOWN not in values:
                 result = values.pop()
-        return result if isinstance(result, bool) else UNKNOWN
+        return result if isinstance(result, kind) else UNKNOWN
 
     def resolve_model(self, expr, scope, params, module: ModuleInfo, depth: int):
         """(class, constructor call, module of that call) for the expression handed to the engine."""

@@ -19,7 +19,9 @@ from rich.text import Text
 from dp_lint.findings import Confidence, Finding
 from dp_lint.source import SourceError, decode_source
 
-FORMATS = ("full", "concise", "json", "json-lines")
+FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
+# Formats whose output is one document (never followed by a summary line).
+TEXT_FORMATS = ("full", "concise")
 
 # Lines of context shown above and below a finding in `full`, as ruff does.
 CONTEXT_LINES = 2
@@ -32,6 +34,7 @@ PATH_STYLE = "bold"
 PUNCT_STYLE = "cyan"
 CODE_STYLE = "bold red"
 GUTTER_STYLE = "bold blue"
+VERIFY_STYLE = "bold magenta"
 
 
 def use_color(stream: TextIO) -> bool:
@@ -70,10 +73,23 @@ def format_findings(
     color: bool = False,
     sources: Mapping[Path, str] | None = None,
     cwd: Path | None = None,
+    files: Sequence[Path] | None = None,
 ) -> str:
     """Render `findings` (sorted here) in `output_format`. Text formats end with a newline
-    per finding; the summary line is not included (see `summary_line`)."""
+    per finding; the summary line is not included (see `summary_line`). `files` (every
+    file checked) gives `junit` its passing test cases."""
     findings = sorted_findings(findings)
+    if output_format in ("github", "sarif", "junit", "gitlab"):
+        from dp_lint import ci_formats
+
+        where = Path(os.path.abspath(cwd or Path.cwd()))
+        if output_format == "github":
+            return ci_formats.github(findings, where)
+        if output_format == "sarif":
+            return ci_formats.sarif(findings, where)
+        if output_format == "junit":
+            return ci_formats.junit(findings, where, files)
+        return ci_formats.gitlab(findings, where, ci_formats.source_lines_of(sources))
     if output_format == "json":
         return json.dumps([to_json(f) for f in findings], indent=2) + "\n"
     if output_format == "json-lines":
@@ -93,8 +109,9 @@ def format_findings(
 
 
 def to_json(finding: Finding) -> dict:
-    """The object ruff writes for a diagnostic, plus dp-lint's `name` and `confidence`."""
-    return {
+    """The object ruff writes for a diagnostic, plus dp-lint's `name` and `confidence`
+    (and `verification` after `check --verify`)."""
+    data = {
         "cell": None,
         "code": finding.code,
         "end_location": {
@@ -110,6 +127,9 @@ def to_json(finding: Finding) -> dict:
         "name": finding.name,
         "confidence": Confidence(finding.confidence).value,
     }
+    if "verification" in finding.extra:
+        data["verification"] = finding.extra["verification"]
+    return data
 
 
 def _render(color: bool, texts: Sequence[Text]) -> str:
@@ -146,6 +166,10 @@ def _header(finding: Finding, cwd: Path | None) -> Text:
         text.append(" [*]", PUNCT_STYLE)
     text.append(" ")
     text.append(finding.message)
+    if "verification" in finding.extra:  # `check --verify`
+        text.append(" [", PUNCT_STYLE)
+        text.append(finding.extra["verification"], VERIFY_STYLE)
+        text.append("]", PUNCT_STYLE)
     return text
 
 
@@ -222,6 +246,9 @@ def _frame(finding: Finding, lines: list[str]) -> Text:
     if Confidence(finding.confidence) is Confidence.MEDIUM:
         frame.append(" " * width + " = ", GUTTER_STYLE)
         frame.append("confidence: medium (one fact the rule relies on is inferred)\n")
+    if finding.extra.get("verification_detail"):  # `check --verify`: which model, what happened
+        frame.append(" " * width + " = ", GUTTER_STYLE)
+        frame.append(f"verify: {finding.extra['verification_detail']}\n")
     return frame
 
 

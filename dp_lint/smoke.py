@@ -186,6 +186,12 @@ class Verdict:
     def problems(self) -> list[ParameterResult]:
         return [p for p in self.parameters if p.status not in _FINE]
 
+    @property
+    def max_error(self) -> float | None:
+        """The largest absolute difference over every compared gradient and attention output."""
+        errors = [p.max_abs_error for p in self.parameters if p.max_abs_error is not None]
+        return max(errors) if errors else None
+
     def summary(self) -> str:
         lines = [f"{self.verdict} (batch size {self.batch_size})"]
         if self.error:
@@ -216,22 +222,26 @@ def _tensors(output) -> list:
     return []
 
 
-def default_loss(output, batch_size: int, loss_reduction: str = "mean"):
-    """The loss used when `check_model` gets none.
+LOSSES = ("sum-of-squares", "sum", "output")
+
+
+def default_loss(output, batch_size: int, loss_reduction: str = "mean", kind: str = "sum-of-squares"):
+    """The loss used when `check_model` gets none (or the name of one of `LOSSES`).
 
     A scalar output is the model's own loss and is used as it is (it must be reduced over the
-    batch the way `loss_reduction` says). Otherwise: the sum of squares of every floating
-    tensor in the output (tuples, lists and dicts are searched), i.e. a sum over samples,
-    divided by the batch size for `loss_reduction="mean"`.
+    batch the way `loss_reduction` says); so is any output with `kind="output"`. Otherwise: the
+    sum of squares (`kind="sum"`: the sum) of every floating tensor in the output (tuples,
+    lists and dicts are searched), i.e. a sum over samples, divided by the batch size for
+    `loss_reduction="mean"`.
     """
     import torch
 
-    if isinstance(output, torch.Tensor) and output.dim() == 0:
+    if kind == "output" or (isinstance(output, torch.Tensor) and output.dim() == 0):
         return output
     tensors = [t for t in _tensors(output) if t.is_floating_point()]
     if not tensors:
         raise ModelError("the model's output holds no floating-point tensor to build a loss from")
-    total = sum(t.pow(2).sum() for t in tensors)
+    total = sum((t.sum() if kind == "sum" else t.pow(2).sum()) for t in tensors)
     return total / batch_size if loss_reduction == "mean" else total
 
 
@@ -239,13 +249,34 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate) -> Verdict:
-    import torch
+GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew")
+
+
+def _wrap(model, grad_sample_mode: str, batch_first: bool, loss_reduction: str):
+    """The GradSampleModule `make_private(grad_sample_mode=...)` would build."""
     from opacus import GradSampleModule
+
+    if grad_sample_mode in ("hooks", "functorch"):
+        return GradSampleModule(
+            model, batch_first=batch_first, loss_reduction=loss_reduction,
+            force_functorch=grad_sample_mode == "functorch",
+        )
+    if grad_sample_mode == "ew":
+        from opacus.grad_sample import GradSampleModuleExpandedWeights
+
+        return GradSampleModuleExpandedWeights(model, batch_first=batch_first, loss_reduction=loss_reduction)
+    raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
+
+
+def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate,
+              grad_sample_mode="hooks") -> Verdict:
+    import torch
     from opacus.optimizers import DPOptimizer
 
     def batch_loss(output, n):
-        return loss(output) if loss is not None else default_loss(output, n, loss_reduction)
+        if loss is None or isinstance(loss, str):
+            return default_loss(output, n, loss_reduction, loss or "sum-of-squares")
+        return loss(output)
 
     torch.manual_seed(seed)
     model = factory().to(device)
@@ -268,7 +299,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
         with warnings.catch_warnings():
             # "Full backward hook is firing when ... no inputs require gradients": expected here.
             warnings.filterwarnings("ignore", message="Full backward hook", category=UserWarning)
-            wrapped = GradSampleModule(model, batch_first=batch_first, loss_reduction=loss_reduction)
+            wrapped = _wrap(model, grad_sample_mode, batch_first, loss_reduction)
             wrapped.train()
             batch_loss(wrapped(*inputs), batch_size).backward()
     except ModelError:
@@ -470,21 +501,26 @@ def check_model(
     seed: int = 0,
     device: str = "cpu",
     validate: bool = True,
+    grad_sample_mode: str = "hooks",
 ) -> Verdict:
     """Run `factory()`'s model under Opacus and compare its per-sample gradients.
 
     `input_specs` holds one spec per forward() argument (see `parse_input_spec`).
     `loss(output)` must return the scalar batch loss, reduced over the batch the way
-    `loss_reduction` says; by default `default_loss` is used. `batch_sizes` defaults to
+    `loss_reduction` says; by default (or given one of the names in `LOSSES`) `default_loss`
+    is used. `batch_sizes` defaults to
     (5, 3), moved off any fixed dimension of the specs. The worst verdict over the batch
     sizes is returned ("crash" > "silent" > "ok"; the first one on ties).
 
     `validate=False` skips `ModuleValidator.validate` (a bare `GradSampleModule` does not run it;
-    `make_private` does).
+    `make_private` does). `grad_sample_mode` is make_private's: "hooks" (default), "functorch"
+    or "ew" (ExpandedWeights); ghost clipping keeps no per-sample gradients to compare.
 
     Raises `ModelError` when the model fails without Opacus (on the batch that crashed under
     Opacus, or one sample at a time).
     """
+    if grad_sample_mode not in GRAD_SAMPLE_MODES:
+        raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
     specs = _as_specs(input_specs)
     sizes = tuple(batch_sizes) if batch_sizes else pick_batch_sizes(specs)
     worst: Verdict | None = None
@@ -492,7 +528,7 @@ def check_model(
         verdict = _run_once(
             factory, specs, size,
             batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
-            validate=validate,
+            validate=validate, grad_sample_mode=grad_sample_mode,
         )
         if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
             worst = verdict

@@ -1,0 +1,496 @@
+"""`dp-lint verify` and `dp-lint check --verify` under real Opacus (CPU).
+
+Each test module-level fixture runs one `dp-lint verify` over many targets: one child process
+serves them in turn, so torch and Opacus are imported once per run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runtime_cases import collect_cases, require_opacus
+
+require_opacus()
+
+from dp_lint.cli import main  # noqa: E402
+from dp_lint.verify import compare_ordinary_many, discover_targets, verify_project, verify_targets  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+CASES = collect_cases()
+JSON_KEYS = {"target", "verdict", "error", "device", "parameters"}
+PARAMETER_KEYS = {"name", "shape", "status", "error"}
+
+
+def run_cli(args, cwd: Path | None = None):
+    old = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        return CliRunner().invoke(main, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+def case_table(case) -> list[str]:
+    """A catalogue CASE dict as a [[tool.dp-lint.verify]] table (the harness's defaults spelled out)."""
+    spec = case.spec
+    lines = [
+        "[[tool.dp-lint.verify]]",
+        f"model = {toml(str(case.model_file) + ':' + spec['model'])}",
+        f"inputs = {toml(spec['inputs'])}",
+        f"batch_first = {toml(spec.get('batch_first', True))}",
+        f"loss_reduction = {toml(spec.get('loss_reduction', 'mean'))}",
+    ]
+    for key in ("args", "kwargs"):
+        if key in spec:
+            lines.append(f"{key} = {toml(spec[key])}")
+    return lines + [""]
+
+
+@pytest.fixture(scope="module")
+def catalogue_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("catalogue")
+    config = folder / "pyproject.toml"
+    config.write_text("[tool.dp-lint]\n\n" + "\n".join(line for case in CASES for line in case_table(case)))
+    targets = [f"{case.model_file}:{case.spec['model']}" for case in CASES]
+    result = run_cli(["verify", "--output-format", "json", "--config", str(config), *targets], cwd=folder)
+    verdicts = json.loads(result.stdout)
+    assert len(verdicts) == len(CASES), result.output
+    return result, dict(zip([case.id for case in CASES], verdicts))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_catalogue_case_verdict_agrees_with_the_rule(case, catalogue_run):
+    _, verdicts = catalogue_run
+    verdict = verdicts[case.id]
+    expected = case.spec["runtime"]
+    if case.kind == "flag":
+        assert verdict["verdict"] in ("crash", "silent"), verdict
+    else:
+        assert verdict["verdict"] == "ok", verdict
+    assert verdict["verdict"] == expected, verdict
+    if "error" in case.spec:
+        assert case.spec["error"] in (verdict["error"] or ""), verdict
+
+
+def test_catalogue_run_exit_status_and_json_shape(catalogue_run):
+    result, verdicts = catalogue_run
+    assert result.exit_code == 1  # some crash/silent, every model verified
+    for verdict in verdicts.values():
+        assert JSON_KEYS <= verdict.keys()
+        assert verdict["device"] == "cpu"
+        for parameter in verdict["parameters"]:
+            assert PARAMETER_KEYS <= parameter.keys()
+            assert isinstance(parameter["shape"], list)
+
+
+# --------------------------------------------------------------------------- the examples
+
+
+@pytest.fixture(scope="module")
+def examples_run():
+    result = run_cli(["verify", "--output-format", "json", "examples"], cwd=REPO)
+    return result, {v["target"]: v for v in json.loads(result.stdout)}
+
+
+def test_examples_verdicts_agree_with_findings_without_configuration(examples_run):
+    result, verdicts = examples_run
+    assert result.exit_code == 1
+    assert set(verdicts) == {
+        "examples/mean_teacher/model.py:MeanTeacher",
+        "examples/simsiam/model.py:SimSiam",
+        "examples/text_classifier/textcls/model.py:TextClassifier",
+        "examples/vision/model.py:SmallResNet",
+    }
+    simsiam = verdicts["examples/simsiam/model.py:SimSiam"]
+    assert simsiam["verdict"] == "crash"
+    assert "Per sample gradient is not initialized" in simsiam["error"]
+    assert {p["name"] for p in simsiam["parameters"] if p["status"] == "missing"} == {
+        "encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias"
+    }
+    teacher = verdicts["examples/mean_teacher/model.py:MeanTeacher"]
+    assert teacher["verdict"] == "crash"
+    assert all(p["status"] == "missing" for p in teacher["parameters"] if p["name"].startswith("teacher."))
+    assert verdicts["examples/text_classifier/textcls/model.py:TextClassifier"]["verdict"] in ("crash", "silent")
+    vision = verdicts["examples/vision/model.py:SmallResNet"]
+    assert vision["verdict"] == "crash" and "UnsupportedModuleError" in vision["error"]
+    assert verdicts["examples/text_classifier/textcls/model.py:TextClassifier"]["inputs"] == ["long[B, 7] < 1000"]
+
+
+def test_check_verify_attaches_the_runtime_verdict():
+    full = run_cli(["check", "examples", "--verify", "--output-format", "full"], cwd=REPO)
+    assert full.exit_code == 1
+    assert full.stdout.count("[confirmed: crash]") == 7  # every finding of the examples
+    assert "= verify: examples/simsiam/model.py:SimSiam: crash (ValueError: Per sample gradient" in full.stdout
+    plain = run_cli(["check", "examples/simsiam", "--output-format", "json"], cwd=REPO)
+    assert "verification" not in json.loads(plain.stdout)[0]
+
+
+def test_check_verify_maps_class_and_layer_findings_to_their_model(tmp_path):
+    (tmp_path / "model.py").write_text(textwrap.dedent("""
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+                self.unused = nn.Linear(4, 3)  # never called: DPL003
+
+            def forward(self, x):
+                return self.fc(x)
+
+        class Other(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+                self.bn = nn.BatchNorm1d(3)
+
+            def forward(self, x):
+                return self.bn(self.fc(x))
+    """))
+    result = run_cli(["check", ".", "--verify", "--output-format", "json"], cwd=tmp_path)
+    assert result.exit_code == 1
+    found = {(f["code"], f["location"]["row"]): f["verification"] for f in json.loads(result.stdout)}
+    assert found[("DPL003", 8)] == "confirmed: crash"
+    assert found[("DPL101", 17)] == "confirmed: crash"
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+MODELS = '''
+import ctypes
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+
+class Hang(Base):
+    def forward(self, x):
+        while True:
+            time.sleep(0.05)
+
+
+class Exits(Base):
+    def forward(self, x):
+        os._exit(3)
+
+
+class Segfault(Base):
+    def forward(self, x):
+        ctypes.string_at(0)
+
+
+class Noisy(Base):
+    def __init__(self):
+        super().__init__()
+        sys.stdout.write("x" * 5_000_000 + "\\n")
+        print("constructed")
+
+    def forward(self, x):
+        print("noise from forward", file=sys.stderr)
+        return self.fc(x)
+
+
+class SysExit(Base):
+    def forward(self, x):
+        sys.exit(4)
+
+
+class Fine(Base):
+    def forward(self, x):
+        return self.fc(x)
+
+
+class NeedsArgs(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.fc = nn.Linear(4, hidden)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class WrongInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(x.reshape(x.shape[0], 2, 4).sum(1).repeat(1, 3))
+
+
+class BrokenImport(nn.Module):
+    pass
+
+
+class PerSampleLoss(Base):
+    def forward(self, x):
+        return self.fc(x).pow(2).sum(-1)  # one loss per sample, summed by `loss = "sum"`
+
+
+class CustomLoss(Base):
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Dropouts(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.drop = nn.Dropout(0.5)
+        self.out = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = torch.nn.functional.dropout(self.drop(self.fc(x)), 0.2, training=self.training)
+        return self.out(h)
+
+
+def first_output(output):
+    return output[:, 0].sum() / output.shape[0]
+'''
+
+ISOLATION_CONFIG = """
+[tool.dp-lint]
+
+[[tool.dp-lint.verify]]
+model = "models.py:Hang"
+inputs = ["float[B, 4]"]
+
+[[tool.dp-lint.verify]]
+model = "models.py:Exits"
+inputs = ["float[B, 4]"]
+
+[[tool.dp-lint.verify]]
+model = "models.py:Segfault"
+inputs = ["float[B, 4]"]
+
+[[tool.dp-lint.verify]]
+model = "models.py:Noisy"
+
+[[tool.dp-lint.verify]]
+model = "models.py:SysExit"
+inputs = ["float[B, 4]"]
+
+[[tool.dp-lint.verify]]
+model = "models.py:Fine"
+
+[[tool.dp-lint.verify]]
+model = "models.py:NeedsArgs"
+
+[[tool.dp-lint.verify]]
+model = "models.py:WrongInputs"
+inputs = ["float[B, 8]"]
+
+[[tool.dp-lint.verify]]
+model = "broken.py:BrokenImport"
+inputs = ["float[B, 8]"]
+
+[[tool.dp-lint.verify]]
+model = "models.py:Dropouts"
+
+[[tool.dp-lint.verify]]
+model = "models.py:PerSampleLoss"
+loss = "sum"
+
+[[tool.dp-lint.verify]]
+model = "models.py:CustomLoss"
+loss = "models.py:first_output"
+loss_reduction = "mean"
+"""
+
+
+@pytest.fixture(scope="module")
+def isolation_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("isolation")
+    (folder / "models.py").write_text(MODELS)
+    (folder / "broken.py").write_text("import torch.nn as nn\nraise RuntimeError('no GPU here')\nclass BrokenImport(nn.Module):\n    pass\n")
+    (folder / "pyproject.toml").write_text(ISOLATION_CONFIG)
+    result = run_cli(["verify", "--timeout", "1.5", "--output-format", "json"], cwd=folder)
+    return result, {v["target"]: v for v in json.loads(result.stdout)}, folder
+
+
+@pytest.mark.slow
+def test_hang_is_killed_at_the_time_limit(isolation_run):
+    _, verdicts, _ = isolation_run
+    hang = verdicts["models.py:Hang"]
+    assert hang["verdict"] == "error"
+    assert hang["error"] == "timed out after 1.5 s (its process group was killed)"
+
+
+@pytest.mark.slow
+def test_os_exit_and_segfault_give_a_verdict(isolation_run):
+    _, verdicts, _ = isolation_run
+    assert verdicts["models.py:Exits"]["verdict"] == "error"
+    assert "exited with status 3" in verdicts["models.py:Exits"]["error"]
+    assert verdicts["models.py:Segfault"]["verdict"] == "error"
+    assert "SIGSEGV" in verdicts["models.py:Segfault"]["error"]
+    assert "SystemExit: 4" in verdicts["models.py:SysExit"]["error"]
+
+
+@pytest.mark.slow
+def test_huge_output_is_truncated_and_the_run_goes_on(isolation_run):
+    result, verdicts, _ = isolation_run
+    noisy = verdicts["models.py:Noisy"]
+    assert noisy["verdict"] == "ok"
+    assert len(noisy["output"]) < 20_000
+    assert "bytes of output left out" in noisy["output"] and "noise from forward" in noisy["output"]
+    assert verdicts["models.py:Fine"]["verdict"] == "ok"  # after a hang, an exit and a segfault
+    assert len(result.stdout) < 200_000  # the 5 MB printed by the model did not come through
+
+
+def test_dropout_is_switched_off(isolation_run):
+    _, verdicts, _ = isolation_run
+    dropouts = verdicts["models.py:Dropouts"]
+    assert dropouts["verdict"] == "ok", dropouts
+    assert any(note.startswith("dropout was switched off") for note in dropouts["notes"])
+    assert not any(note.startswith("dropout") for note in verdicts["models.py:Fine"]["notes"])
+
+
+def test_configured_losses(isolation_run):
+    _, verdicts, _ = isolation_run
+    assert verdicts["models.py:PerSampleLoss"]["verdict"] == "ok"
+    assert verdicts["models.py:CustomLoss"]["verdict"] == "ok"
+    assert verdicts["models.py:CustomLoss"]["inputs"] == ["float[B, 4]"]
+
+
+def test_cannot_build_says_why_and_how_to_configure(isolation_run):
+    result, verdicts, _ = isolation_run
+    needs = verdicts["models.py:NeedsArgs"]
+    assert needs["verdict"] == "cannot-build"
+    assert needs["error"] == "the constructor of `NeedsArgs` needs `hidden`, and no value is configured"
+    assert needs["config_hint"].splitlines()[:3] == [
+        "[[tool.dp-lint.verify]]", 'model = "models.py:NeedsArgs"', "kwargs = { hidden = ... }"
+    ]
+    wrong = verdicts["models.py:WrongInputs"]
+    assert wrong["verdict"] == "cannot-build"
+    assert wrong["error"].startswith("the model fails without Opacus: RuntimeError")
+    assert "models.py:" in wrong["error"]  # the user's line
+    assert "the shapes forward() really takes" in wrong["config_hint"]
+    broken = verdicts["broken.py:BrokenImport"]
+    assert broken["verdict"] == "cannot-build"
+    assert broken["error"].startswith("importing") and "RuntimeError: no GPU here" in broken["error"]
+    assert "Traceback" not in result.stdout
+    assert result.exit_code == 3  # nothing failed under Opacus, but not everything was verified
+
+
+def test_cannot_build_table_shows_the_configuration_lines(isolation_run):
+    _, _, folder = isolation_run
+    result = run_cli(["verify", "models.py:NeedsArgs"], cwd=folder)
+    assert result.exit_code == 3
+    assert "cannot-build" in result.stdout
+    assert "[[tool.dp-lint.verify]]" in result.stdout and "kwargs = { hidden = ... }" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2(isolation_run, tmp_path):
+    _, _, folder = isolation_run
+    assert run_cli(["verify", "models.py:Nope"], cwd=folder).exit_code == 2
+    assert run_cli(["verify", "nothere/"], cwd=folder).exit_code == 2
+    empty = run_cli(["verify"], cwd=tmp_path)
+    assert empty.exit_code == 2 and "no model to verify" in empty.output
+
+
+def test_cuda_without_cuda_is_a_usage_error(isolation_run):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is available")
+    _, _, folder = isolation_run
+    result = run_cli(["verify", "--device", "cuda", "models.py:Fine", "--output-format", "json"], cwd=folder)
+    assert result.exit_code == 2
+    assert "CUDA is not available" in result.output
+
+
+@pytest.mark.slow
+def test_parent_imports_neither_torch_nor_user_code(isolation_run):
+    _, _, folder = isolation_run
+    script = (
+        "import sys\nfrom dp_lint.cli import main\n"
+        "try:\n    main(['verify', 'models.py:Fine', '--output-format', 'concise', '--fresh-process'])\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print('EXIT', code, 'torch' in sys.modules, 'opacus' in sys.modules, 'models' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert "models.py:Fine: ok" in done.stdout, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("EXIT 0 False False False")
+
+
+# --------------------------------------------------------------------------- the API for fix --verify
+
+
+@pytest.mark.slow
+def test_fixed_copy_before_after_and_ordinary_comparison(tmp_path):
+    def copy_with(name: str, *replacements) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(EXAMPLES / "simsiam", folder)
+        text = (folder / "model.py").read_text()
+        for old, new in replacements:
+            assert old in text
+            text = text.replace(old, new)
+        (folder / "model.py").write_text(text)
+        return folder
+
+    no_grad = ("        z2 = self.encoder(x2).detach()  # stop-gradient on the target branch\n",
+               "        with torch.no_grad():\n            z2 = self.encoder(x2)\n")
+    fixed = copy_with("fixed", no_grad)
+    scaled = copy_with("scaled", no_grad, ("return -F.cosine_similarity", "return -2 * F.cosine_similarity"))
+    no_bias = copy_with("no_bias", no_grad, ("nn.Linear(dim // 2, dim)", "nn.Linear(dim // 2, dim, bias=False)"))
+
+    (before,) = discover_targets(EXAMPLES / "simsiam", ["model.py:SimSiam"])
+    after = before.moved(EXAMPLES / "simsiam", fixed)
+    old, new = verify_targets([before, after])
+    assert old.verdict == "crash" and old.summary().startswith("crash (ValueError: Per sample gradient")
+    assert new.verdict == "ok" and new.summary().startswith("ok (max error")
+
+    same, changed, different = compare_ordinary_many(
+        [(before, after), (before, before.moved(EXAMPLES / "simsiam", scaled)),
+         (before, before.moved(EXAMPLES / "simsiam", no_bias))]
+    )
+    assert same.equal and same.summary() == "ordinary outputs and gradients unchanged"
+    assert not changed.equal and changed.summary().startswith("ordinary outputs differ")
+    assert not different.equal and "predictor.2.bias" in different.error
+
+
+@pytest.mark.slow
+def test_verify_project_on_a_copy(tmp_path):
+    copy = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "mean_teacher", copy)
+    model = copy / "model.py"
+    model.write_text(model.read_text().replace(
+        "self.teacher = copy.deepcopy(self.student)",
+        "self.teacher = copy.deepcopy(self.student).requires_grad_(False)",
+    ))
+    (verdict,) = verify_project(copy)
+    assert (verdict.target, verdict.verdict) == ("model.py:MeanTeacher", "ok")
+    assert {p.status for p in verdict.parameters} == {"ok", "frozen"}
