@@ -18,7 +18,7 @@ import click
 from dp_lint import __version__
 from dp_lint import catalogue
 from dp_lint.discovery import UsageError, discover
-from dp_lint.output import FORMATS, format_findings, summary_line, use_color
+from dp_lint.output import FORMATS, TEXT_FORMATS, format_findings, summary_line, use_color
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
@@ -37,7 +37,36 @@ ENGINE_CODE_DOCS = {
             "a model defined here may hide other findings.\n\n"
             "Fix the file (or exclude it from the paths given to `dp-lint check`).\n"
         ),
-    }
+    },
+    "DPL900": {
+        "summary": "A suppression comment (`# dp-lint: ignore[...]`, `# noqa: DPL...`) suppresses nothing.",
+        "fix": "safe",
+        "documentation": (
+            "# DPL900 unused-suppression\n\n"
+            "A `# dp-lint: ignore[CODE]` comment (or a `# noqa: CODE` comment naming a dp-lint\n"
+            "code) is on a line where that code reports nothing, names a code dp-lint does not\n"
+            "know, or a bare `# dp-lint: ignore` is on a line without any finding.\n\n"
+            "## Why it matters\n\n"
+            "A suppression outlives the problem it silenced: after the model is fixed, the\n"
+            "comment stays and would hide the next, different problem of that rule on the same\n"
+            "line. Reporting it keeps suppressions honest, as ruff's RUF100 does.\n\n"
+            "## What is not reported\n\n"
+            "- A bare `# noqa` and `# noqa` codes of other tools (`# noqa: E501`): they belong\n"
+            "  to flake8, ruff and friends.\n"
+            "- Codes of rules that did not run on the file (not selected, ignored, or turned\n"
+            "  off by `per-file-ignores`), and a bare `# dp-lint: ignore` when any rule was off.\n"
+            "- Anything, when a rule stopped on an internal error (its findings are missing).\n"
+            "- A suppression that lists `DPL900` itself.\n\n"
+            "## Example\n\n"
+            "```python\n"
+            "z = self.encoder(x)  # dp-lint: ignore[DPL001]   <- no DPL001 here any more\n"
+            "```\n\n"
+            "## Fix\n\n"
+            "Safe: the fix removes the comment, or only the unused codes from its list\n"
+            "(`# dp-lint: ignore[DPL001, DPL003]` becomes `# dp-lint: ignore[DPL001]`); other\n"
+            "comments on the line are kept. `dp-lint fix --apply` applies it.\n"
+        ),
+    },
 }
 
 
@@ -117,6 +146,87 @@ def parse_codes(values: Iterable[str], known: Iterable[str], option: str) -> set
     return prefixes
 
 
+def _codes_option(values: tuple[str, ...], known: Iterable[str], option: str) -> tuple[str, ...]:
+    """`--select`-like values as written (upper-cased), each checked against the known codes."""
+    from dp_lint.config import split_codes, unknown_codes
+
+    codes = split_codes(values)
+    known = sorted(known)
+    for code in unknown_codes(codes, known):
+        raise CliError(
+            f"unknown rule code or prefix {code!r} in {option}; known codes: {', '.join(known)}"
+        )
+    return tuple(codes)
+
+
+def _overrides(select, extend_select, ignore, exclude, extend_exclude, assume_batch_first, opacus_version):
+    from dp_lint.config import Overrides
+
+    known = catalogue.all_codes()
+    return Overrides(
+        select=_codes_option(select, known, "--select") if select else None,
+        extend_select=_codes_option(extend_select, known, "--extend-select"),
+        ignore=_codes_option(ignore, known, "--ignore"),
+        exclude=tuple(p.strip() for v in exclude for p in v.split(",") if p.strip()) if exclude else None,
+        extend_exclude=tuple(p.strip() for v in extend_exclude for p in v.split(",") if p.strip()),
+        assume_batch_first=assume_batch_first,
+        opacus_version=opacus_version,
+    )
+
+
+def _config_options(function):
+    """Options shared by `check` and `config`: where the configuration comes from and what
+    the command line overrides in it."""
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Read [tool.dp-lint] from this file (for every path) instead of the nearest pyproject.toml.",
+        ),
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="CODES",
+            help="Only these rule codes or prefixes, replacing `select` (comma-separated, repeatable; ALL for every rule).",
+        ),
+        click.option(
+            "--extend-select",
+            multiple=True,
+            metavar="CODES",
+            help="Rule codes or prefixes to enable on top of `select`.",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="CODES",
+            help="Skip these rule codes or prefixes (added to `ignore`; comma-separated, repeatable).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="PATTERNS",
+            help="Gitignore-style patterns of files and folders to skip, replacing `exclude` and its defaults.",
+        ),
+        click.option(
+            "--extend-exclude",
+            multiple=True,
+            metavar="PATTERNS",
+            help="Patterns to skip on top of `exclude`.",
+        ),
+        click.option(
+            "--assume-batch-first/--no-assume-batch-first",
+            default=None,
+            help="The engine's batch_first when the project has no make_private/GradSampleModule call.",
+        ),
+        click.option("--opacus-version", metavar="VERSION", default=None, help="The Opacus version the project runs on."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -125,77 +235,298 @@ def parse_codes(values: Iterable[str], known: Iterable[str], option: str) -> set
     default=None,
     help="How to print findings [default: full on a terminal, concise otherwise].",
 )
-@click.option(
-    "--select",
-    multiple=True,
-    metavar="CODES",
-    help="Only these rule codes or prefixes (comma-separated, repeatable; ALL for every rule).",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    metavar="CODES",
-    help="Skip these rule codes or prefixes (comma-separated, repeatable).",
-)
+@_config_options
 @click.option("--exit-zero", is_flag=True, help="Exit with status 0 even when there are findings.")
 @click.option(
-    "--config",
-    "config_file",
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclusions (exclude, .gitignore) to paths named on the command line too (for pre-commit).",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    default=None,
+    help="With `-` as the path: the name of the file read from standard input (for configuration and messages).",
+)
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add `# dp-lint: ignore[CODE]` to the line of every current finding instead of reporting it.",
+)
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
+@click.option(
+    "--output-file",
+    "-o",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Read [tool.dp-lint] from this file instead of the nearest pyproject.toml.",
+    help="Write the output to this file instead of standard output.",
+)
+@click.option(
+    "--show-progress/--no-progress",
+    default=None,
+    help="Progress bar for long runs [default: only when both standard output and standard error are terminals and CI is unset].",
+)
+@click.option(
+    "--verify",
+    "verify",
+    is_flag=True,
+    help="Run the models involved in findings under Opacus (needs torch and opacus; user code runs in a "
+         "child process) and add each finding's runtime verdict: confirmed: crash/silent, not confirmed: ok...",
+)
+@click.option(
+    "--verify-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --verify: time limit for each model.",
+)
+@click.option(
+    "--verify-device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="With --verify: where to run the models.",
 )
 def check(
     paths: tuple[Path, ...],
     output_format: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    exit_zero: bool,
     config_file: Path | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    assume_batch_first: bool | None,
+    opacus_version: str | None,
+    exit_zero: bool,
+    force_exclude: bool,
+    stdin_filename: str | None,
+    add_noqa: bool,
+    statistics: bool,
+    output_file: Path | None,
+    show_progress: bool | None,
+    verify: bool = False,
+    verify_timeout: float = 120.0,
+    verify_device: str = "auto",
 ) -> None:
-    """Check PATHS (files or folders; default: the current folder)."""
+    """Check PATHS (files or folders; default: the current folder; `-`: standard input)."""
+    from dp_lint import runner
+    from dp_lint.config import ConfigError, ConfigResolver
+
     with _report_internal_errors():
-        config = _load_config(config_file, paths)
-        known = catalogue.all_codes()
-        selected = parse_codes(select, known, "--select") if select else None
-        ignored = parse_codes(ignore, known, "--ignore")
-        files = discover(list(paths) or ["."], on_error=_warn_unreadable_folder)
-        if not files:
+        overrides = _overrides(select, extend_select, ignore, exclude, extend_exclude, assume_batch_first, opacus_version)
+        stdin_text = None
+        if any(str(p) == runner.STDIN for p in paths):
+            if len(paths) != 1:
+                raise CliError("`-` (standard input) cannot be combined with other paths")
+            if add_noqa:
+                raise CliError("--add-noqa cannot be used with `-` (standard input): there is no file to write")
+            stdin_text = _read_stdin()
+        elif stdin_filename is not None:
+            raise CliError("--stdin-filename needs `-` as the path")
+        request = runner.Request(
+            paths=paths,
+            config_file=config_file,
+            overrides=overrides,
+            force_exclude=force_exclude,
+            stdin_text=stdin_text,
+            stdin_filename=stdin_filename,
+        )
+        try:
+            resolver = ConfigResolver(config_file, overrides)
+            with _progress(show_progress) as progress:
+                run = runner.run(request, on_error=_warn_unreadable_folder, progress=progress, resolver=resolver)
+        except ConfigError as error:
+            raise CliError(str(error)) from None
+        if not run.files and stdin_text is None:
             click.echo("warning: no Python files found under the given paths", err=True)
+        for path, bad in run.malformed:
+            from dp_lint.output import display_path
 
-        from dp_lint import engine  # imported late: `rules` and `explain` don't need it
+            click.echo(
+                f"warning: {display_path(path)}:{bad.row}:{bad.column}: malformed suppression comment "
+                f"`{bad.text}`, ignored; write `# dp-lint: ignore` or `# dp-lint: ignore[DPL001, ...]`",
+                err=True,
+            )
+        if add_noqa:
+            _add_noqa(run)
+            return
+        if verify:
+            from dp_lint.verify.command import verify_check_findings
 
-        result = engine.check_files(files, select=selected, ignore=ignored, config=config)
-        output_format = output_format or ("full" if _is_terminal() else "concise")
-        color = use_color(sys.stdout)
-        click.echo(format_findings(result.findings, output_format, color=color), nl=False, color=color)
-        if output_format in ("full", "concise"):
-            click.echo(summary_line(result.findings))
-        for error in result.internal_errors:
+            verify_check_findings(run, paths, config_file, timeout=verify_timeout, device=verify_device,
+                                  stdin=stdin_text is not None)
+
+        to_file = output_file is not None
+        color = not to_file and use_color(sys.stdout)
+        if output_format is None:
+            output_format = "full" if (_is_terminal() and not to_file) else "concise"
+        sources = dict(run.texts) if stdin_text is not None else None
+        if statistics:
+            from dp_lint.ci_formats import statistics as format_statistics
+
+            text = format_statistics(run.findings, output_format)
+            if output_format in TEXT_FORMATS:
+                text += summary_line(run.findings) + "\n"
+        else:
+            text = format_findings(run.findings, output_format, color=color, sources=sources, files=run.files)
+            if output_format in TEXT_FORMATS:
+                text += summary_line(run.findings) + "\n"
+        if to_file:
+            try:
+                output_file.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CliError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+        else:
+            click.echo(text, nl=False, color=color)
+        for error in run.internal_errors:
             click.echo(
                 f"error: dp-lint stopped analysing {error}. It was skipped and the rest was checked. "
                 "This is a bug in dp-lint, not a finding in your code: please report it with the code "
                 "that triggers it (DP_LINT_DEBUG=1 adds the traceback).",
                 err=True,
             )
-    if result.internal_errors:
+    if run.internal_errors:
         sys.exit(EXIT_ERROR)
-    if result.findings and not exit_zero:
+    if run.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
 
 
-def _load_config(config_file: Path | None, paths: tuple[Path, ...]):
-    """`--config FILE`, else the pyproject.toml nearest to the first path (or the current folder)."""
-    from dp_lint.config import ConfigError, find_pyproject, load_config
+def _read_stdin() -> str:
+    from dp_lint.source import SourceError, decode_source
 
-    if config_file is not None and not config_file.is_file():
-        raise CliError(f"configuration file {config_file} does not exist")
-    start = Path(paths[0]) if paths else Path.cwd()
-    path = config_file or (find_pyproject(start) if start.exists() else None)
+    buffer = getattr(sys.stdin, "buffer", None)
+    data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
     try:
-        return load_config(path)
+        return decode_source(data)
+    except SourceError as error:
+        raise CliError(f"cannot read standard input: {error.message}") from None
+
+
+def _add_noqa(run) -> None:
+    from dp_lint.output import display_path
+    from dp_lint.suppressions import add_suppressions
+
+    result = add_suppressions(run.findings)
+    for path, row, why in result.skipped:
+        click.echo(f"warning: {display_path(path)}:{row}: no suppression comment added: {why}", err=True)
+    for error in result.errors:
+        click.echo(f"error: {error}", err=True)
+    files = len(result.files)
+    click.echo(
+        f"Added {result.added} suppression{'s' * (result.added != 1)} "
+        f"to {files} file{'s' * (files != 1)}.",
+        err=True,
+    )
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+
+
+# Progress bars only for runs long enough to want one.
+PROGRESS_MIN_FILES = 50
+
+
+def progress_wanted(flag: bool | None, environ=None, stdout=None, stderr=None) -> bool:
+    """A progress bar only on a terminal: never in a pipe, a file or a CI log."""
+    if flag is not None:
+        return flag
+    environ = os.environ if environ is None else environ
+    if environ.get("CI"):
+        return False
+    streams = (stdout or sys.stdout, stderr or sys.stderr)
+    return all(getattr(s, "isatty", lambda: False)() for s in streams)
+
+
+@contextlib.contextmanager
+def _progress(flag: bool | None):
+    """A transient rich progress bar on standard error, started once there are enough files."""
+    if not progress_wanted(flag):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=sys.stderr)
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+    tasks: dict[str, int] = {}
+    labels = {"parse": "Parsing files", "rules": "Running rules"}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage == "parse" and total < PROGRESS_MIN_FILES and not flag:
+            return
+        if stage != "parse" and not tasks:
+            return  # the files were too few for a bar
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done + 1)
+
+    try:
+        yield report
+    finally:
+        if tasks:
+            bar.stop()
+
+
+def _load_config(config_file: Path | None, paths: tuple[Path, ...]):
+    """The configuration of the first path (or the current folder): `--config FILE`, else
+    the nearest pyproject.toml with [tool.dp-lint]."""
+    from dp_lint.config import ConfigError, ConfigResolver
+
+    start = Path(paths[0]) if paths and str(paths[0]) != "-" else Path.cwd()
+    try:
+        resolver = ConfigResolver(config_file)
+        return resolver.for_path(start) if start.exists() or config_file else resolver.for_path(Path.cwd())
     except ConfigError as error:
         raise CliError(str(error)) from None
+
+
+# --- config ------------------------------------------------------------------------
+
+
+@main.command("config")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--output-format", type=click.Choice(["toml", "json"]), default="toml", show_default=True,
+)
+@_config_options
+def config_command(
+    path: Path | None,
+    output_format: str,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    assume_batch_first: bool | None,
+    opacus_version: str | None,
+) -> None:
+    """Show the effective configuration for PATH (default: the current folder) and where
+    each setting comes from."""
+    from dp_lint.config import ConfigError, ConfigResolver, config_as_json, render_config
+
+    with _report_internal_errors():
+        target = Path(os.path.abspath(path or Path.cwd()))
+        if not target.exists():
+            raise CliError(f"path does not exist: {path}")
+        overrides = _overrides(select, extend_select, ignore, exclude, extend_exclude, assume_batch_first, opacus_version)
+        try:
+            config = ConfigResolver(config_file, overrides).for_path(target)
+        except ConfigError as error:
+            raise CliError(str(error)) from None
+        known = catalogue.all_codes()
+        if output_format == "json":
+            data = config_as_json(config, known)
+            data["target"] = str(target)
+            click.echo(json.dumps(data, indent=2))
+        else:
+            click.echo(render_config(config, known, target), nl=False)
 
 
 def _warn_unreadable_folder(folder: Path, error: OSError) -> None:
@@ -212,7 +543,7 @@ def _rule_rows() -> list[dict]:
             "code": code,
             "name": catalogue.ENGINE_CODES[code],
             "summary": doc["summary"],
-            "fix": "none",
+            "fix": doc.get("fix", "none"),
         }
         for code, doc in ENGINE_CODE_DOCS.items()
     ]
@@ -225,7 +556,7 @@ def _rule_rows() -> list[dict]:
                 "fix": entry.rule.fix_availability,
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: row["code"])
 
 
 @main.command("rules")
@@ -283,3 +614,14 @@ def explain(code: str) -> None:
         Console().print(Markdown(documentation))
     else:
         click.echo(documentation, nl=not documentation.endswith("\n"))
+
+
+# `dp-lint fix` lives in its own module; it shares the configuration options of `check`.
+from dp_lint.cli_fix import make_fix_command  # noqa: E402
+
+main.add_command(make_fix_command(_config_options, sys.modules[__name__]))
+
+# `dp-lint verify` (runs models under Opacus in a child process) lives in dp_lint/verify/.
+from dp_lint.verify.command import verify_command as _verify_command  # noqa: E402
+
+main.add_command(_verify_command)

@@ -10,11 +10,7 @@ newline style, and are not overwritten when they changed on disk since they were
 
 from __future__ import annotations
 
-import codecs
 import difflib
-import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -25,7 +21,8 @@ from dp_lint.config import Config
 from dp_lint.engine import check_files
 from dp_lint.findings import Applicability, Finding
 from dp_lint.rewrite import apply_edits, edit_span
-from dp_lint.source import SourceError, decode_source
+from dp_lint.source import SourceError
+from dp_lint.textfiles import TextFileState, read_text_file, write_text_file
 
 MAX_PASSES = 10
 
@@ -36,8 +33,7 @@ class SourceState:
     original_bytes: bytes
     original_text: str
     text: str
-    encoding: str
-    bom: bool
+    stored: TextFileState  # encoding and BOM, to write the file back as it was
 
 
 @dataclass
@@ -56,22 +52,10 @@ class FixReport:
 def _read_state(path: Path) -> SourceState | None:
     try:
         data = path.read_bytes()
-        text = decode_source(data)
+        stored = read_text_file(path)
     except (OSError, SourceError):
         return None  # reported by check as DPL000; nothing to fix there
-    bom = data.startswith(codecs.BOM_UTF8)
-    encoding = _declared_encoding(data) or "utf-8"
-    return SourceState(path, data, text, text, encoding, bom)
-
-
-def _declared_encoding(data: bytes) -> str | None:
-    from dp_lint.source import _CODING_RE
-
-    for line in data.splitlines()[:2]:
-        match = _CODING_RE.match(line)
-        if match:
-            return match.group(1).decode("ascii")
-    return None
+    return SourceState(path, data, stored.text, stored.text, stored)
 
 
 def _fixable(finding: Finding, unsafe: bool) -> bool:
@@ -79,27 +63,46 @@ def _fixable(finding: Finding, unsafe: bool) -> bool:
 
 
 def run_fixes(
-    files: Sequence[Path],
+    files_or_request,
     *,
+    unsafe: bool = False,
     select: set[str] | None = None,
     ignore: set[str] = frozenset(),
     config: Config | None = None,
-    unsafe: bool = False,
+    on_error=None,
 ) -> FixReport:
+    """Fix in passes. Given a `runner.Request`, configuration, per-file selection and
+    inline suppressions apply exactly as in `check` (and DPL900's fixes remove unused
+    suppressions); given a list of files, only `select`/`ignore`/`config` apply."""
+    from dp_lint import runner
+
     report = FixReport()
+    if isinstance(files_or_request, runner.Request):
+        prepared = runner.prepare(files_or_request, on_error=on_error)
+        files = prepared.files
+
+        def check(texts):
+            run = runner.analyse(prepared, texts)
+            return run.findings, run.internal_errors
+    else:
+        files = list(files_or_request)
+
+        def check(texts):
+            result = check_files(files, select=select, ignore=ignore, config=config, texts=texts)
+            return result.findings, result.internal_errors
+
     for path in files:
         state = _read_state(path)
         if state is not None:
             report.states[path] = state
-    result = None
+    findings: list[Finding] = []
     for _ in range(MAX_PASSES):
-        texts = {path: state.text for path, state in report.states.items()}
-        result = check_files(files, select=select, ignore=ignore, config=config, texts=texts)
-        report.internal_errors.extend(e for e in result.internal_errors if e not in report.internal_errors)
-        candidates = [f for f in result.findings if _fixable(f, unsafe) and f.path in report.states]
+        findings, errors = check({path: state.text for path, state in report.states.items()})
+        report.internal_errors.extend(e for e in errors if e not in report.internal_errors)
+        candidates = [f for f in findings if _fixable(f, unsafe) and f.path in report.states]
         if not candidates or not _apply_pass(candidates, report):
             break
-    report.remaining = list(result.findings) if result is not None else []
+    report.remaining = list(findings)
     return report
 
 
@@ -198,32 +201,9 @@ def write_fixes(report: FixReport) -> list[str]:
             problems.append(f"{state.path}: changed on disk while dp-lint was fixing it; not overwritten")
             continue
         try:
-            data = state.text.encode(state.encoding)
+            write_text_file(state.path, state.text, state.stored)
         except UnicodeEncodeError:
-            problems.append(f"{state.path}: the fix cannot be written in the file's encoding {state.encoding}")
-            continue
-        if state.bom:
-            data = codecs.BOM_UTF8 + data
-        try:
-            _atomic_write(state.path, data)
+            problems.append(f"{state.path}: the fix cannot be written in the file's encoding {state.stored.encoding}")
         except OSError as exc:
             problems.append(f"{state.path}: cannot write ({exc.strerror or exc})")
     return problems
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".dp-lint", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, path)
-    except BaseException:
-        try:
-            os.unlink(handle.name)
-        except OSError:
-            pass
-        raise

@@ -223,7 +223,7 @@ def test_json_of_a_clean_project_is_an_empty_list(use_rules, project):
 
 
 def test_unknown_output_format_is_a_usage_error(use_rules, project):
-    assert invoke("check", "--output-format", "sarif").exit_code == 2
+    assert invoke("check", "--output-format", "checkstyle").exit_code == 2
 
 
 # --- select / ignore ---------------------------------------------------------------
@@ -397,7 +397,8 @@ def test_rules_as_json(use_rules):
     result = invoke("rules", "--output-format", "json")
 
     rows = json.loads(result.stdout)
-    assert [r["code"] for r in rows] == ["DPL000", "DPL101", "DPL102"]
+    assert [r["code"] for r in rows] == ["DPL000", "DPL101", "DPL102", "DPL900"]
+    assert rows[-1]["name"] == "unused-suppression" and rows[-1]["fix"] == "safe"
     assert rows[1] == {
         "code": "DPL101",
         "name": "flag-comment",

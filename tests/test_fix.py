@@ -169,7 +169,7 @@ def test_writes_keep_mode_encoding_bom_and_newlines(tmp_path):
     text = data[len(codecs.BOM_UTF8):].decode("utf-8")
     assert "with torch.no_grad():\r\n" in text
     assert "\n" not in text.replace("\r\n", "")
-    assert not list(tmp_path.glob(".*.dp-lint"))  # no temporary file left behind
+    assert not list(tmp_path.glob(".*.dp-lint*"))  # no temporary file left behind
 
 
 def test_a_file_changed_on_disk_is_not_overwritten(tmp_path):
@@ -271,3 +271,28 @@ class M(nn.Module):
         return
     body = [line[8:] for line in text.split("def forward(self, x):\n", 1)[1].splitlines()]
     assert body == fixed_lines
+
+
+def test_fix_respects_suppressions_and_removes_unused_ones(tmp_path):
+    source = BYOL.replace(
+        "        t = self.target(x2).detach()  # stop-gradient\n",
+        "        t = self.target(x2).detach()  # dp-lint: ignore[DPL001]\n",
+    ).replace(
+        "        p = self.online(x1)  # online view\n",
+        "        p = self.online(x1)  # dp-lint: ignore[DPL002]\n",
+    )
+    path = tmp_path / "byol.py"
+    path.write_text(source)
+    result = CliRunner().invoke(main, ["fix", "--apply", str(path), "--select", "DPL001,DPL002,DPL900"])
+    text = path.read_text()
+    assert ".detach()  # dp-lint: ignore[DPL001]" in text  # suppressed: not fixed
+    assert "p = self.online(x1)\n" in text  # the unused suppression is gone
+    assert result.exit_code == 0, result.output
+
+
+def test_fix_config_and_force_exclude(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dp-lint]\nextend-exclude = ["generated/"]\n')
+    path = write(tmp_path / "generated" / "byol.py", BYOL)
+    result = CliRunner().invoke(main, ["fix", "--apply", "--force-exclude", str(path)])
+    assert path.read_text() == BYOL
+    assert "Fixed 0 findings in 0 files." in result.stdout
