@@ -25,8 +25,19 @@ def make_fix_command(config_options, main_cli) -> click.Command:
         is_flag=True,
         help="Apply exclusions (exclude, .gitignore) to paths named on the command line too (for pre-commit).",
     )
+    @click.option(
+        "--verify",
+        is_flag=True,
+        help="Run every model a fix touches under Opacus before and after the fix (in a child process, on a "
+             "temporary copy); with --apply, write only confirmed fixes.",
+    )
+    @click.option("--verify-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+                  metavar="SECONDS", help="With --verify: time limit for each model.")
+    @click.option("--verify-device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                  help="With --verify: where to run the models.")
     def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ignore, exclude,
-            extend_exclude, assume_batch_first, opacus_version, force_exclude) -> None:
+            extend_exclude, assume_batch_first, opacus_version, force_exclude, verify, verify_timeout,
+            verify_device) -> None:
         """Show (or with --apply, write) every available fix for PATHS.
 
         Safe fixes keep what the model computes in ordinary training; unsafe ones change
@@ -50,6 +61,8 @@ def make_fix_command(config_options, main_cli) -> click.Command:
             except ConfigError as error:
                 raise main_cli.CliError(str(error)) from None
 
+            if verify:
+                _verify(report, request, apply_fixes, verify_timeout, verify_device, main_cli)
             problems = write_fixes(report) if apply_fixes else []
             if not apply_fixes:
                 click.echo(unified_diff(report, display_path), nl=False)
@@ -79,3 +92,27 @@ def make_fix_command(config_options, main_cli) -> click.Command:
         sys.exit(1 if report.remaining else 0)
 
     return fix
+
+
+def _verify(report, request, apply_fixes: bool, timeout: float, device: str, main_cli) -> None:
+    """Print before -> after verdicts; with --apply, keep only the files whose fixes were confirmed."""
+    from dp_lint.config import ConfigResolver
+    from dp_lint.fix_verify import verify_fixes
+    from dp_lint.output import display_path
+    from dp_lint.runner import project_path
+    from dp_lint.verify import VerifyUsageError
+
+    config = ConfigResolver(request.config_file, request.overrides).for_path(project_path(request))
+    try:
+        verification = verify_fixes(report, config, device=device, timeout=timeout, display=display_path)
+    except VerifyUsageError as error:
+        raise main_cli.CliError(str(error)) from None
+    for line in verification.lines:
+        click.echo(line)
+    if apply_fixes:
+        for state in report.changed:
+            if state.path not in verification.confirmed_files:
+                reason = verification.rejected.get(state.path, "not confirmed")
+                click.echo(f"Not written: {display_path(state.path)} ({reason}).")
+                state.text = state.original_text
+        report.fixed = [f for f in report.fixed if f.path in verification.confirmed_files]

@@ -43,7 +43,7 @@ def _fix(copy, unsafe: bool):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fixed_case_trains_with_exact_per_sample_gradients(case, tmp_path):
-    from dp_lint.equivalence import compare_ordinary
+    from dp_lint.equivalence import ordinary_differences
     from dp_lint.smoke import check_model
 
     copy = _copy_case(case, tmp_path)
@@ -76,7 +76,7 @@ def test_fixed_case_trains_with_exact_per_sample_gradients(case, tmp_path):
     if only_safe:
         with model_factory(case) as original_factory:
             original_model = original_factory()
-        differences = compare_ordinary(original_model, fixed_model, spec["inputs"], spec.get("loss_reduction", "mean"))
+        differences = ordinary_differences(original_model, fixed_model, spec["inputs"], spec.get("loss_reduction", "mean"))
         assert differences == [], differences
 
 

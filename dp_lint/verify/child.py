@@ -381,7 +381,8 @@ def compare(job: dict, device: str, seed: int) -> dict:
 def _compare(original, fixed, device, seed, result, no_dropout) -> dict:
     import torch
 
-    from dp_lint.smoke import ATOL, RTOL, _tensors, default_loss, make_inputs, pick_batch_sizes
+    from dp_lint.equivalence import compare_models
+    from dp_lint.smoke import default_loss, make_inputs, pick_batch_sizes
 
     imports = _Imports()
     try:
@@ -400,37 +401,17 @@ def _compare(original, fixed, device, seed, result, no_dropout) -> dict:
         result["error"] = str(exc)
         return result
     try:
-        state_a = model_a.state_dict()
-        missing, unexpected = _state_differences(state_a, model_b.state_dict())
-        if missing or unexpected:
-            result["error"] = (
-                "the models do not hold the same parameters and buffers"
-                + (f"; only in the original: {', '.join(missing)}" if missing else "")
-                + (f"; only in the fixed model: {', '.join(unexpected)}" if unexpected else "")
-            )
-            return result
-        model_b.load_state_dict(state_a)
         specs = original["inputs"]
         size = pick_batch_sizes(specs)[0]
         inputs = [x.to(device) for x in make_inputs(specs, size, seed=seed + size)]
         reduction = original.get("loss_reduction", "mean")
 
-        def run(model):
-            model.train()
-            model.zero_grad(set_to_none=True)
-            torch.manual_seed(seed)
-            output = model(*inputs)
+        def batch_loss(output):
             if loss is None or isinstance(loss, str):
-                value = default_loss(output, size, reduction, loss or "sum-of-squares")
-            else:
-                value = loss(output)
-            value.backward()
-            grads = {name: (p.grad.detach() if p.grad is not None else torch.zeros_like(p))
-                     for name, p in model.named_parameters()}
-            return _tensors(output), grads
+                return default_loss(output, size, reduction, loss or "sum-of-squares")
+            return loss(output)
 
-        out_a, grads_a = run(model_a)
-        out_b, grads_b = run(model_b)
+        comparison = compare_models(model_a, model_b, inputs, batch_loss, seed=seed)
     except BaseException as exc:  # noqa: BLE001 - user code
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -438,51 +419,19 @@ def _compare(original, fixed, device, seed, result, no_dropout) -> dict:
         return result
     finally:
         imports.forget()
-
-    def difference(a, b):
-        if a.shape != b.shape:
-            return None
-        error = (a.detach().float() - b.detach().float()).abs().max().item() if a.numel() else 0.0
-        tolerance = ATOL + RTOL * (b.detach().float().abs().max().item() if b.numel() else 0.0)
-        return error, tolerance
-
-    outputs_equal = len(out_a) == len(out_b)
-    max_output = 0.0
-    for a, b in zip(out_a, out_b):
-        found = difference(a, b)
-        if found is None:
-            outputs_equal = False
-            continue
-        max_output = max(max_output, found[0])
-        outputs_equal = outputs_equal and found[0] <= found[1]
-    gradients_equal = True
-    max_gradient = 0.0
-    for name, a in grads_a.items():
-        b = grads_b.get(name)
-        found = difference(a, b) if b is not None else None
-        if found is None:
-            gradients_equal = False
-            result["parameters"].append({"name": name, "status": "shape-differs", "max_abs_error": None})
-            continue
-        max_gradient = max(max_gradient, found[0])
-        ok = found[0] <= found[1]
-        gradients_equal = gradients_equal and ok
-        result["parameters"].append({"name": name, "status": "ok" if ok else "differs", "max_abs_error": found[0]})
+    if comparison.error is not None:
+        result["error"] = comparison.error
+        return result
     result.update(
-        equal=outputs_equal and gradients_equal,
-        outputs_equal=outputs_equal,
-        gradients_equal=gradients_equal,
-        max_output_error=max_output,
-        max_gradient_error=max_gradient,
+        equal=comparison.equal,
+        outputs_equal=comparison.outputs_equal,
+        gradients_equal=comparison.gradients_equal,
+        max_output_error=comparison.max_output_error,
+        max_gradient_error=comparison.max_gradient_error,
         batch_size=size,
     )
+    result["parameters"].extend(comparison.parameters)
     return result
-
-
-def _state_differences(a: dict, b: dict) -> tuple[list[str], list[str]]:
-    missing = [k for k in a if k not in b or tuple(a[k].shape) != tuple(b[k].shape)]
-    unexpected = [k for k in b if k not in a]
-    return missing, unexpected
 
 
 # --------------------------------------------------------------------------- main
