@@ -74,10 +74,8 @@ def make_fix(old_text: str, new_module: cst.Module, applicability: Applicability
     new_text = new_module.code
     if new_text == old_text:
         raise FixUnavailable("the rewrite changed nothing")
-    try:
-        cst.parse_module(new_text)
-    except cst.ParserSyntaxError as error:  # never offer a fix that does not parse
-        raise FixUnavailable(f"the rewrite would not parse ({error.message})") from None
+    # The rewrite is built from libcst nodes, so it is valid syntax by construction; `fix`
+    # parses every result again before writing anything (see fixing.py).
     return Fix(applicability, message, edits_between(old_text, new_text))
 
 
@@ -161,20 +159,58 @@ def statement_in_block(node: cst.CSTNode, parents: dict) -> cst.SimpleStatementL
     return stmt
 
 
-class _Replacer(cst.CSTTransformer):
-    def __init__(self, replacements: dict):
-        super().__init__()
-        self.replacements = replacements
+def replace_nodes(tree: cst.Module, replacements: dict, parents: dict | None = None) -> cst.Module:
+    """Replace nodes of the *original* tree (values may be FlattenSentinel or
+    RemovalSentinel), rebuilding only the nodes on the way up to the root.
 
-    def on_leave(self, original_node, updated_node):
-        return self.replacements.get(original_node, updated_node)
+    A transformer over the whole tree would cost a full traversal per fix; several
+    `deep_replace` calls in a row would not even work (each rebuilds the nodes around it,
+    so later lookups by identity miss).
+    """
+    parents = parents if parents is not None else parents_of(tree)
+    pending: dict = {}  # parent -> {old child: new child}
+    for old, new in replacements.items():
+        pending.setdefault(parents[old], {})[old] = new
+    while pending:
+        # Deepest parents first, so that a parent is rebuilt after all its children.
+        parent = max(pending, key=lambda node: _depth(node, parents))
+        changes = pending.pop(parent)
+        rebuilt = _with_children(parent, changes)
+        if parent is tree:
+            return rebuilt
+        pending.setdefault(parents[parent], {})[parent] = rebuilt
+    return tree
 
 
-def replace_nodes(tree: cst.CSTNode, replacements: dict) -> cst.CSTNode:
-    """Replace nodes of the *original* tree in one pass (values may be FlattenSentinel or
-    RemovalSentinel). Several `deep_replace` calls in a row would not work: each one
-    rebuilds the nodes around it, so later lookups by identity miss."""
-    return tree.visit(_Replacer(replacements))
+def _depth(node, parents) -> int:
+    depth = 0
+    while node in parents:
+        node = parents[node]
+        depth += 1
+    return depth
+
+
+def _with_children(parent: cst.CSTNode, changes: dict) -> cst.CSTNode:
+    """`parent` with the children in `changes` swapped (sequences spliced for sentinels)."""
+    from dataclasses import fields
+
+    updates = {}
+    for f in fields(parent):
+        value = getattr(parent, f.name)
+        if isinstance(value, cst.CSTNode) and value in changes:
+            updates[f.name] = changes[value]
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) and v in changes for v in value):
+            items = []
+            for item in value:
+                new = changes.get(item, item) if isinstance(item, cst.CSTNode) else item
+                if isinstance(new, cst.FlattenSentinel):
+                    items.extend(new.nodes)
+                elif new is cst.RemovalSentinel.REMOVE:
+                    continue
+                else:
+                    items.append(new)
+            updates[f.name] = type(value)(items) if isinstance(value, tuple) else items
+    return parent.with_changes(**updates)
 
 
 def under_no_grad(statements: Sequence[cst.BaseStatement], no_grad: str, first: cst.SimpleStatementLine) -> cst.With:

@@ -45,7 +45,7 @@ def replace_layer_class(project, use: LayerUse, name: str, import_from: str, mes
             raise FixUnavailable(f"{name} does not take those arguments")
         file = use.module.file
         expression, import_needed = class_reference(use.module, f"{import_from}.{name}", import_from, name)
-        tree = replace_nodes(file.module, {call.func: cst.parse_expression(expression)})
+        tree = replace_nodes(file.module, {call.func: cst.parse_expression(expression)}, file.parents)
         if import_needed:
             tree = with_import(tree, import_needed)
         return make_fix(file.text, tree, Applicability.SAFE, message)

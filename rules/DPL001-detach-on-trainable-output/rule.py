@@ -140,7 +140,7 @@ class DetachOnTrainableOutput(Rule):
             )
             rest = stmt.deep_replace(stop.node, cst.Name(name)).with_changes(leading_lines=())
             new_statements = [under_no_grad([hoisted], no_grad, stmt), rest]
-        return file.module.deep_replace(stmt, cst.FlattenSentinel(new_statements))
+        return replace_nodes(file.module, {stmt: cst.FlattenSentinel(new_statements)}, parents)
 
     def _through_variable(self, file, site, stops, no_grad) -> cst.Module:
         """`t = self.t(x)` ... `t.detach()` / `t.detach_()` / `with torch.no_grad(): f(t)`."""
@@ -177,7 +177,7 @@ class DetachOnTrainableOutput(Rule):
                 replacements[stmt] = cst.SimpleStatementLine([cst.Pass()]) if alone else cst.RemovalSentinel.REMOVE
             elif stop.kind in _DROPPED:
                 replacements[stop.node] = cst.Name(variable)
-        return replace_nodes(file.module, replacements)
+        return replace_nodes(file.module, replacements, parents)
 
 
 def _ensure_hoistable(node, stmt, parents) -> None:

@@ -94,7 +94,7 @@ class BatchFirstMismatch(Rule):
         try:
             return make_fix(
                 file.text,
-                replace_nodes(file.module, changes),
+                replace_nodes(file.module, changes, file.parents),
                 Applicability.UNSAFE,
                 f"Set batch_first={engine_value} {where} (feed data in that layout){note}",
             )

@@ -69,7 +69,7 @@ class TrainableModuleWithoutGradient(Rule):
         try:
             statement = statement_in_block(assignment, file.parents)
             freeze = cst.parse_statement(f"self.{attr}.requires_grad_(False)\n")
-            tree = replace_nodes(file.module, {statement: cst.FlattenSentinel([statement, freeze])})
+            tree = replace_nodes(file.module, {statement: cst.FlattenSentinel([statement, freeze])}, file.parents)
             return make_fix(file.text, tree, Applicability.SAFE, f"Freeze `self.{attr}` after its assignment")
         except FixUnavailable:
             return None

@@ -111,7 +111,7 @@ def _group_norm_fix(use):
     kept = [f"{name}={cst.Module([]).code_for_node(keywords[name].value)}" for name in ("eps", "affine", "device", "dtype") if name in keywords]
     new_call = cst.parse_expression(f"{func_code}({', '.join([groups, code, *kept])})")
     file = module.file
-    tree = replace_nodes(file.module, {call: new_call})
+    tree = replace_nodes(file.module, {call: new_call}, file.parents)
     for statement in tree_imports:
         tree = with_import(tree, statement)
     return make_fix(
@@ -125,7 +125,7 @@ def _stop_tracking_fix(use):
     for arg in use.call.args:
         if arg.keyword is not None and arg.keyword.value == "track_running_stats":
             file = use.module.file
-            tree = replace_nodes(file.module, {arg.value: cst.Name("False")})
+            tree = replace_nodes(file.module, {arg.value: cst.Name("False")}, file.parents)
             return make_fix(
                 file.text, tree, Applicability.UNSAFE,
                 f"Stop tracking running statistics in {use.name} (eval mode then uses each sample's own statistics)",
