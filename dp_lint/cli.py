@@ -174,6 +174,12 @@ def _overrides(select, extend_select, ignore, exclude, extend_exclude, assume_ba
     )
 
 
+def _verify_run_options(prefix: str):
+    from dp_lint.verify.command import run_options
+
+    return run_options(prefix)
+
+
 def _config_options(function):
     """Options shared by `check` and `config`: where the configuration comes from and what
     the command line overrides in it."""
@@ -273,21 +279,7 @@ def _config_options(function):
     help="Run the models involved in findings under Opacus (needs torch and opacus; user code runs in a "
          "child process) and add each finding's runtime verdict: confirmed: crash/silent, not confirmed: ok...",
 )
-@click.option(
-    "--verify-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=120.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="With --verify: time limit for each model.",
-)
-@click.option(
-    "--verify-device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="With --verify: where to run the models.",
-)
+@_verify_run_options("verify-")
 def check(
     paths: tuple[Path, ...],
     output_format: str | None,

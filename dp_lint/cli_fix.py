@@ -31,10 +31,7 @@ def make_fix_command(config_options, main_cli) -> click.Command:
         help="Run every model a fix touches under Opacus before and after the fix (in a child process, on a "
              "temporary copy); with --apply, write only confirmed fixes.",
     )
-    @click.option("--verify-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
-                  metavar="SECONDS", help="With --verify: time limit for each model.")
-    @click.option("--verify-device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                  help="With --verify: where to run the models.")
+    @main_cli._verify_run_options("verify-")
     def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ignore, exclude,
             extend_exclude, assume_batch_first, opacus_version, force_exclude, verify, verify_timeout,
             verify_device) -> None:

@@ -30,6 +30,33 @@ def exit_status(verdicts) -> int:
     return EXIT_OK
 
 
+def run_options(prefix: str = ""):
+    """`--timeout`/`--device` of `verify`; `check --verify` and `fix --verify` take them as
+    `--verify-timeout`/`--verify-device` (prefix "verify-")."""
+    def sentence(text: str) -> str:
+        return f"With --verify: {text}" if prefix else text[0].upper() + text[1:]
+
+    def decorate(function):
+        function = click.option(
+            f"--{prefix}device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help=sentence("where to run the models (auto: CUDA when torch sees a GPU)."),
+        )(function)
+        return click.option(
+            f"--{prefix}timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=120.0,
+            show_default=True,
+            metavar="SECONDS",
+            help=sentence("time limit for each model; a model still running is killed "
+                          "(with every process it started)."),
+        )(function)
+
+    return decorate
+
+
 @click.command("verify")
 @click.argument("targets", nargs=-1)
 @click.option(
@@ -39,21 +66,7 @@ def exit_status(verdicts) -> int:
     show_default=True,
     help="A table per model, one line per model, or JSON.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=120.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time limit for each model; a model still running is killed (with every process it started).",
-)
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="Where to run the models (auto: CUDA when torch sees a GPU).",
-)
+@run_options()
 @click.option(
     "--config",
     "config_file",
