@@ -298,7 +298,7 @@ KNOWN_KEYS = tuple(sorted(_KEY_PARSERS))
 def _describe(value: Any) -> str:
     names = {bool: "a boolean", str: "a string", int: "an integer", float: "a number",
              list: "an array", dict: "a table"}
-    return f"{names.get(type(value), type(value).__name__)} ({_toml_value(value)})"
+    return f"{names.get(type(value), type(value).__name__)} ({toml_value(value)})"
 
 
 def parse_section(path: Path, section: Mapping[str, Any], known: Iterable[str]) -> Config:
@@ -498,7 +498,8 @@ class ConfigResolver:
 # --- printing (dp-lint config) -----------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """`value` written as a TOML value (for `dp-lint config` and configuration hints)."""
     import json
 
     if isinstance(value, bool):
@@ -508,9 +509,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        items = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        items = ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items())
         return "{" + (f" {items} " if items else "") + "}"
     if value is None:
         return '""'
@@ -518,7 +519,7 @@ def _toml_value(value: Any) -> str:
 
 
 def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
 
 
 def effective_items(config: Config) -> list[tuple[str, Any, str]]:
@@ -575,13 +576,13 @@ def render_config(config: Config, known: Iterable[str], target: Path | None = No
         if value is None:
             lines.append(f"# {key} is not set ({origin})")
             continue
-        lines.append(f"{key} = {_toml_value(value)}  # {origin}")
+        lines.append(f"{key} = {toml_value(value)}  # {origin}")
     verify_origin = effective_items(config)[-1][2]
     for target_table in config.verify_targets:
         lines.append("")
         lines.append(f"[[tool.dp-lint.verify]]  # {verify_origin}")
         for key, value in target_table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     lines.append("")
     lines.append(f"# Enabled rules: {', '.join(sorted(config.enabled_codes(known))) or '(none)'}")
     if config.per_file_ignores:

@@ -303,28 +303,17 @@ def _silent_summary(parameters: list[ParameterVerdict]) -> str:
 
 
 def _rerun_hint(target: VerifyTarget, model_error: bool) -> str:
+    from dp_lint.config import toml_value
+
     label = target.config_model or target.label
-    lines = ["[[tool.dp-lint.verify]]", f'model = "{label}"']
+    lines = ["[[tool.dp-lint.verify]]", f"model = {toml_value(label)}"]
     if target.args:
-        lines.append("args = " + _toml_list(target.args))
+        lines.append(f"args = {toml_value(list(target.args))}")
     if target.kwargs:
-        lines.append("kwargs = { " + ", ".join(f"{k} = {_toml_scalar(v)}" for k, v in target.kwargs.items()) + " }")
-    inputs = _toml_list(target.inputs or [])
+        lines.append(f"kwargs = {toml_value(dict(target.kwargs))}")
     comment = "  # the shapes forward() really takes" if model_error else ""
-    lines.append(f"inputs = {inputs}{comment}")
+    lines.append(f"inputs = {toml_value(list(target.inputs or []))}{comment}")
     return "\n".join(lines)
-
-
-def _toml_scalar(value) -> str:
-    from dp_lint.verify.targets import _toml
-
-    return _toml(value)
-
-
-def _toml_list(values) -> str:
-    from dp_lint.verify.targets import _toml
-
-    return _toml(list(values))
 
 
 def _first_line(text: str | None) -> str:

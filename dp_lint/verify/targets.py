@@ -24,7 +24,7 @@ from typing import Sequence
 
 import libcst as cst
 
-from dp_lint.config import Config
+from dp_lint.config import Config, toml_value
 from dp_lint.index import ClassInfo, FunctionInfo, ModuleInfo, dotted_name
 from dp_lint.layers import UNKNOWN, literal
 from dp_lint.verify.inputs import InferredInputs, InputInference, python_literal
@@ -685,19 +685,19 @@ class _Builder:
     # -- the configuration that would fix a cannot-build -----------------------------------
 
     def _hint(self, target: VerifyTarget, inferred: InferredInputs | None, missing: list[str]) -> str:
-        lines = ["[[tool.dp-lint.verify]]", f"model = {_toml(target.config_model or target.label)}"]
+        lines = ["[[tool.dp-lint.verify]]", f"model = {toml_value(target.config_model or target.label)}"]
         if target.args:
-            lines.append(f"args = {_toml(target.args)}")
+            lines.append(f"args = {toml_value(target.args)}")
         kwargs = dict(target.kwargs)
         if kwargs or missing:
-            items = [f"{k} = {_toml(v)}" for k, v in kwargs.items()] + [f"{m} = ..." for m in missing if m not in kwargs]
+            items = [f"{k} = {toml_value(v)}" for k, v in kwargs.items()] + [f"{m} = ..." for m in missing if m not in kwargs]
             lines.append("kwargs = { " + ", ".join(items) + " }")
         if target.inputs is not None:
-            lines.append(f"inputs = {_toml(target.inputs)}")
+            lines.append(f"inputs = {toml_value(target.inputs)}")
         elif inferred is not None and inferred.names:
             specs = [s if s is not None else "float[B, ...]" for s in inferred.specs]
             comment = ", ".join(f"{n}" for n in inferred.names)
-            lines.append(f"inputs = {_toml(specs)}  # one per forward() argument: {comment}")
+            lines.append(f"inputs = {toml_value(specs)}  # one per forward() argument: {comment}")
         else:
             lines.append('inputs = ["float[B, ...]"]  # one per forward() argument')
         return "\n".join(lines)
@@ -740,22 +740,6 @@ def _literal_value(expr, module: ModuleInfo | None):
         if isinstance(target, (cst.List, cst.Tuple, cst.Dict)):
             return _literal_value(target, None)
     return literal(expr, module)
-
-
-def _toml(value) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    return json.dumps(str(value))
 
 
 # --------------------------------------------------------------------------- findings -> models
