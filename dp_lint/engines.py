@@ -21,7 +21,7 @@ import libcst as cst
 
 from dp_lint.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex, dotted_name
 from dp_lint.layers import UNKNOWN, literal
-from dp_lint.modules import ModuleModels, _walk_statements
+from dp_lint.modules import ModuleModels, _walk_statements, assignments_in
 from dp_lint.source import SourceFile
 
 MAKE_PRIVATE = frozenset({"make_private", "make_private_with_epsilon"})
@@ -114,20 +114,7 @@ class _EngineFinder:
 
     @staticmethod
     def _assignments(body) -> dict[str, list[cst.BaseExpression]]:
-        """Every `name = value` in a scope (not in nested functions), in order."""
-        scope: dict[str, list[cst.BaseExpression]] = {}
-        for stmt in _walk_statements(body):
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                continue
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
-                        targets = small.targets if isinstance(small, cst.Assign) else [small]
-                        for target in targets:
-                            if isinstance(target.target, cst.Name):
-                                scope.setdefault(target.target.value, []).append(small.value)
-        # Nested defs are skipped above by _walk_statements only for their bodies; fine.
-        return scope
+        return assignments_in(body)
 
     def _engine(self, call: cst.Call, scope, params) -> EngineCall | None:
         func = call.func

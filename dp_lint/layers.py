@@ -23,7 +23,7 @@ from typing import Iterator
 import libcst as cst
 
 from dp_lint.index import ClassInfo, ModuleInfo, dotted_name
-from dp_lint.modules import ModuleKind, ModuleModels
+from dp_lint.modules import ModuleKind, ModuleModels, bind_call
 
 
 class _Unknown:
@@ -148,25 +148,12 @@ class LayerTree:
         return None
 
     def _bind(self, owner: ClassInfo, init, call: cst.Call | None, evaluate_arg) -> dict[str, object]:
-        params = [p for p in init.params][1:]  # drop self
-        scope: dict[str, object] = {}
-        for p in params:
-            scope[p.name.value] = literal(p.default, owner.module) if p.default is not None else UNKNOWN
-        if call is None:
-            return scope
-        if any(arg.star for arg in call.args):
-            # f(*args, **kwargs): which parameter gets what is not visible.
-            for p in params:
-                if not any(a.keyword is not None and a.keyword.value == p.name.value for a in call.args):
-                    scope[p.name.value] = UNKNOWN
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        positional_params = [p for p in [*init.node.params.posonly_params, *init.node.params.params]][1:]
-        for p, arg in zip(positional_params, positional):
-            scope[p.name.value] = evaluate_arg(arg.value)
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in scope:
-                scope[arg.keyword.value] = evaluate_arg(arg.value)
-        return scope
+        def default(param):
+            if param is None or param.default is None:
+                return UNKNOWN
+            return literal(param.default, owner.module)
+
+        return bind_call(init.node, call, evaluate_arg, default, skip_self=True)
 
     def argument_value(self, expr, module: ModuleInfo | None, parent: Instance | None, parent_owner: ClassInfo | None):
         """A constructor argument: a literal, a module built here, or a value from the parent's scope."""

@@ -352,6 +352,44 @@ def _returns(node: cst.FunctionDef) -> Iterator[cst.BaseExpression]:
                     yield small.value
 
 
+def assignments_in(body) -> dict[str, list[cst.BaseExpression]]:
+    """Every `name = value` of a block (and the blocks nested in it, not nested defs), in order."""
+    found: dict[str, list[cst.BaseExpression]] = {}
+    for stmt in _walk_statements(body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                    targets = small.targets if isinstance(small, cst.Assign) else [small]
+                    for target in targets:
+                        if isinstance(target.target, cst.Name):
+                            found.setdefault(target.target.value, []).append(small.value)
+    return found
+
+
+def bind_call(function: cst.FunctionDef, call: cst.Call | None, evaluate, default, skip_self: bool = False) -> dict:
+    """Parameters of `function` bound to `call`'s arguments: `evaluate(arg)` for those it
+    passes, `default(param)` for the others; with `*args`/`**kwargs` in the call, every
+    parameter not passed by keyword is `default(None)` (unknowable)."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    keyword_only = list(params.kwonly_params)
+    if skip_self:
+        positional = positional[1:]
+    bound = {p.name.value: default(p) for p in [*positional, *keyword_only]}
+    if call is None:
+        return bound
+    if any(arg.star for arg in call.args):
+        passed = {a.keyword.value for a in call.args if a.keyword is not None}
+        bound = {name: (value if name in passed else default(None)) for name, value in bound.items()}
+    args = [a for a in call.args if a.keyword is None and not a.star]
+    for p, arg in zip(positional, args):
+        bound[p.name.value] = evaluate(arg.value)
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in bound:
+            bound[arg.keyword.value] = evaluate(arg.value)
+    return bound
+
+
 def _walk_statements(body) -> Iterator[cst.CSTNode]:
     """Statements of a block, descending into compound statements but not nested defs."""
     for stmt in body:

@@ -30,7 +30,7 @@ import libcst as cst
 
 from dp_lint.index import ClassInfo, FunctionInfo, ModuleInfo, dotted_name
 from dp_lint.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
-from dp_lint.modules import ModuleKind, _blocks, _walk_statements
+from dp_lint.modules import ModuleKind, _blocks, _walk_statements, assignments_in, bind_call
 from dp_lint import torch_knowledge as tk
 
 SEQ_LEN = 7  # sequence length of inferred sequence inputs
@@ -913,38 +913,23 @@ def _init_locals(owner: ClassInfo | None) -> dict:
 
 
 def _function_locals(function: FunctionInfo) -> dict:
-    """`name = expr` assignments of a function body assigned exactly once."""
+    """`name = expr` assignments of a function body assigned exactly once (a loop variable
+    counts as assigned many times)."""
     body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
-    found: dict[str, list] = {}
-    for stmt in _walk_statements(body):
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
-                    targets = small.targets if isinstance(small, cst.Assign) else [small]
-                    for target in targets:
-                        if isinstance(target.target, cst.Name):
-                            found.setdefault(target.target.value, []).append(small.value)
-        elif isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
-            found.setdefault(stmt.target.value, []).extend([None, None])
-    return {name: values[0] for name, values in found.items() if len(values) == 1}
+    found = assignments_in(body)
+    loop_variables = {stmt.target.value for stmt in _walk_statements(body)
+                      if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name)}
+    return {name: values[0] for name, values in found.items() if len(values) == 1 and name not in loop_variables}
 
 
 def _bind(function: FunctionInfo, call: cst.Call, evaluate) -> dict:
     """A factory's parameters bound to a call's arguments (defaults for the rest)."""
-    params = function.node.params
-    positional = [*params.posonly_params, *params.params]
-    bindings = {}
-    for p in [*positional, *params.kwonly_params]:
-        bindings[p.name.value] = literal(p.default, function.module) if p.default is not None else UNKNOWN
-    if any(a.star for a in call.args):
-        return {name: UNKNOWN for name in bindings}
-    args = [a for a in call.args if a.keyword is None]
-    for p, arg in zip(positional, args):
-        bindings[p.name.value] = evaluate(arg.value)
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in bindings:
-            bindings[arg.keyword.value] = evaluate(arg.value)
-    return bindings
+    def default(param):
+        if param is None or param.default is None:
+            return UNKNOWN
+        return literal(param.default, function.module)
+
+    return bind_call(function.node, call, evaluate, default)
 
 
 def _literal_call(name: str, call: cst.Call, evaluate) -> cst.Call:
