@@ -189,17 +189,58 @@ class LayerTree:
 
     # -- walking -------------------------------------------------------------------
 
+    def classes(self, instance: Instance) -> set[ClassInfo]:
+        """Every project module class built inside `instance` (itself included)."""
+        found: set[ClassInfo] = set()
+        stack = [instance]
+        while stack:
+            current = stack.pop()
+            if current.cls in found or current.depth > 12:
+                continue
+            found.add(current.cls)
+            model = self.models.model(current.cls)
+            for _, sub in _constructions(model):
+                if not self._excluded(sub.conditions, current, sub.owner):
+                    stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
+        return found
+
+    def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list:
+        if kind.param is not None and instance is not None and owner is not None:
+            handed = instance.scopes.get(owner, {}).get(kind.param)
+            if isinstance(handed, ModuleArgument):
+                return self._instances(handed.kind, handed.instance, handed.owner, path)
+            return []
+        found = []
+        for element in kind.elements:
+            found.extend(self._instances(element, instance, owner, path))
+        if kind.project_class is not None:
+            depth = instance.depth + 1 if instance is not None else 0
+            found.append(self.instantiate(kind.project_class, kind.call, kind.module, instance, owner, path, depth))
+        return found
+
     def layers(self, instance: Instance) -> Iterator[LayerUse]:
         """Every torch/opacus layer reachable from `instance`."""
         if instance.depth > 12:
             return
         model = self.models.model(instance.cls)
-        for attr, sub in model.submodules.items():
-            if sub.alias_of is not None:
+        for attr, sub in _constructions(model):
+            if sub.alias_of is not None or self._excluded(sub.conditions, instance, sub.owner):
                 continue
             yield from self._visit(sub.kind, instance, sub.owner, f"{instance.path}.{attr}")
 
+    def _excluded(self, conditions, instance: Instance | None, owner: ClassInfo | None) -> bool:
+        """Is a module built under `if <test>:` known not to be built for this instance?"""
+        if not conditions or instance is None or owner is None:
+            return False
+        for test, outcome in conditions:
+            value = self.evaluate(test, instance, owner)
+            if value is not UNKNOWN and bool(value) != outcome:
+                return True
+        return False
+
     def _visit(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> Iterator[LayerUse]:
+        if self._excluded(kind.conditions, instance, owner):
+            return
         if kind.param is not None and instance is not None and owner is not None:
             handed = instance.scopes.get(owner, {}).get(kind.param)
             if isinstance(handed, ModuleArgument):
@@ -247,6 +288,13 @@ class LayerTree:
         if use.instance is not None and use.owner is not None:
             return self.evaluate(expr, use.instance, use.owner)
         return literal(expr, use.module)
+
+
+def _constructions(model) -> Iterator[tuple[str, object]]:
+    """(attribute, submodule) for every construction of every attribute, conditional ones included."""
+    for attr, sub in model.submodules.items():
+        for variant in model.variants.get(attr, [sub]):
+            yield attr, variant
 
 
 def _argument_for(call: cst.Call, init, name: str):

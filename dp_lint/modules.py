@@ -53,6 +53,9 @@ class ModuleKind:
     call: cst.Call | None = field(default=None, compare=False)  # the construction call
     module: ModuleInfo | None = field(default=None, compare=False)  # where that call is written
     param: str | None = None  # for a module handed in: the constructor parameter's name
+    # `if use_bn: layers.append(nn.BatchNorm1d(d))`: (test, outcome) pairs under which the
+    # module is built; the layer tree skips it when a test resolves to the other outcome.
+    conditions: tuple = field(default=(), compare=False)
 
 
 # Lower-case callables from other libraries whose result is probably a module.
@@ -66,6 +69,7 @@ class Submodule:
     statement: cst.CSTNode  # the `self.x = ...` assignment, where findings are reported
     kind: ModuleKind
     alias_of: str | None = None
+    conditions: tuple = ()  # see ModuleKind.conditions
 
     @property
     def description(self) -> str:
@@ -88,6 +92,10 @@ class ModuleClass:
     # Every `self.x = <expr>` of __init__ (last one wins), with the class whose __init__ wrote it:
     # `self.batch_first = batch_first` is how layer settings travel from parameters.
     attribute_values: dict[str, tuple[cst.BaseExpression, ClassInfo]] = field(default_factory=dict)
+    # Every construction an attribute may hold: `if use_bn: self.norm = BatchNorm1d(d)` /
+    # `else: self.norm = LayerNorm(d)` keeps both (with their conditions) for the layer tree;
+    # `submodules` holds the last one written.
+    variants: dict[str, list[Submodule]] = field(default_factory=dict)
 
     def is_frozen(self, attr: str) -> bool:
         sub = self.submodules.get(attr)
@@ -293,8 +301,9 @@ class ModuleModels:
             for arg in value.args:
                 yield from self._elements_of(module, arg.value, scope, depth)
         elif isinstance(value, cst.Name) and scope is not None and value.value in scope.list_elements:
-            for element in scope.list_elements[value.value]:
-                yield from self._elements_of(module, element, scope, depth + 1)
+            for element, conditions in scope.list_elements[value.value]:
+                for kind in self._elements_of(module, element, scope, depth + 1):
+                    yield _replace(kind, conditions=kind.conditions + conditions) if kind is not None and conditions else kind
         elif isinstance(value, cst.Call) or isinstance(value, cst.Attribute):
             yield self.kind_of(module, value, scope, depth + 1)
         else:
@@ -429,7 +438,9 @@ class _InitScope:
     model: ModuleClass | None
     params: set[str]
     locals: dict[str, cst.BaseExpression] = field(default_factory=dict)
-    list_elements: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # name -> [(expression holding elements, conditions under which they were added)]
+    list_elements: dict[str, list[tuple]] = field(default_factory=dict)
+    conditions: tuple = ()  # the if-tests around the statement being read
 
     @staticmethod
     def for_function(models: ModuleModels, function: FunctionInfo) -> "_InitScope":
@@ -449,9 +460,9 @@ class _InitScope:
                     self.locals[name] = small.value
                     self.params.discard(name)
                     if isinstance(small.value, (cst.List, cst.ListComp, cst.Tuple)):
-                        self.list_elements[name] = [small.value]
+                        self.list_elements[name] = [(small.value, self.conditions)]
         elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
-            self.list_elements.setdefault(small.target.value, []).append(small.value)
+            self.list_elements.setdefault(small.target.value, []).append((small.value, self.conditions))
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             func = small.value.func
             if (
@@ -462,9 +473,10 @@ class _InitScope:
             ):
                 value = small.value.args[-1].value
                 if func.attr.value == "extend":
-                    self.list_elements.setdefault(func.value.value, []).append(value)
+                    self.list_elements.setdefault(func.value.value, []).append((value, self.conditions))
                 else:
-                    self.list_elements.setdefault(func.value.value, []).append(cst.List([cst.Element(value)]))
+                    element = cst.List([cst.Element(value)])
+                    self.list_elements.setdefault(func.value.value, []).append((element, self.conditions))
 
 
 class _InitReader:
@@ -504,6 +516,16 @@ class _InitReader:
                 self._read_body(stmt.body, scope, bindings, freezes_only)
             elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 continue
+            elif isinstance(stmt, cst.If):
+                outer = scope.conditions
+                scope.conditions = outer + ((stmt.test, True),)
+                self._read_body(stmt.body, scope, loop_bindings, freezes_only)
+                scope.conditions = outer + ((stmt.test, False),)
+                if isinstance(stmt.orelse, cst.Else):
+                    self._read_body(stmt.orelse.body, scope, loop_bindings, freezes_only)
+                elif isinstance(stmt.orelse, cst.If):
+                    self._read_body(_Block([stmt.orelse]), scope, loop_bindings, freezes_only)
+                scope.conditions = outer
             else:
                 for block in _blocks(stmt):
                     self._read_body(_Block(block), scope, loop_bindings, freezes_only)
@@ -546,9 +568,13 @@ class _InitReader:
                 self.model.submodules[attr] = Submodule(attr, self.owner, statement, source.kind, alias_of=source.attr)
                 return
             kind = self.models.kind_of(self.module, value, scope)
+            if not scope.conditions:
+                self.model.variants.pop(attr, None)
             if kind is not None:
-                self.model.submodules[attr] = Submodule(attr, self.owner, statement, kind)
-            else:
+                sub = Submodule(attr, self.owner, statement, kind, conditions=scope.conditions)
+                self.model.submodules[attr] = sub
+                self.model.variants.setdefault(attr, []).append(sub)
+            elif not scope.conditions:
                 self.model.submodules.pop(attr, None)
 
     def _call_statement(self, call: cst.Call, scope, loop_bindings, freezes_only) -> None:

@@ -69,6 +69,33 @@ class Project:
             if self.guarded(f"class {cls.qualname}", lambda: self.modules.model(cls), None) is not None
         ]
 
+    @cached_property
+    def private_classes(self) -> set[ClassInfo] | None:
+        """The module classes that end up inside a model an engine call wraps, when every
+        engine call's model is resolved; None (every class may be private) when the project
+        has no engine call or one dp-lint could not resolve.
+
+        A model that is never made private (a GAN's generator next to a private
+        discriminator, a frozen feature extractor) cannot break Opacus' hooks: the
+        stop-gradient rules skip it.
+        """
+        calls = self.engine_calls
+        if not calls or any(e.wrapped is None for e in calls):
+            return None
+        found: set[ClassInfo] = set()
+        for model in self.private_models:
+            classes = self.guarded(f"classes of {model.instance.cls.qualname}",
+                                   lambda: self.layer_tree.classes(model.instance), None)
+            if classes is None:
+                return None
+            for cls in classes:
+                found.update(self.index.mro(cls))
+        return found
+
+    def may_be_private(self, cls: ClassInfo) -> bool:
+        scope = self.private_classes
+        return scope is None or cls in scope
+
     def gradient_flow(self, cls: ClassInfo) -> FlowResult:
         """The forward gradient-flow analysis of `cls`, computed once and shared by rules."""
         if cls not in self._flows:

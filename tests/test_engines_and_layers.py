@@ -290,3 +290,70 @@ def test_opacus_version_from_a_requirements_pin(tmp_path):
     # The installed package wins over the pin when there is one; either way 1.x <= 1.6.0 is affected.
     assert version is not None and affected_by_mha_bug(version)
     assert affected_by_mha_bug(None) and not affected_by_mha_bug("1.7.0") and affected_by_mha_bug("1.6.0")
+
+
+def test_layers_built_under_a_false_constructor_flag_are_skipped(tmp_path):
+    files = {"head.py": """
+import torch.nn as nn
+
+class Head(nn.Module):
+    def __init__(self, dim=8, use_bn=False, hidden=16):
+        super().__init__()
+        layers = [nn.Linear(dim, hidden)]
+        if use_bn:
+            layers.append(nn.BatchNorm1d(hidden))
+        layers.append(nn.GELU())
+        self.mlp = nn.Sequential(*layers)
+        if use_bn:
+            self.norm = nn.BatchNorm1d(hidden)
+        else:
+            self.norm = nn.LayerNorm(hidden)
+
+    def forward(self, x):
+        return self.norm(self.mlp(x))
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.plain = Head()
+        self.with_bn = Head(use_bn=True)
+
+    def forward(self, x):
+        return self.plain(x) + self.with_bn(x)
+"""}
+    # Only the instance built with use_bn=True has BatchNorm: both of its layers are reported.
+    assert lint(tmp_path, files, select={"DPL101"}) == [("head.py", 8, "DPL101"), ("head.py", 12, "DPL101")]
+
+
+def test_stop_gradient_rules_skip_models_that_are_not_private(tmp_path):
+    gan = """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 8)
+    def forward(self, z):
+        return self.net(z)
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(8, 1)
+    def forward(self, x):
+        return self.net(x)
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.G = Generator()
+        self.D = Discriminator()
+    def forward(self, real, z):
+        return F.softplus(-self.D(real)).mean() + F.softplus(self.D(self.G(z).detach())).mean()
+"""
+    train = "from opacus import PrivacyEngine\nfrom gan import Discriminator\nPrivacyEngine().make_private(module=Discriminator())\n"
+    # Only the discriminator is private: the container's detach cannot break Opacus.
+    assert lint(tmp_path / "a", {"gan.py": gan, "train.py": train}) == []
+    # Without an engine call every model may be private, and the container is reported.
+    assert [code for _, _, code in lint(tmp_path / "b", {"gan.py": gan})] == ["DPL003", "DPL001"]

@@ -56,6 +56,8 @@ class DetachOnTrainableOutput(Rule):
 
     def check(self, project):
         for cls in project.module_classes():
+            if not project.may_be_private(cls):
+                continue
             flow = project.gradient_flow(cls)
             if not flow.analyzed or not flow.has_outputs:
                 continue

@@ -40,6 +40,8 @@ class TrainableModuleWithoutGradient(Rule):
     def check(self, project):
         verdicts: dict[tuple, list[str | None]] = {}
         for cls in project.module_classes():
+            if not project.may_be_private(cls):
+                continue
             flow = project.gradient_flow(cls)
             model = project.modules.model(cls)
             for attr, sub in model.submodules.items():
