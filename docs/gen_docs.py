@@ -91,6 +91,7 @@ def _cases_section(entry: RuleEntry) -> str:
     if not entry.cases_dir.is_dir():
         return ""
     lines = ["## Cases", ""]
+    fixes: list[str] = []
     # Flagged cases first: they show what the rule is about.
     cases = sorted(entry.cases_dir.iterdir(), key=lambda c: (not c.name.startswith("flag_"), c.name))
     for case in cases:
@@ -109,9 +110,37 @@ def _cases_section(entry: RuleEntry) -> str:
         details = [verdict] + ([RUNTIME_WORDS.get(runtime, runtime)] if runtime else [])
         line = f"- {label}: {'; '.join(details)}"
         lines.append(line + (f". {summary}" if summary else ""))
+        if case.name.startswith("flag_"):
+            fixes.extend(_fixed_case(case, entry.code))
     if len(lines) == 2:
         return ""
-    return "\n".join(lines) + "\n"
+    if fixes:
+        lines += ["", "## Fixed cases", "", "What `dp-lint fix --unsafe-fixes` does to each flagged case that has a fix:", ""]
+        lines += fixes
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _fixed_case(case: Path, code: str) -> list[str]:
+    """The diff `dp-lint fix --unsafe-fixes` makes to a flagged case (the catalogue's
+    "fixed" example), computed in memory; nothing when the rule has no fix for it."""
+    import difflib
+
+    from dp_lint.discovery import discover
+    from dp_lint.fixing import run_fixes
+
+    report = run_fixes(discover([case]), unsafe=True)
+    if not any(f.code == code for f in report.fixed):
+        return []
+    diff = []
+    for state in report.changed:
+        name = state.path.relative_to(case.parent).as_posix()
+        diff.extend(
+            difflib.unified_diff(
+                state.original_text.splitlines(), state.text.splitlines(),
+                fromfile=f"a/{name}", tofile=f"b/{name}", lineterm="", n=1,
+            )
+        )
+    return [f"### `{case.name}`", "", "```diff", *diff, "```", ""]
 
 
 # A rule's README links its siblings in the catalogue (`../DPL003-name/README.md`); on the

@@ -21,7 +21,7 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
-    # "none" until the fix issue lands; then "safe" / "unsafe" / "sometimes".
+    # "none", "safe" or "unsafe": what `dp-lint rules` shows in its FIX column.
     fix_availability: ClassVar[str] = "none"
 
     def check(self, project: "Project") -> Iterable[Finding]:
