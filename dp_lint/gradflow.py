@@ -30,6 +30,10 @@ from dp_lint.modules import ModuleClass, ModuleModels, Tri
 from dp_lint.source import SourceFile
 
 MAX_DEPTH = 6
+# Container methods whose results iterate over the container's modules.
+_ITERATING_METHODS = frozenset({"values", "items", "children", "named_children", "modules", "named_modules"})
+# Builtins that pass a container's modules through (`for i, blk in enumerate(self.blocks)`).
+_PASSING_FUNCTIONS = frozenset({"enumerate", "reversed", "list", "tuple", "iter", "sorted"})
 _SHAPE_ATTRIBUTES = frozenset({"shape", "dtype", "device", "ndim", "is_cuda", "requires_grad", "grad_fn"})
 _SHAPE_METHODS = frozenset({"size", "dim", "numel", "type", "get_device", "stride", "nelement"})
 
@@ -518,6 +522,10 @@ class ForwardFlow:
                 return value
             if receiver.module_ref is not None:
                 evaluate_args()
+                if method in _ITERATING_METHODS:
+                    # `for name, head in self.heads.items(): head(x)`: the elements are the
+                    # container's modules.
+                    return Value(module_ref=receiver.module_ref)
                 if method in tk.NON_FORWARD_METHODS:
                     return EMPTY
                 # `self.backbone.forward_features(x)`: runs the submodule's layers.
@@ -545,6 +553,12 @@ class ForwardFlow:
                 return self._module_call(target.module_ref, call, arg_values, kwarg_values, frame, grad)
         if qualname in {"torch.utils.checkpoint.checkpoint", "checkpoint"} and arg_values and arg_values[0].module_ref:
             return self._module_call(arg_values[0].module_ref, call, arg_values[1:], kwarg_values, frame, grad)
+        if qualname in _PASSING_FUNCTIONS:
+            refs = {v.module_ref for v in arg_values if v.module_ref}
+            if len(refs) == 1:
+                # `enumerate(self.blocks)`, `reversed(self.layers)`: still the container's modules.
+                ref = refs.pop()
+                return Value(module_ref=ref)
         if qualname == "getattr" and call.args and _is_self(call.args[0].value):
             self.result.dynamic_access = True
             return EMPTY

@@ -463,3 +463,37 @@ class Net(nn.Module):
             out = out - self.target(x).detach()
         return out
 """) == [(10, "DPL003"), (15, "DPL001")]
+
+
+def test_container_iteration_counts_as_calls(tmp_path):
+    assert check(tmp_path, """
+class MultiTask(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Linear(8, 8)
+        self.heads = nn.ModuleDict({"a": nn.Linear(8, 2), "b": nn.Linear(8, 3)})
+        self.blocks = nn.ModuleList([nn.Linear(8, 8) for _ in range(2)])
+        self.extra = nn.ModuleList([nn.Linear(8, 8) for _ in range(2)])
+
+    def forward(self, x):
+        h = self.trunk(x)
+        for i, blk in enumerate(self.blocks):
+            h = blk(h)
+        for blk in reversed(self.extra):
+            h = blk(h)
+        return {name: head(h) for name, head in self.heads.items()}
+""") == []
+
+
+def test_detach_through_container_iteration_is_flagged(tmp_path):
+    assert check(tmp_path, """
+class Ensemble(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.student = nn.Linear(8, 2)
+        self.teachers = nn.ModuleDict({"a": nn.Linear(8, 2), "b": nn.Linear(8, 2)})
+
+    def forward(self, x):
+        targets = sum(t(x).detach() for t in self.teachers.values())
+        return (self.student(x) - targets).pow(2).sum()
+""") == [(10, "DPL003"), (13, "DPL001")]
