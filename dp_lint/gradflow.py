@@ -460,6 +460,8 @@ class ForwardFlow:
             attr = expr.attr.value
             if attr in self.model.submodules:
                 return Value(module_ref=attr)
+            if attr in {"_modules", "__dict__"}:
+                self.result.dynamic_access = True
             return EMPTY
         if expr.attr.value in tk.STOP_ATTRIBUTES:
             base = self._expr(expr.value, env, frame, grad)
@@ -530,6 +532,9 @@ class ForwardFlow:
                     return EMPTY
                 # `self.backbone.forward_features(x)`: runs the submodule's layers.
                 return self._module_call(receiver.module_ref, call, arg_values, kwarg_values, frame, grad)
+            if _is_self(receiver_node) and method in _ITERATING_METHODS | {"apply", "get_submodule"}:
+                # `for m in self.modules(): ...`: any submodule may be used here.
+                self.result.dynamic_access = True
             if _is_self(receiver_node):
                 found = self._self_method(method)
                 if found is not None:

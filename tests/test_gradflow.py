@@ -497,3 +497,18 @@ class Ensemble(nn.Module):
         targets = sum(t(x).detach() for t in self.teachers.values())
         return (self.student(x) - targets).pow(2).sum()
 """) == [(10, "DPL003"), (13, "DPL001")]
+
+
+def test_iterating_over_self_modules_is_dynamic_access(tmp_path):
+    assert check(tmp_path, """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(8, 8)
+        self.b = nn.Linear(8, 8)
+
+    def forward(self, x):
+        for m in self.children():
+            x = m(x)
+        return x
+""") == []
