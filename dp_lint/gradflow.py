@@ -128,7 +128,6 @@ class _Frame:
     owner: ClassInfo | None  # class whose method this is (None: a free function)
     module: ModuleInfo
     file: SourceFile
-    in_class_code: bool  # a method of the analysed class hierarchy: stops are reported in place
     anchor: cst.CSTNode | None  # for helper frames: where to report stops found inside
     anchor_file: SourceFile | None
     context: tuple
@@ -153,7 +152,7 @@ class ForwardFlow:
             self.result.reason = "no forward method"
             return self.result
         owner, forward = found
-        root = _Frame(owner, owner.module, owner.module.file, True, None, None, (forward.node,))
+        root = _Frame(owner, owner.module, owner.module.file, None, None, (forward.node,))
         self.result.analysed_functions.add(forward.node)
         self._run(forward, root, args=[], kwargs={}, bound_self=True, grad=True)
         self.result.outputs = union(root.returns)
@@ -170,11 +169,11 @@ class ForwardFlow:
         self.result.analysed_functions.add(function.node)
         if owner is not None:
             # A method of the analysed class: stops inside it are reported where they are.
-            frame = _Frame(owner, function.module, function.module.file, True, caller.anchor, caller.anchor_file,
+            frame = _Frame(owner, function.module, function.module.file, caller.anchor, caller.anchor_file,
                            caller.context + (call_node, function.node), depth=caller.depth + 1)
         else:
             # A helper function: stops inside it are reported at the call in the class's code.
-            frame = _Frame(None, function.module, function.module.file, False,
+            frame = _Frame(None, function.module, function.module.file,
                            caller.anchor or call_node, caller.anchor_file or caller.file,
                            caller.context + (call_node, function.node), depth=caller.depth + 1)
         bound = owner is not None and "staticmethod" not in function.decorator_names()
@@ -250,7 +249,7 @@ class ForwardFlow:
             before = dict(env)
             for _ in range(2):  # twice: values carried from one iteration to the next
                 if isinstance(stmt, cst.For):
-                    self._bind(stmt.target, _element_of(iterated), env)
+                    self._bind(stmt.target, iterated, env)  # elements keep data and module references
                 self._block(stmt.body.body, env, frame, grad)
             _merge_into(env, before)
             if stmt.orelse is not None:
@@ -443,7 +442,7 @@ class ForwardFlow:
         comp = expr.for_in
         while comp is not None:
             iterated = self._expr(comp.iter, inner, frame, grad)
-            self._bind(comp.target, _element_of(iterated), inner)
+            self._bind(comp.target, iterated, inner)
             for condition in comp.ifs:
                 self._expr(condition.test, inner, frame, grad)
             comp = comp.inner_for_in
@@ -645,11 +644,6 @@ def _root_name(expr) -> str | None:
     while isinstance(expr, (cst.Attribute, cst.Subscript)):
         expr = expr.value
     return expr.value if isinstance(expr, cst.Name) else None
-
-
-def _element_of(value: Value) -> Value:
-    """Iterating keeps data and module references (`for blk in self.blocks`)."""
-    return value
 
 
 def _merge_into(env: dict, other: dict) -> None:
