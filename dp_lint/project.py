@@ -92,6 +92,20 @@ class Project:
                 found.update(self.index.mro(cls))
         return found
 
+    @cached_property
+    def optimized_attributes(self) -> set[str] | None:
+        """Submodule names the project's optimizers train (None: any parameter may be)."""
+        from dp_lint.optimizers import optimized_attributes
+
+        return self.guarded("optimizers", lambda: optimized_attributes(self.index), None)
+
+    def left_out_of_optimizers(self, cls: ClassInfo, attr: str) -> bool:
+        """Is submodule `attr` of `cls` certainly not stepped by any optimizer? Then a
+        missing per-sample gradient cannot make DPOptimizer.step() fail."""
+        from dp_lint.optimizers import not_optimized
+
+        return not_optimized(self.optimized_attributes, self.modules.model(cls).submodules, attr)
+
     def may_be_private(self, cls: ClassInfo) -> bool:
         scope = self.private_classes
         return scope is None or cls in scope

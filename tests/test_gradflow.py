@@ -512,3 +512,33 @@ class Net(nn.Module):
             x = m(x)
         return x
 """) == []
+
+
+PROBE = """
+import torch
+import torch.nn as nn
+
+
+class LinearProbe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(8, 8), nn.ReLU())
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.backbone(x).detach())
+"""
+
+
+def test_submodules_left_out_of_every_optimizer_are_not_reported(tmp_path):
+    train = "import torch\nfrom probe import LinearProbe\nmodel = LinearProbe()\nopt = torch.optim.SGD(model.head.parameters(), lr=0.1)\n"
+    assert lint(tmp_path / "a", {"probe.py": PROBE, "train.py": train}) == []
+    groups = "import torch\nfrom probe import LinearProbe\nm = LinearProbe()\nopt = torch.optim.Adam([{'params': m.head.parameters(), 'lr': 1e-3}])\n"
+    assert lint(tmp_path / "b", {"probe.py": PROBE, "train.py": groups}) == []
+
+
+def test_an_optimizer_over_all_parameters_keeps_the_findings(tmp_path):
+    train = ("import torch\nfrom probe import LinearProbe\nmodel = LinearProbe()\n"
+             "opt = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)\n")
+    found = lint(tmp_path, {"probe.py": PROBE, "train.py": train})
+    assert [code for _, _, code in found] == ["DPL003", "DPL001"]

@@ -63,7 +63,7 @@ class DetachOnTrainableOutput(Rule):
                 continue
             model = project.modules.model(cls)
             for site in flow.call_sites:
-                if flow.reaches_with_gradient(site):
+                if flow.reaches_with_gradient(site) or project.left_out_of_optimizers(cls, site.attr):
                     continue
                 stops = flow.stops_for(site)
                 fix = None
