@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 from dp_lint.catalogue import load_catalogue
 from dp_lint.config import Config
+from dp_lint.discovery import module_name_for
 from dp_lint.findings import Finding
 from dp_lint.project import Project
 from dp_lint.source import SourceError, parse_source, parse_text, syntax_error_finding
@@ -46,8 +47,6 @@ def check_files(
     still checked. `texts` gives the current text of files being fixed in memory.
     `progress(stage, done, total)` is told about each file parsed and each rule run.
     """
-    from dp_lint.project import module_name_for
-
     result = CheckResult()
     sources = []
     for done, path in enumerate(files):

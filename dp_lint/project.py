@@ -7,7 +7,6 @@ import re
 import traceback
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from dp_lint.config import Config
 from dp_lint.engines import EngineCall, calls_in, find_engine_calls
@@ -15,12 +14,6 @@ from dp_lint.gradflow import FlowResult, ForwardFlow
 from dp_lint.index import ClassInfo, ProjectIndex, dotted_name
 from dp_lint.layers import Instance, LayerTree, LayerUse
 from dp_lint.modules import ModuleKind, ModuleModels, collect_external_freezes
-
-
-def module_name_for(path: Path) -> str:
-    from dp_lint.discovery import module_name_for as impl
-
-    return impl(path)
 
 
 @dataclass(frozen=True)
@@ -43,9 +36,9 @@ class Project:
         self.config = config or Config()
         self.index = ProjectIndex(files)
         self._flows: dict[ClassInfo, FlowResult] = {}
-        # Analyses that failed on code dp-lint did not expect: reported as warnings, and
-        # the failing class or file simply yields no finding, so one odd class cannot
-        # stop the whole run.
+        # Analyses that failed on code dp-lint did not expect. The failing class, file or
+        # rule yields no finding and everything else is still checked; the command reports
+        # these as dp-lint bugs and exits 2.
         self.internal_errors: list[str] = []
 
     def guarded(self, what: str, compute, fallback):
