@@ -95,10 +95,10 @@ class _EngineFinder:
         self.models = models
         self.module = module
         self.found: list[EngineCall] = []
-        self.module_scope = self._assignments(module.file.module.body)
+        self.module_scope = assignments_in(module.file.module.body)
 
     def scan_scope(self, body, params: set[str]) -> None:
-        scope = self._assignments(body)
+        scope = assignments_in(body)
         for stmt in _walk_statements(body):
             if isinstance(stmt, (cst.FunctionDef,)):
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
@@ -111,10 +111,6 @@ class _EngineFinder:
                     engine = self._engine(call, scope, params)
                     if engine is not None:
                         self.found.append(engine)
-
-    @staticmethod
-    def _assignments(body) -> dict[str, list[cst.BaseExpression]]:
-        return assignments_in(body)
 
     def _engine(self, call: cst.Call, scope, params) -> EngineCall | None:
         func = call.func
@@ -203,7 +199,7 @@ class _EngineFinder:
 
     def _resolve_factory(self, function: FunctionInfo, depth: int):
         body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
-        scope = self._assignments(body)
+        scope = assignments_in(body)
         params = {p.name.value for p in function.params}
         results = set()
         for stmt in _walk_statements(body):

@@ -22,7 +22,7 @@ from dp_lint.engine import check_files
 from dp_lint.findings import Applicability, Finding
 from dp_lint.rewrite import apply_edits, edit_span
 from dp_lint.source import SourceError
-from dp_lint.textfiles import TextFileState, read_text_file, write_text_file
+from dp_lint.textfiles import TextFileState, decode_text_file, write_text_file
 
 MAX_PASSES = 10
 
@@ -52,7 +52,7 @@ class FixReport:
 def _read_state(path: Path) -> SourceState | None:
     try:
         data = path.read_bytes()
-        stored = read_text_file(path)
+        stored = decode_text_file(data)  # the bytes compared before writing are the ones decoded
     except (OSError, SourceError):
         return None  # reported by check as DPL000; nothing to fix there
     return SourceState(path, data, stored.text, stored.text, stored)

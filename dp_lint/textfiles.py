@@ -24,8 +24,11 @@ class TextFileState:
 
 
 def read_text_file(path: Path) -> TextFileState:
+    return decode_text_file(Path(path).read_bytes())
 
-    data = Path(path).read_bytes()
+
+def decode_text_file(data: bytes) -> TextFileState:
+    """The text of a file's bytes, with what is needed to write it back the same way."""
     bom = data.startswith(codecs.BOM_UTF8)
     text = decode_source(data)  # SourceError when it cannot be decoded
     encoding = "utf-8"
