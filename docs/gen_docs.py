@@ -28,8 +28,7 @@ HELP_WIDTH = 100
 # Run from a checkout without installing: make `dp_lint` importable.
 sys.path.insert(0, str(REPO_ROOT))
 
-from dp_lint.catalogue import ENGINE_CODES, RuleEntry, load_catalogue  # noqa: E402
-from dp_lint.cli import ENGINE_CODE_DOCS  # noqa: E402
+from dp_lint.catalogue.loader import RuleEntry, load_catalogue  # noqa: E402
 
 PAGE_RE = re.compile(r"^DPL\d{3}-[a-z0-9-]+\.md$")
 
@@ -45,18 +44,12 @@ def _table_cell(text: str) -> str:
 
 
 def _rows() -> list[dict]:
-    """Every code: the engine's own first, then the catalogue's, in code order."""
+    """Every code of the catalogue (the engine's own DPL000 and DPL900 included), in code order."""
     rows = [
-        {"code": code, "name": ENGINE_CODES[code], "summary": doc["summary"], "fix": doc.get("fix", "none"),
-         "documentation": doc["documentation"], "entry": None}
-        for code, doc in ENGINE_CODE_DOCS.items()
+        {"code": entry.code, "name": entry.name, "summary": entry.summary, "fix": entry.fix_availability,
+         "documentation": entry.documentation, "entry": entry}
+        for entry in load_catalogue()
     ]
-    for entry in load_catalogue():
-        rows.append(
-            {"code": entry.code, "name": entry.name, "summary": entry.rule.summary,
-             "fix": entry.rule.fix_availability, "documentation": entry.documentation,
-             "entry": entry}
-        )
     return sorted(rows, key=lambda row: row["code"])
 
 
@@ -125,8 +118,8 @@ def _fixed_case(case: Path, code: str) -> list[str]:
     "fixed" example), computed in memory; nothing when the rule has no fix for it."""
     import difflib
 
-    from dp_lint.discovery import discover
-    from dp_lint.fixing import run_fixes
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.fix_loop import run_fixes
 
     report = run_fixes(discover([case]), unsafe=True)
     if not any(f.code == code for f in report.fixed):

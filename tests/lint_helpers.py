@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from dp_lint.discovery import discover
-from dp_lint.engine import check_files
+from dp_lint.files.discovery import discover
+from dp_lint.lint.check import check_files
 
 
 def lint(tmp_path: Path, files: dict[str, str], select=None) -> list[tuple[str, int, str]]:

@@ -150,7 +150,7 @@ def _belongs_to_case(module, case: RuntimeCase) -> bool:
 
 
 def run_case(case: RuntimeCase):
-    from dp_lint.smoke import check_model
+    from dp_lint.verify.runtime.smoke import check_model
 
     with model_factory(case) as factory:
         return check_model(

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from dp_lint.discovery import discover
-from dp_lint.engine import check_files
+from dp_lint.files.discovery import discover
+from dp_lint.lint.check import check_files
 
 from catalogue_cases import all_cases
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.cli import progress_wanted
-from dp_lint.findings import Applicability, Confidence, Edit, Finding, Fix, Location
-from dp_lint.output import format_findings
+from dp_lint.cli.check import progress_wanted
+from dp_lint.core.findings import Applicability, Confidence, Edit, Finding, Fix, Location
+from dp_lint.report.output import format_findings
 from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -274,10 +274,10 @@ def test_output_file(use_rules, project):
 
 
 def test_output_file_is_never_coloured(use_rules, project, monkeypatch):
-    import dp_lint.cli as cli
+    import dp_lint.cli.common as cli
 
     write(project / "m.py", FLAGGED)
-    monkeypatch.setattr(cli, "_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "is_terminal", lambda: True)
 
     invoke("check", "-o", "out.txt")
 

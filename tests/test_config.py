@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.config import (
+from dp_lint.config.settings import (
     DEFAULT_EXCLUDE,
     Config,
     ConfigError,
@@ -290,7 +290,7 @@ def test_config_file_applies_everywhere(tmp_path):
 
 
 def test_each_folder_and_file_is_resolved_once(tmp_path, monkeypatch):
-    import dp_lint.config as config_module
+    import dp_lint.config.settings as config_module
 
     pyproject(tmp_path, 'ignore = ["DPL001"]\n')
     for name in ("a", "b"):

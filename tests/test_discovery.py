@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.discovery import UsageError, discover, module_name_for
+from dp_lint.files.discovery import UsageError, discover, module_name_for
 
 
 def touch(path: Path, text: str = "x = 1\n") -> Path:

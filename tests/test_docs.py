@@ -42,8 +42,8 @@ def test_every_rule_has_a_page_and_an_index_row():
 
 
 def test_rule_page_is_the_readme_followed_by_its_cases(tmp_path):
-    from dp_lint.catalogue import RuleEntry
-    from dp_lint.rule import Rule
+    from dp_lint.catalogue.loader import RuleEntry
+    from dp_lint.catalogue.rule import Rule
 
     class FakeRule(Rule):
         code, name, summary = "DPL101", "fake-rule", "A | fake."

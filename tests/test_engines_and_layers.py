@@ -212,8 +212,8 @@ class Net(nn.Module):
 
 def test_dpl002_message_names_the_engine_call_and_the_assumption(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    from dp_lint.discovery import discover
-    from dp_lint.engine import check_files
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.check import check_files
 
     for name, source in project("engine.make_private(module=model, batch_first=False)").items():
         path = tmp_path / name
@@ -283,7 +283,7 @@ def test_bad_configuration_is_a_clear_error(tmp_path):
 
 
 def test_opacus_version_from_a_requirements_pin(tmp_path):
-    from dp_lint.opacus_version import affected_by_mha_bug, detect_opacus_version
+    from dp_lint.config.opacus_version import affected_by_mha_bug, detect_opacus_version
 
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\nopacus==1.4.1\n")
     version, source = detect_opacus_version(None, tmp_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dp_lint.discovery import discover
-from dp_lint.engine import check_files
+from dp_lint.files.discovery import discover
+from dp_lint.lint.check import check_files
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from dp_lint.cli import main
-from dp_lint.discovery import discover
-from dp_lint.engine import check_files
-from dp_lint.findings import Applicability, Edit, Finding, Fix, Location
-from dp_lint.fixing import run_fixes, write_fixes
+from dp_lint.files.discovery import discover
+from dp_lint.lint.check import check_files
+from dp_lint.core.findings import Applicability, Edit, Finding, Fix, Location
+from dp_lint.lint.fix_loop import run_fixes, write_fixes
 
 BYOL = '''\
 """A BYOL-style model: 'single quotes', "double quotes" and comments must survive."""
@@ -182,9 +182,9 @@ def test_a_file_changed_on_disk_is_not_overwritten(tmp_path):
 
 
 def test_a_fix_that_would_not_parse_is_dropped(tmp_path, monkeypatch):
-    import dp_lint.engine as engine
-    from dp_lint.catalogue import RuleEntry
-    from dp_lint.rule import Rule
+    import dp_lint.lint.check as engine
+    from dp_lint.catalogue.loader import RuleEntry
+    from dp_lint.catalogue.rule import Rule
 
     class BrokenFixRule(Rule):
         code = "DPL199"

@@ -12,9 +12,9 @@ from dataclasses import replace
 
 import pytest
 
-from dp_lint.discovery import discover
-from dp_lint.findings import Applicability
-from dp_lint.fixing import run_fixes, write_fixes
+from dp_lint.files.discovery import discover
+from dp_lint.core.findings import Applicability
+from dp_lint.lint.fix_loop import run_fixes, write_fixes
 
 from runtime_cases import collect_cases, model_factory, require_opacus
 
@@ -43,8 +43,8 @@ def _fix(copy, unsafe: bool):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fixed_case_trains_with_exact_per_sample_gradients(case, tmp_path):
-    from dp_lint.equivalence import ordinary_differences
-    from dp_lint.smoke import check_model
+    from dp_lint.verify.runtime.equivalence import ordinary_differences
+    from dp_lint.verify.runtime.smoke import check_model
 
     copy = _copy_case(case, tmp_path)
     report = _fix(copy, unsafe=False)

@@ -333,8 +333,8 @@ class Heads(nn.Module):
 
 
 def test_injected_module_is_medium_confidence(tmp_path):
-    from dp_lint.discovery import discover
-    from dp_lint.engine import check_files
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.check import check_files
 
     (tmp_path / "m.py").write_text(HEADER + """
 class Wrapper(nn.Module):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.findings import Confidence, Finding, Location
-from dp_lint.output import (
+from dp_lint.core.findings import Confidence, Finding, Location
+from dp_lint.report.output import (
     FORMATS,
     display_path,
     format_findings,

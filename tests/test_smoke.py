@@ -1,4 +1,4 @@
-"""Unit tests of dp_lint.smoke, the per-sample-gradient check under real Opacus."""
+"""Unit tests of dp_lint.verify.runtime.smoke, the per-sample-gradient check under real Opacus."""
 
 import pytest
 
@@ -9,7 +9,7 @@ require_opacus()
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from dp_lint.smoke import (  # noqa: E402
+from dp_lint.verify.runtime.smoke import (  # noqa: E402
     ModelError,
     check_model,
     make_inputs,
@@ -346,7 +346,7 @@ def test_dp_attention_twin_carries_the_configuration(options):
 
 
 def test_dp_attention_comparison_runs_without_dropout():
-    from dp_lint.smoke import _compare_attention
+    from dp_lint.verify.runtime.smoke import _compare_attention
 
     layer = SelfAttention(2, False, dropout=0.5).attn
     x = torch.randn(7, 5, 16)

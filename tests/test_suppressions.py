@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.findings import Finding, Location
-from dp_lint.rule import Rule
-from dp_lint.suppressions import parse_comment, scan
+from dp_lint.core.findings import Finding, Location
+from dp_lint.catalogue.rule import Rule
+from dp_lint.lint.suppressions import parse_comment, scan
 from test_cli import invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 
@@ -426,7 +426,7 @@ def test_add_noqa_with_stdin_is_a_usage_error(rules, project):
 
 
 def test_add_noqa_reports_unwritable_files(rules, project, monkeypatch):
-    import dp_lint.suppressions as suppressions
+    import dp_lint.lint.suppressions as suppressions
 
     write(project / "m.py", "y = bad()\n")
 

@@ -6,7 +6,7 @@ Layout (the parent never imports torch, Opacus or user code; only the child does
              constructor arguments, settings (static, no torch)
 - `inputs`   inferring forward()'s inputs from the first layer that consumes each argument (static)
 - `runner`   the child process: time limit, process group, captured output, restarts (parent side)
-- `child`    what runs in the child: imports user code, `dp_lint.smoke.check_model`, comparisons
+- `child`    what runs in the child: imports user code, `dp_lint.verify.runtime.smoke.check_model`, comparisons
 - `api`      verdicts (`ModelVerdict`, `OrdinaryComparison`) and the functions below
 - `report`   the table / concise / JSON output of `dp-lint verify`
 - `findings` `dp-lint check --verify`: a runtime verdict on each finding
@@ -95,7 +95,7 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
-    # Lazy: the child process (`python -m dp_lint.verify.child`) imports this package too, and
+    # Lazy: the child process (`python -m dp_lint.verify.runtime.child`) imports this package too, and
     # must not pay for libcst and the static analysis it never uses.
     module = _EXPORTS.get(name)
     if module is None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from dp_lint.config import Config
-from dp_lint.verify.runner import DEFAULT_TIMEOUT, check_requirements, run_jobs
+from dp_lint.config.settings import Config, toml_value
+from dp_lint.verify.launcher import DEFAULT_TIMEOUT, check_requirements, run_jobs
 from dp_lint.verify.targets import VerifyTarget, discover_targets
 
 VERDICTS = ("ok", "silent", "crash", "cannot-build", "error")
@@ -303,8 +303,6 @@ def _silent_summary(parameters: list[ParameterVerdict]) -> str:
 
 
 def _rerun_hint(target: VerifyTarget, model_error: bool) -> str:
-    from dp_lint.config import toml_value
-
     label = target.config_model or target.label
     lines = ["[[tool.dp-lint.verify]]", f"model = {toml_value(label)}"]
     if target.args:

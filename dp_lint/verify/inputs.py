@@ -28,10 +28,14 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from dp_lint.index import ClassInfo, FunctionInfo, ModuleInfo, dotted_name
-from dp_lint.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
-from dp_lint.modules import ModuleKind, _blocks, _walk_statements, assignments_in, bind_call
-from dp_lint import torch_knowledge as tk
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
+
+from dp_lint.files.syntax import dotted_name
+from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
+from dp_lint.analysis.models import ModuleKind
+from dp_lint.files.syntax import blocks, walk_statements, assignments_in, bind_call
+from dp_lint.analysis import knowledge as tk
+from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, is_self_attribute, walk_statements
 
 SEQ_LEN = 7  # sequence length of inferred sequence inputs
 SPATIAL = 16  # spatial size of inferred image/volume inputs
@@ -396,7 +400,7 @@ class InputInference:
                     continue
         if isinstance(expr, cst.Call):
             func = expr.func
-            if _is_self_attr(func):
+            if is_self_attribute(func):
                 sub = self.submodule_kind(instance, func.attr.value)
                 if sub is not None:
                     return self._output_size(sub.kind, self._submodule_ctx(instance, sub), f"self.{func.attr.value}", depth)
@@ -575,7 +579,7 @@ class _FirstUse:
                 found = self._expr(item.item)
                 if found is not None:
                     return found
-        for block in _blocks(stmt):
+        for block in blocks(stmt):
             found = self._block(block)
             if found is not None:
                 return found
@@ -624,9 +628,9 @@ class _FirstUse:
 
     def _module_call(self, func) -> tuple[str, int | None] | None:
         """(attribute, element) when `func` is a submodule of the model."""
-        if _is_self_attr(func):
+        if is_self_attribute(func):
             return func.attr.value, None
-        if isinstance(func, cst.Subscript) and _is_self_attr(func.value) and len(func.slice) == 1:
+        if isinstance(func, cst.Subscript) and is_self_attribute(func.value) and len(func.slice) == 1:
             index = func.slice[0].slice
             if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
                 return func.value.attr.value, int(index.value.value)
@@ -788,7 +792,7 @@ class _FirstUse:
         bound = list(zip([p.name.value for p in positional], [a for a in call.args if a.keyword is None]))
         bound += [(a.keyword.value, a) for a in call.args if a.keyword is not None]
         for pname, a in bound:
-            if _is_self_attr(a.value):
+            if is_self_attribute(a.value):
                 modules[pname] = a.value.attr.value
             elif isinstance(a.value, cst.Name) and a.value.value in self.loops:
                 modules[pname] = self.loops[a.value.value][0]
@@ -847,7 +851,7 @@ def _element(kind: ModuleKind, index: int) -> ModuleKind | None:
 
 def _returns_of(function: FunctionInfo):
     body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
-    for stmt in _walk_statements(body):
+    for stmt in walk_statements(body):
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Return) and small.value is not None:
@@ -857,10 +861,6 @@ def _returns_of(function: FunctionInfo):
 def _spec(dtype: str, dims: list, high: int | None = None) -> str:
     text = f"{dtype}[{', '.join(str(d) for d in dims)}]"
     return f"{text} < {high}" if high is not None else text
-
-
-def _is_self_attr(expr) -> bool:
-    return isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
 
 
 def _is_enumerate(expr) -> bool:
@@ -875,7 +875,7 @@ def _iterated_attr(expr) -> str | None:
         "children", "values"
     }:
         expr = expr.func.value
-    return expr.attr.value if _is_self_attr(expr) else None
+    return expr.attr.value if is_self_attribute(expr) else None
 
 
 def _number(value) -> bool:
@@ -917,7 +917,7 @@ def _function_locals(function: FunctionInfo) -> dict:
     counts as assigned many times)."""
     body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
     found = assignments_in(body)
-    loop_variables = {stmt.target.value for stmt in _walk_statements(body)
+    loop_variables = {stmt.target.value for stmt in walk_statements(body)
                       if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name)}
     return {name: values[0] for name, values in found.items() if len(values) == 1 and name not in loop_variables}
 

@@ -24,9 +24,15 @@ from typing import Sequence
 
 import libcst as cst
 
-from dp_lint.config import Config, toml_value
-from dp_lint.index import ClassInfo, FunctionInfo, ModuleInfo, dotted_name
-from dp_lint.layers import UNKNOWN, literal
+from dp_lint.config.settings import Config, toml_value
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
+from dp_lint.files.syntax import dotted_name
+from dp_lint.analysis.layers import UNKNOWN, literal
+from dp_lint.analysis.engine_calls import MAKE_PRIVATE, EngineFinder
+from dp_lint.analysis.project import Project
+from dp_lint.files.discovery import discover, module_name_for
+from dp_lint.files.source import SourceError, parse_source
+from dp_lint.verify.specs import parse_input_spec
 from dp_lint.verify.inputs import InferredInputs, InputInference, python_literal
 
 DEFAULT_BATCH_FIRST = True
@@ -179,8 +185,6 @@ def parse_ref(text: str, base: Path, project=None, display_base: Path | None = N
 
 def module_and_root(path: Path) -> tuple[str, Path]:
     """The dotted name Python imports `path` as, and the folder that must be on sys.path."""
-    from dp_lint.discovery import module_name_for
-
     name = module_name_for(path)
     steps = len(name.split(".")) + (1 if path.name == "__init__.py" else 0)
     root = path
@@ -206,10 +210,6 @@ def _module_info(project, dotted: str) -> ModuleInfo | None:
 
 def load_project(paths: Sequence[Path], config: Config | None = None):
     """Parse the Python files under `paths` (files that do not parse are skipped)."""
-    from dp_lint.discovery import discover, module_name_for
-    from dp_lint.project import Project
-    from dp_lint.source import SourceError, parse_source
-
     sources = []
     for path in discover([str(p) for p in paths]):
         try:
@@ -354,7 +354,7 @@ class _Builder:
             cls = engine.wrapped
             if cls is None:
                 continue
-            ref = self._class_ref(cls)
+            ref = self.class_ref(cls)
             if any(r.key() == ref.key() for r, _ in configured):
                 continue  # built from the configuration, with this engine's settings as defaults
             targets.extend(self.build(ref, {}, engines=[engine]))
@@ -506,8 +506,6 @@ class _Builder:
         return _display(Path(ref.file), self.root) if ref.file else f"module `{ref.module}`"
 
     def _engine_settings(self, target: VerifyTarget, engine) -> None:
-        from dp_lint.engines import MAKE_PRIVATE
-
         label = self._engine_label(engine)
         for name, value, default, kinds in (
             ("batch_first", engine.batch_first, DEFAULT_BATCH_FIRST, (bool,)),
@@ -535,8 +533,6 @@ class _Builder:
             raise VerifyUsageError(f"{where}: `loss_reduction` must be \"mean\" or \"sum\", got {target.loss_reduction!r}")
 
     def _checked_specs(self, specs, where: str) -> list[str]:
-        from dp_lint.smoke import parse_input_spec
-
         if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
             raise VerifyUsageError(f"{where}: `inputs` must be an array of strings such as \"float[B, 16]\"")
         for spec in specs:
@@ -548,7 +544,7 @@ class _Builder:
 
     # -- static facts -----------------------------------------------------------------
 
-    def _class_ref(self, cls: ClassInfo) -> ModelRef:
+    def class_ref(self, cls: ClassInfo) -> ModelRef:
         path = Path(os.path.abspath(cls.file.path))
         module, root = module_and_root(path)
         return ModelRef(f"{_display(path, self.root)}:{cls.name}", cls.name, module, str(path), str(root))
@@ -665,16 +661,14 @@ class _Builder:
         return missing
 
     def _infer(self, symbol, target: VerifyTarget) -> InferredInputs | None:
-        from dp_lint.engines import _EngineFinder
-
         tree = self.project.layer_tree
         try:
             if isinstance(symbol, ClassInfo):
                 call = _constructor_call(symbol.name, target.args, target.kwargs)
                 instance = tree.root(symbol, call, symbol.module)
             else:
-                finder = _EngineFinder(self.index, self.project.modules, symbol.module)
-                cls, call, module = finder._resolve_factory(symbol, 0)
+                finder = EngineFinder(self.index, self.project.modules, symbol.module)
+                cls, call, module = finder.resolve_factory(symbol, 0)
                 if cls is None:
                     return None
                 instance = tree.root(cls, call, module)
@@ -768,7 +762,7 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
     def targets_of(cls: ClassInfo, engine) -> list[VerifyTarget]:
         key = (id(cls), id(engine))
         if key not in cache:
-            ref = builder._class_ref(cls)
+            ref = builder.class_ref(cls)
             entry = next((e for r, e in configured if r.key() == ref.key()), {})
             try:
                 cache[key] = builder.build(ref, entry, engines=[engine] if engine is not None else [])

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dp_lint.findings import Applicability, Confidence
-from dp_lint.rewrite import (
+from dp_lint.core.findings import Applicability, Confidence
+from dp_lint.fix.edits import (
     FixUnavailable,
     calls_before,
     contains,
@@ -43,7 +43,7 @@ from dp_lint.rewrite import (
     under_no_grad,
     with_import,
 )
-from dp_lint.rule import Rule
+from dp_lint.catalogue.rule import FixAvailability, Rule
 
 _DROPPED = {"method", "attribute", "function"}  # stop-gradients made redundant by no_grad
 
@@ -52,7 +52,7 @@ class DetachOnTrainableOutput(Rule):
     code = "DPL001"
     name = "detach-on-trainable-output"
     summary = "Stop-gradient on the output of a trainable submodule call: Opacus raises at step()"
-    fix_availability = "safe"
+    fix_availability = FixAvailability.SAFE
 
     def check(self, project):
         for cls in project.module_classes():
@@ -74,11 +74,10 @@ class DetachOnTrainableOutput(Rule):
                         fix = None
                 for stop in stops:
                     sub = model.submodules[site.attr]
-                    yield self.finding(
-                        project,
-                        stop.file,
+                    yield self.report(
                         stop.node,
                         self._message(site.attr, sub.description, stop.how),
+                        file=stop.file,
                         confidence=Confidence.HIGH if site.confident else Confidence.MEDIUM,
                         fix=fix,
                     )

@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dp_lint.findings import Applicability, Confidence
-from dp_lint.layers import BATCH_FIRST_LAYERS, UNKNOWN
-from dp_lint.rewrite import FixUnavailable, add_keyword, make_fix, replace_nodes
-from dp_lint.rule import Rule
+from dp_lint.core.findings import Applicability, Confidence
+from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN
+from dp_lint.fix.edits import FixUnavailable, add_keyword, make_fix, replace_nodes
+from dp_lint.catalogue.rule import FixAvailability, Rule
 
 
 class BatchFirstMismatch(Rule):
     code = "DPL002"
     name = "batch-first-mismatch"
     summary = "Layer batch_first disagrees with the Opacus engine's: samples mixed silently or torch.stack error"
-    fix_availability = "unsafe"
+    fix_availability = FixAvailability.UNSAFE
 
     def check(self, project):
         tree = project.layer_tree
@@ -45,11 +45,10 @@ class BatchFirstMismatch(Rule):
             engine_value, engine_text, confidence = self._engine_value(project, model)
             if engine_value is UNKNOWN or engine_value == layer_value:
                 continue
-            yield self.finding(
-                project,
-                use.module.file,
+            yield self.report(
                 use.call,
                 self._message(use, layer_value, engine_value, engine_text),
+                file=use.module.file,
                 confidence=confidence,
                 fix=self._fix(project, use, engine_value),
             )

@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dp_lint.findings import Applicability
-from dp_lint.modules import Tri
-from dp_lint.rewrite import FixUnavailable, make_fix, replace_nodes, statement_in_block
-from dp_lint.rule import Rule
-from dp_lint.usage import uses_outside_forward
+from dp_lint.core.findings import Applicability
+from dp_lint.analysis.models import Tri
+from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes, statement_in_block
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.analysis.usage import uses_outside_forward
 
 
 class TrainableModuleWithoutGradient(Rule):
     code = "DPL003"
     name = "trainable-module-without-gradient"
     summary = "Trainable submodule never gets a gradient in forward and is not frozen: Opacus raises at step()"
-    fix_availability = "safe"
+    fix_availability = FixAvailability.SAFE
 
     def check(self, project):
         verdicts: dict[tuple, list[str | None]] = {}
@@ -57,11 +57,10 @@ class TrainableModuleWithoutGradient(Rule):
                 sub = project.modules.model(owner).submodules.get(attr)
                 if sub is None:
                     continue
-                yield self.finding(
-                    project,
-                    owner.file,
+                yield self.report(
                     sub.statement,
                     self._message(attr, sub.description, reasons[0]),
+                    file=owner.file,
                     fix=self._fix(owner.file, sub.statement, attr),
                 )
 

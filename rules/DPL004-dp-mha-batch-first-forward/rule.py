@@ -16,10 +16,10 @@ Confidence: high when the version is known; medium when it is unknown and assume
 
 from __future__ import annotations
 
-from dp_lint.findings import Confidence
-from dp_lint.layers import UNKNOWN
-from dp_lint.opacus_version import affected_by_mha_bug, detect_opacus_version
-from dp_lint.rule import Rule
+from dp_lint.core.findings import Confidence
+from dp_lint.analysis.layers import UNKNOWN
+from dp_lint.config.opacus_version import affected_by_mha_bug, detect_opacus_version
+from dp_lint.catalogue.rule import Rule
 
 
 class DPMultiheadAttentionBatchFirstForward(Rule):
@@ -42,14 +42,13 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
                 continue
             heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"num_heads={heads}"
             version_text = f"opacus {version} ({source})" if version else "an opacus version dp-lint could not determine (assumed <= 1.6.0)"
-            yield self.finding(
-                project,
-                use.module.file,
+            yield self.report(
                 use.call,
                 f"`DPMultiheadAttention` at `{use.path}` has batch_first=True and {heads_text}: with "
                 f"{version_text} its forward output is wrong (heads are not moved back before the output "
                 f"projection; ~0.5 off nn.MultiheadAttention). Training runs and per-sample gradients look "
                 f"exact for the wrong model. Use batch_first=False with sequence-first inputs (and the engine's "
                 f"batch_first=False), or num_heads=1.",
+                file=use.module.file,
                 confidence=Confidence.HIGH if version else Confidence.MEDIUM,
             )

@@ -23,11 +23,11 @@ import math
 
 import libcst as cst
 
-from dp_lint.findings import Applicability
-from dp_lint.layers import literal
-from dp_lint.rewrite import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
-from dp_lint.rule import Rule
-from dp_lint.validator_rules import refused_layers
+from dp_lint.core.findings import Applicability
+from dp_lint.analysis.layers import literal
+from dp_lint.fix.edits import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.analysis.validator import refused_layers
 
 BATCH_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"}
 INSTANCE_NORMS = {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"}
@@ -37,7 +37,7 @@ class BatchNorm(Rule):
     code = "DPL101"
     name = "batchnorm"
     summary = "BatchNorm (or InstanceNorm tracking running stats) is refused by make_private"
-    fix_availability = "unsafe"
+    fix_availability = FixAvailability.UNSAFE
 
     def check(self, project):
         tree = project.layer_tree
@@ -61,12 +61,11 @@ class BatchNorm(Rule):
                 edit = _group_norm_fix(use) if use.name in BATCH_NORMS else _stop_tracking_fix(use)
             except FixUnavailable:
                 edit = None
-            yield self.finding(
-                project,
-                use.module.file,
+            yield self.report(
                 use.call,
                 f"`{use.name}` at `{use.path}` ({where}): make_private raises UnsupportedModuleError because "
                 f"{why}. {fix[0].upper()}{fix[1:]}.",
+                file=use.module.file,
                 confidence=confidence,
                 fix=edit,
             )

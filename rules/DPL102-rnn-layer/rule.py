@@ -18,8 +18,9 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 
 from __future__ import annotations
 
-from dp_lint.rule import Rule
-from dp_lint.validator_rules import refused_layers, replace_layer_class
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.analysis.validator import refused_layers
+from dp_lint.fix.layer_swap import replace_layer_class
 
 REPLACEMENTS = {"LSTM": "DPLSTM", "GRU": "DPGRU", "RNN": "DPRNN"}
 # The validator lets cells through, but their per-sample gradients fail at the first backward.
@@ -31,7 +32,7 @@ class RnnLayer(Rule):
     code = "DPL102"
     name = "rnn-layer"
     summary = "nn.LSTM/nn.GRU/nn.RNN cannot be used with Opacus: use DPLSTM/DPGRU/DPRNN"
-    fix_availability = "safe"
+    fix_availability = FixAvailability.SAFE
 
     def check(self, project):
         def refused(use) -> bool:
@@ -39,13 +40,12 @@ class RnnLayer(Rule):
 
         for use, confidence, where in refused_layers(project, refused):
             if use.name in CELLS:
-                yield self.finding(
-                    project,
-                    use.module.file,
+                yield self.report(
                     use.call,
                     f"`nn.{use.name}` at `{use.path}` ({where}): Opacus cannot compute its per-sample "
                     f"gradients and the first backward fails inside its hooks. Run "
                     f"`opacus.layers.{CELLS[use.name]}` over the whole sequence instead of unrolling the cell.",
+                    file=use.module.file,
                     confidence=confidence,
                 )
                 continue
@@ -55,7 +55,7 @@ class RnnLayer(Rule):
             # nn.RNN takes `nonlinearity` fourth; DPRNN takes it last: same only up to three.
             if use.name != "RNN" or len(positional) <= 3:
                 fix = replace_layer_class(
-                    project, use, replacement, "opacus.layers",
+                    use, replacement, "opacus.layers",
                     f"Replace nn.{use.name} with opacus.layers.{replacement}",
                     forbidden_keywords={"device", "dtype"},
                 )
@@ -64,12 +64,11 @@ class RnnLayer(Rule):
                 if use.name != "RNN"
                 else "Opacus cannot compute its per-sample gradients"
             )
-            yield self.finding(
-                project,
-                use.module.file,
+            yield self.report(
                 use.call,
                 f"`nn.{use.name}` at `{use.path}` ({where}): {failure}. Use "
                 f"`opacus.layers.{replacement}` with the same arguments (same computation; its load_state_dict accepts the old weights).",
+                file=use.module.file,
                 confidence=confidence,
                 fix=fix,
             )

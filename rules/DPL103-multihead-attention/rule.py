@@ -18,8 +18,9 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 
 from __future__ import annotations
 
-from dp_lint.rule import Rule
-from dp_lint.validator_rules import refused_layers, replace_layer_class
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.analysis.validator import refused_layers
+from dp_lint.fix.layer_swap import replace_layer_class
 
 TRANSFORMERS = {"Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"}
 
@@ -28,7 +29,7 @@ class MultiheadAttention(Rule):
     code = "DPL103"
     name = "multihead-attention"
     summary = "nn.MultiheadAttention (also inside nn.Transformer* layers) is refused by make_private"
-    fix_availability = "safe"
+    fix_availability = FixAvailability.SAFE
 
     def check(self, project):
         def refused(use) -> bool:
@@ -50,7 +51,7 @@ class MultiheadAttention(Rule):
                 subject = "`nn.MultiheadAttention`"
                 if not caveat:  # the replacement would compute a wrong output (DPL004): no fix
                     fix = replace_layer_class(
-                        project, use, "DPMultiheadAttention", "opacus.layers",
+                        use, "DPMultiheadAttention", "opacus.layers",
                         "Replace nn.MultiheadAttention with opacus.layers.DPMultiheadAttention",
                     )
             else:
@@ -59,11 +60,10 @@ class MultiheadAttention(Rule):
                     "`ModuleValidator.fix(model)` before make_private, which swaps the attention inside."
                 )
                 subject = f"`nn.{use.name}` (it holds an nn.MultiheadAttention)"
-            yield self.finding(
-                project,
-                use.module.file,
+            yield self.report(
                 use.call,
                 f"{subject} at `{use.path}` ({where}): make_private raises UnsupportedModuleError. {advice}{caveat}",
+                file=use.module.file,
                 confidence=confidence,
                 fix=fix,
             )

@@ -1,0 +1,361 @@
+"""The layer tree of a model, with each layer's constructor settings resolved.
+
+Walking `TextClassifier` built as `TextClassifier(vocab, batch_first=False)` visits every
+submodule transitively (project classes, `nn.Sequential`, `nn.ModuleList`
+comprehensions, modules handed to constructors) and evaluates each layer's arguments
+in the scope of the `__init__` that wrote them:
+
+    class Block(nn.Module):
+        def __init__(self, dim, heads=1, batch_first=True):
+            self.batch_first = batch_first
+            self.attn = DPMultiheadAttention(dim, heads, batch_first=self.batch_first)
+
+Here the attention's `batch_first` is whatever the parent passed for `batch_first`, or
+`True` by default. Anything that is not a literal in the end (`**kwargs`, a value read
+from a config object) is UNKNOWN, and UNKNOWN never produces a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import libcst as cst
+
+from dp_lint.analysis.index import ClassInfo, ModuleInfo
+
+from dp_lint.files.syntax import dotted_name
+from dp_lint.analysis.models import ModuleKind, ModuleModels
+from dp_lint.files.syntax import bind_call
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+# Layers with a `batch_first` setting: (position of batch_first among positional args, default).
+BATCH_FIRST_LAYERS = {
+    "LSTM": 4, "GRU": 4, "RNN": 5,
+    "DPLSTM": 4, "DPGRU": 4, "DPRNN": 4,
+    "MultiheadAttention": 8, "DPMultiheadAttention": 8,
+    "TransformerEncoderLayer": 6, "TransformerDecoderLayer": 6, "Transformer": 10,
+}
+
+
+@dataclass(frozen=True)
+class ModuleArgument:
+    """A module handed to a constructor, remembered with the scope it was built in."""
+
+    kind: ModuleKind
+    instance: "Instance | None"
+    owner: ClassInfo | None
+
+
+@dataclass(eq=False)
+class Instance:
+    """One construction of a project module class, with its `__init__` parameters bound."""
+
+    cls: ClassInfo
+    path: str  # "TextClassifier.encoder.layers[*]"
+    # For the class and each base class whose __init__ runs: parameter -> value.
+    scopes: dict[ClassInfo, dict[str, object]] = field(default_factory=dict)
+    depth: int = 0
+    # For each scope, the call that bound it: (call, module of the call, instance and class
+    # whose code wrote that call). Fixes follow a value back to the literal that set it.
+    bound_by: dict[ClassInfo, tuple] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LayerUse:
+    """A torch/opacus layer constructed somewhere in the tree, seen through one path."""
+
+    kind: ModuleKind
+    instance: Instance | None
+    owner: ClassInfo | None
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.kind.torch_class or ""
+
+    @property
+    def call(self) -> cst.Call | None:
+        return self.kind.call
+
+    @property
+    def module(self) -> ModuleInfo | None:
+        return self.kind.module
+
+
+class LayerTree:
+    def __init__(self, models: ModuleModels):
+        self.models = models
+        self.index = models.index
+
+    # -- instances ---------------------------------------------------------------
+
+    def instantiate(self, cls: ClassInfo, call: cst.Call | None, call_module: ModuleInfo | None,
+                    parent: Instance | None, parent_owner: ClassInfo | None, path: str, depth: int = 0) -> Instance:
+        instance = Instance(cls, path, depth=depth)
+        evaluate_arg = lambda expr: self.argument_value(expr, call_module, parent, parent_owner)  # noqa: E731
+        previous_call, previous_eval = call, evaluate_arg
+        binder = (call, call_module, parent, parent_owner)
+        for owner in self.index.mro(cls):
+            init = owner.methods.get("__init__")
+            if init is None:
+                continue
+            instance.scopes[owner] = self._bind(owner, init, previous_call, previous_eval)
+            instance.bound_by[owner] = binder
+            # The next base's __init__ receives what this one passes to super().__init__(...).
+            previous_call = _super_init_call(init.node, owner)
+            previous_eval = (lambda o: lambda expr: self.evaluate(expr, instance, o))(owner)
+            binder = (previous_call, owner.module, instance, owner)
+        return instance
+
+    def origin(self, expr, instance: Instance | None, owner: ClassInfo | None, module: ModuleInfo | None, depth: int = 0):
+        """Where the value of `expr` is set, for a fix to change it:
+        ("literal", node, module) — a literal to replace;
+        ("keyword", call, module, name, fallback) — a construction call that should pass
+        `name=` (fallback: the parameter's default, another origin, or None);
+        None when dp-lint cannot tell."""
+        if depth > 8 or expr is None:
+            return None
+        if literal(expr, None) is not UNKNOWN:
+            return ("literal", expr, module)
+        if instance is None or owner is None:
+            return None
+        scope = instance.scopes.get(owner, {})
+        if isinstance(expr, cst.Name) and expr.value in scope:
+            call, call_module, parent, parent_owner = instance.bound_by.get(owner, (None, None, None, None))
+            init = owner.methods.get("__init__")
+            param = next((p for p in init.params if p.name.value == expr.value), None) if init else None
+            argument = _argument_for(call, init, expr.value) if call is not None and init is not None else None
+            default = None
+            if param is not None and param.default is not None and literal(param.default, None) is not UNKNOWN:
+                default = ("literal", param.default, owner.module)
+            if argument is not None:
+                return self.origin(argument, parent, parent_owner, call_module, depth + 1)
+            if call is not None and not any(a.star for a in call.args):
+                # The caller relies on the default: pass the value there (or, failing
+                # that, change the default itself: `fallback`).
+                return ("keyword", call, call_module, expr.value, default)
+            return default
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            found = self.models.model(instance.cls).attribute_values.get(expr.attr.value)
+            if found is not None:
+                value_expr, writer = found
+                return self.origin(value_expr, instance, writer, writer.module, depth + 1)
+        return None
+
+    def _bind(self, owner: ClassInfo, init, call: cst.Call | None, evaluate_arg) -> dict[str, object]:
+        def default(param):
+            if param is None or param.default is None:
+                return UNKNOWN
+            return literal(param.default, owner.module)
+
+        return bind_call(init.node, call, evaluate_arg, default, skip_self=True)
+
+    def argument_value(self, expr, module: ModuleInfo | None, parent: Instance | None, parent_owner: ClassInfo | None):
+        """A constructor argument: a literal, a module built here, or a value from the parent's scope."""
+        if module is not None and isinstance(expr, cst.Call):
+            kind = self.models.kind_of(module, expr)
+            if kind is not None:
+                return ModuleArgument(kind, parent, parent_owner)
+        if parent is not None and parent_owner is not None:
+            return self.evaluate(expr, parent, parent_owner)
+        return literal(expr, module)
+
+    def evaluate(self, expr, instance: Instance, owner: ClassInfo, depth: int = 0):
+        """The value of `expr` written in `owner.__init__` for this instance, or UNKNOWN."""
+        if depth > 8 or expr is None:
+            return UNKNOWN
+        value = literal(expr, owner.module)
+        if value is not UNKNOWN:
+            return value
+        scope = instance.scopes.get(owner, {})
+        if isinstance(expr, cst.Name) and expr.value in scope:
+            return scope[expr.value]
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            model = self.models.model(instance.cls)
+            found = model.attribute_values.get(expr.attr.value)
+            if found is not None:
+                value_expr, writer = found
+                return self.evaluate(value_expr, instance, writer, depth + 1)
+            return UNKNOWN
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            inner = self.evaluate(expr.expression, instance, owner, depth + 1)
+            return UNKNOWN if inner is UNKNOWN else (not inner)
+        return UNKNOWN
+
+    # -- walking -------------------------------------------------------------------
+
+    def classes(self, instance: Instance) -> set[ClassInfo]:
+        """Every project module class built inside `instance` (itself included)."""
+        found: set[ClassInfo] = set()
+        stack = [instance]
+        while stack:
+            current = stack.pop()
+            if current.cls in found or current.depth > 12:
+                continue
+            found.add(current.cls)
+            model = self.models.model(current.cls)
+            for _, sub in _constructions(model):
+                if not self._excluded(sub.conditions, current, sub.owner):
+                    stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
+        return found
+
+    def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list:
+        if kind.param is not None and instance is not None and owner is not None:
+            handed = instance.scopes.get(owner, {}).get(kind.param)
+            if isinstance(handed, ModuleArgument):
+                return self._instances(handed.kind, handed.instance, handed.owner, path)
+            return []
+        found = []
+        for element in kind.elements:
+            found.extend(self._instances(element, instance, owner, path))
+        if kind.project_class is not None:
+            depth = instance.depth + 1 if instance is not None else 0
+            found.append(self.instantiate(kind.project_class, kind.call, kind.module, instance, owner, path, depth))
+        return found
+
+    def layers(self, instance: Instance) -> Iterator[LayerUse]:
+        """Every torch/opacus layer reachable from `instance`."""
+        if instance.depth > 12:
+            return
+        model = self.models.model(instance.cls)
+        for attr, sub in _constructions(model):
+            if sub.alias_of is not None or self._excluded(sub.conditions, instance, sub.owner):
+                continue
+            yield from self._visit(sub.kind, instance, sub.owner, f"{instance.path}.{attr}")
+
+    def _excluded(self, conditions, instance: Instance | None, owner: ClassInfo | None) -> bool:
+        """Is a module built under `if <test>:` known not to be built for this instance?"""
+        if not conditions or instance is None or owner is None:
+            return False
+        for test, outcome in conditions:
+            value = self.evaluate(test, instance, owner)
+            if value is not UNKNOWN and bool(value) != outcome:
+                return True
+        return False
+
+    def _visit(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> Iterator[LayerUse]:
+        if self._excluded(kind.conditions, instance, owner):
+            return
+        if kind.param is not None and instance is not None and owner is not None:
+            handed = instance.scopes.get(owner, {}).get(kind.param)
+            if isinstance(handed, ModuleArgument):
+                yield from self._visit(handed.kind, handed.instance, handed.owner, path)
+            return
+        if kind.torch_class is not None:
+            yield LayerUse(kind, instance, owner, path)
+            for i, element in enumerate(kind.elements):
+                yield from self._visit(element, instance, owner, f"{path}[{i}]")
+            return
+        if kind.project_class is not None:
+            depth = instance.depth + 1 if instance is not None else 0
+            child = self.instantiate(kind.project_class, kind.call, kind.module, instance, owner, path, depth)
+            yield from self.layers(child)
+
+    def root(self, cls: ClassInfo, call: cst.Call | None = None, call_module: ModuleInfo | None = None) -> Instance:
+        return self.instantiate(cls, call, call_module, None, None, cls.name)
+
+    # -- settings ------------------------------------------------------------------
+
+    def setting(self, use: LayerUse, keyword: str, position: int | None, default):
+        """The value of a layer's constructor setting, or UNKNOWN."""
+        call = use.call
+        if call is None:
+            return UNKNOWN
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return self._value_at(arg.value, use)
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args):
+            return UNKNOWN
+        if position is not None and len(positional) > position:
+            return self._value_at(positional[position].value, use)
+        return default
+
+    def batch_first(self, use: LayerUse):
+        """The layer's resolved `batch_first` (torch and opacus default: False), or UNKNOWN."""
+        position = BATCH_FIRST_LAYERS.get(use.name)
+        if position is None:
+            return UNKNOWN
+        value = self.setting(use, "batch_first", position, False)
+        return value if isinstance(value, bool) else UNKNOWN
+
+    def _value_at(self, expr, use: LayerUse):
+        if use.instance is not None and use.owner is not None:
+            return self.evaluate(expr, use.instance, use.owner)
+        return literal(expr, use.module)
+
+
+def _constructions(model) -> Iterator[tuple[str, object]]:
+    """(attribute, submodule) for every construction of every attribute, conditional ones included."""
+    for attr, sub in model.submodules.items():
+        for variant in model.variants.get(attr, [sub]):
+            yield attr, variant
+
+
+def _argument_for(call: cst.Call, init, name: str):
+    """The argument `call` passes for parameter `name` of `init`, or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    params = [*init.node.params.posonly_params, *init.node.params.params][1:]
+    for param, arg in zip(params, positional):
+        if param.name.value == name:
+            return arg.value
+    return None
+
+
+def _super_init_call(node: cst.FunctionDef, owner: ClassInfo) -> cst.Call | None:
+    """`super().__init__(...)` or `Base.__init__(self, ...)` in an __init__ body (top level)."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+                continue
+            call = small.value
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
+                receiver = func.value
+                if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super":
+                    return call
+                if dotted_name(receiver) and call.args and dotted_name(call.args[0].value) == "self":
+                    # Base.__init__(self, ...): drop the explicit self.
+                    return call.with_changes(args=call.args[1:])
+    return None
+
+
+def literal(expr, module: ModuleInfo | None):
+    """Python literal value of `expr` (following module-level constants), or UNKNOWN."""
+    if expr is None:
+        return UNKNOWN
+    if isinstance(expr, cst.Name):
+        if expr.value in {"True", "False", "None"}:
+            return {"True": True, "False": False, "None": None}[expr.value]
+        if module is not None and expr.value in module.assignments:
+            target = module.assignments[expr.value]
+            if not isinstance(target, cst.Name):
+                return literal(target, None)
+        return UNKNOWN
+    if isinstance(expr, cst.Integer):
+        return int(expr.value.replace("_", ""), 0)
+    if isinstance(expr, cst.Float):
+        try:
+            return float(expr.value.replace("_", ""))
+        except ValueError:
+            return UNKNOWN
+    if isinstance(expr, cst.SimpleString):
+        return expr.evaluated_value
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = literal(expr.expression, module)
+        return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else UNKNOWN
+    return UNKNOWN

@@ -1,0 +1,790 @@
+"""`nn.Module` classes of the project: their submodules, which own trainable parameters, which are frozen.
+
+Everything is read from `__init__` (and the methods it calls) without running it:
+
+    self.enc = nn.Sequential(nn.Linear(8, 8), nn.ReLU())     # container, trainable
+    self.target = copy.deepcopy(self.enc)                     # same kind as self.enc
+    self.target.requires_grad_(False)                         # frozen
+    for p in self.head.parameters(): p.requires_grad = False  # frozen
+
+When the source does not say (a module passed in as an argument, a factory from
+another library), the answer is UNKNOWN, and rules only report with lower
+confidence, or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Iterator
+
+import libcst as cst
+
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
+
+from dp_lint.files.syntax import dotted_name
+from dp_lint.analysis import knowledge as tk
+from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, is_self, is_self_attribute, keyword_argument, last_name, walk_statements
+
+
+class Tri(Enum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+    @staticmethod
+    def any_of(values: Iterable["Tri"]) -> "Tri":
+        values = list(values)
+        if Tri.YES in values:
+            return Tri.YES
+        if Tri.UNKNOWN in values:
+            return Tri.UNKNOWN
+        return Tri.NO
+
+
+@dataclass(frozen=True)
+class ModuleKind:
+    """What a constructor expression builds."""
+
+    description: str  # for messages: "nn.Linear", "Encoder", "a copy of self.online"
+    owns_parameters: Tri
+    certain_module: bool  # False: maybe not a module at all (an argument, a factory result)
+    project_class: ClassInfo | None = None
+    torch_class: str | None = None
+    elements: tuple["ModuleKind", ...] = ()  # children of a container
+    frozen: bool = False  # built frozen, e.g. `Net().requires_grad_(False)`
+    call: cst.Call | None = field(default=None, compare=False)  # the construction call
+    module: ModuleInfo | None = field(default=None, compare=False)  # where that call is written
+    param: str | None = None  # for a module handed in: the constructor parameter's name
+    # `if use_bn: layers.append(nn.BatchNorm1d(d))`: (test, outcome) pairs under which the
+    # module is built; the layer tree skips it when a test resolves to the other outcome.
+    conditions: tuple = field(default=(), compare=False)
+
+
+# Lower-case callables from other libraries whose result is probably a module.
+_FACTORY_HINTS = ("model", "encoder", "backbone", "net", "pretrained", "build", "create", "resnet", "vit")
+
+
+@dataclass(eq=False)
+class Submodule:
+    attr: str
+    owner: ClassInfo
+    statement: cst.CSTNode  # the `self.x = ...` assignment, where findings are reported
+    kind: ModuleKind
+    alias_of: str | None = None
+    conditions: tuple = ()  # see ModuleKind.conditions
+
+    @property
+    def description(self) -> str:
+        return self.kind.description
+
+
+@dataclass(eq=False)
+class ModuleClass:
+    """An `nn.Module` subclass with everything its `__init__` (and base classes') declare."""
+
+    cls: ClassInfo
+    submodules: dict[str, Submodule] = field(default_factory=dict)
+    frozen_attrs: set[str] = field(default_factory=set)
+    freezes_everything: bool = False
+    # A `requires_grad = False` that dp-lint could not attribute to a submodule: any
+    # submodule may be frozen, so trainability findings are withheld.
+    unattributed_freeze: bool = False
+    direct_parameters: bool = False
+    dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
+    # Every `self.x = <expr>` of __init__ (last one wins), with the class whose __init__ wrote it:
+    # `self.batch_first = batch_first` is how layer settings travel from parameters.
+    attribute_values: dict[str, tuple[cst.BaseExpression, ClassInfo]] = field(default_factory=dict)
+    # Every construction an attribute may hold: `if use_bn: self.norm = BatchNorm1d(d)` /
+    # `else: self.norm = LayerNorm(d)` keeps both (with their conditions) for the layer tree;
+    # `submodules` holds the last one written.
+    variants: dict[str, list[Submodule]] = field(default_factory=dict)
+
+    def is_frozen(self, attr: str) -> bool:
+        sub = self.submodules.get(attr)
+        return (
+            self.freezes_everything
+            or attr in self.frozen_attrs
+            or (sub is not None and sub.kind.frozen)
+            or (sub is not None and sub.alias_of is not None and sub.alias_of in self.frozen_attrs)
+        )
+
+
+class ModuleModels:
+    """Builds and caches `ModuleClass` for every project class that is an `nn.Module`."""
+
+    def __init__(self, index: ProjectIndex, externally_frozen: set[str]):
+        self.index = index
+        # Attribute or variable names frozen somewhere in the project outside their class
+        # (`model.teacher.requires_grad_(False)` in a training script).
+        self.externally_frozen = externally_frozen
+        self._models: dict[ClassInfo, ModuleClass] = {}
+        self._is_module: dict[ClassInfo, bool] = {}
+        self._owns: dict[ClassInfo, Tri] = {}
+
+    # -- classification ----------------------------------------------------------
+
+    def is_module_class(self, cls: ClassInfo) -> bool:
+        if cls not in self._is_module:
+            self._is_module[cls] = False  # cycle guard
+            self._is_module[cls] = any(
+                tk.is_module_base(name)
+                or (base is not None and self.is_module_class(base))
+                for name, base in ((n, self.index.lookup_class(n)) for n in cls.base_names)
+            )
+        return self._is_module[cls]
+
+    def module_classes(self) -> Iterator[ClassInfo]:
+        return (cls for cls in self.index.classes() if self.is_module_class(cls))
+
+    def model(self, cls: ClassInfo) -> ModuleClass:
+        if cls not in self._models:
+            model = ModuleClass(cls)
+            self._models[cls] = model
+            # Base classes first so that a subclass's assignment overrides.
+            for owner in reversed(self.index.mro(cls)):
+                _InitReader(self, model, owner).read()
+            self._models[cls] = model
+        return self._models[cls]
+
+    def owns_parameters(self, cls: ClassInfo) -> Tri:
+        """Does an instance of `cls` hold trainable parameters?"""
+        if cls in self._owns:
+            return self._owns[cls]
+        self._owns[cls] = Tri.UNKNOWN  # cycle guard
+        model = self.model(cls)
+        if model.freezes_everything:
+            result = Tri.NO
+        elif model.direct_parameters:
+            result = Tri.YES
+        else:
+            parts = [
+                sub.kind.owns_parameters
+                for attr, sub in model.submodules.items()
+                if not model.is_frozen(attr)
+            ]
+            for name in self.index.external_bases(cls):
+                torch_name = tk.torch_class_name(name)
+                if name in tk.MODULE_BASES:
+                    continue
+                parts.append(_torch_layer_owns(torch_name, None) if torch_name else Tri.UNKNOWN)
+            if model.dynamic_attributes or model.unattributed_freeze:
+                parts.append(Tri.UNKNOWN)
+            result = Tri.any_of(parts)
+        self._owns[cls] = result
+        return result
+
+    # -- what an expression builds -----------------------------------------------
+
+    def kind_of(self, module: ModuleInfo, expr: cst.BaseExpression, scope: "_InitScope | None" = None, depth: int = 0) -> ModuleKind | None:
+        if depth > 8:
+            return None
+        if isinstance(expr, cst.Call):
+            return self._kind_of_call(module, expr, scope, depth)
+        if isinstance(expr, cst.Name) and scope is not None:
+            if expr.value in scope.locals:
+                return self.kind_of(module, scope.locals[expr.value], scope, depth + 1)
+            if expr.value in scope.params:
+                return ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False, param=expr.value)
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" and scope is not None:
+            sub = scope.model.submodules.get(expr.attr.value)
+            if sub is not None:
+                return sub.kind
+        return None
+
+    def _kind_of_call(self, module: ModuleInfo, call: cst.Call, scope, depth: int) -> ModuleKind | None:
+        func = call.func
+        # Chained calls that return the same module: .to(device), .eval(), .requires_grad_(False)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call | cst.Name | cst.Attribute):
+            method = func.attr.value
+            if method in {"to", "cuda", "cpu", "eval", "train", "float", "half", "double", "requires_grad_"}:
+                inner = self.kind_of(module, func.value, scope, depth + 1)
+                if inner is not None and method == "requires_grad_" and _first_arg_is_false(call):
+                    return _replace(inner, frozen=True)
+                if inner is not None:
+                    return inner
+        qualname = module.resolve_expr(func)
+        if qualname is None:
+            return None
+        if qualname in {"copy.deepcopy", "deepcopy", "copy.copy"} and call.args:
+            inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
+            if inner is None:
+                return None
+            source = dotted_name(call.args[0].value) or "a module"
+            return _replace(inner, description=f"a copy of {source}")
+        torch_name = tk.torch_class_name(qualname)
+        if torch_name is not None:
+            if torch_name in {"Parameter", "UninitializedParameter", "Buffer"}:
+                return None
+            if torch_name in tk.CLONING_CONTAINERS and call.args:
+                # nn.TransformerEncoder(layer, num_layers): copies of `layer`.
+                inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
+                elements = (inner,) if inner is not None else ()
+                return ModuleKind(f"nn.{torch_name}", inner.owns_parameters if inner else Tri.UNKNOWN, True,
+                                  torch_class=torch_name, elements=elements, call=call, module=module)
+            if torch_name in tk.CONTAINERS:
+                found = list(self._container_elements(module, call, scope, depth))
+                elements = tuple(k for k in found if k is not None)
+                # An element dp-lint cannot see into, or an empty container filled later.
+                unseen = [Tri.UNKNOWN] if len(elements) < len(found) or not found else []
+                owns = Tri.any_of([e.owns_parameters for e in elements] + unseen)
+                return ModuleKind(f"nn.{torch_name}", owns, True, torch_class=torch_name, elements=elements,
+                                  call=call, module=module)
+            return ModuleKind(
+                f"nn.{torch_name}" if qualname.startswith("torch.") else torch_name,
+                _torch_layer_owns(torch_name, call),
+                True,
+                torch_class=torch_name,
+                call=call,
+                module=module,
+            )
+        cls = self.index.lookup_class(qualname)
+        if cls is not None:
+            if not self.is_module_class(cls):
+                return None
+            owns = self.owns_parameters(cls)
+            if owns is Tri.UNKNOWN:
+                # `Wrapper(Backbone(), Head())`: modules handed to the constructor become its
+                # submodules, so their parameters are the wrapper's.
+                handed = [self.kind_of(module, arg.value, scope, depth + 1) for arg in call.args]
+                if any(k is not None and k.owns_parameters is Tri.YES and not k.frozen for k in handed):
+                    owns = Tri.YES
+            return ModuleKind(cls.name, owns, True, project_class=cls, call=call, module=module)
+        function = self.index.lookup_function(qualname)
+        if function is not None:
+            return self._kind_of_factory(function, depth)
+        # A call into another library (torchvision.models.resnet18(), timm.create_model(...)):
+        # maybe a module, maybe not; rules treat it as unknown.
+        last = qualname.rsplit(".", 1)[-1]
+        if last[:1].isupper() or any(hint in last.lower() for hint in _FACTORY_HINTS):
+            return ModuleKind(f"`{qualname}(...)`", Tri.UNKNOWN, False)
+        return None
+
+    def _kind_of_factory(self, function: FunctionInfo, depth: int) -> ModuleKind | None:
+        scope = _InitScope.for_function(self, function)
+        kinds = [self.kind_of(function.module, r, scope, depth + 1) for r in _returns(function.node)]
+        kinds = [k for k in kinds if k is not None]
+        if not kinds:
+            return None
+        first = kinds[0]
+        frozen = _mentions_freeze(function.node)
+        return _replace(
+            first,
+            description=f"{first.description} from {function.name}()",
+            owns_parameters=Tri.any_of(k.owns_parameters for k in kinds),
+            frozen=first.frozen or frozen,
+        )
+
+    def _container_element_exprs(self, call: cst.Call) -> Iterator[cst.BaseExpression]:
+        for arg in call.args:
+            if arg.keyword is not None:
+                continue
+            yield arg.value
+
+    def _container_elements(self, module, call: cst.Call, scope, depth) -> Iterator[ModuleKind | None]:
+        for value in self._container_element_exprs(call):
+            yield from self._elements_of(module, value, scope, depth)
+
+    def _elements_of(self, module, value, scope, depth) -> Iterator[ModuleKind | None]:
+        if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+            for element in value.elements:
+                if isinstance(element, cst.StarredElement):
+                    yield from self._elements_of(module, element.value, scope, depth)
+                else:
+                    yield self.kind_of(module, element.value, scope, depth + 1)
+        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+            yield self.kind_of(module, value.elt, scope, depth + 1)
+        elif isinstance(value, cst.Dict):
+            for element in value.elements:
+                if isinstance(element, cst.DictElement):
+                    yield self.kind_of(module, element.value, scope, depth + 1)
+        elif isinstance(value, cst.DictComp):
+            yield self.kind_of(module, value.value, scope, depth + 1)
+        elif isinstance(value, cst.Call) and dotted_name(value.func) in {"OrderedDict", "collections.OrderedDict", "dict"}:
+            for arg in value.args:
+                yield from self._elements_of(module, arg.value, scope, depth)
+        elif isinstance(value, cst.Name) and scope is not None and value.value in scope.list_elements:
+            for element, conditions in scope.list_elements[value.value]:
+                for kind in self._elements_of(module, element, scope, depth + 1):
+                    yield _replace(kind, conditions=kind.conditions + conditions) if kind is not None and conditions else kind
+        elif isinstance(value, cst.Call) or isinstance(value, cst.Attribute):
+            yield self.kind_of(module, value, scope, depth + 1)
+        else:
+            yield None  # something dp-lint cannot see into
+
+
+def _replace(kind: ModuleKind, **changes) -> ModuleKind:
+    from dataclasses import replace
+
+    return replace(kind, **changes)
+
+
+def _first_arg_is_false(call: cst.Call) -> bool:
+    if not call.args:
+        return False
+    value = call.args[0].value
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
+def _torch_layer_owns(name: str | None, call: cst.Call | None) -> Tri:
+    if name is None:
+        return Tri.UNKNOWN
+    if name in tk.PARAMETER_FREE_LAYERS:
+        return Tri.NO
+    if name in tk.AFFINE_DEFAULT_OFF:
+        value = keyword_argument(call, "affine")
+        if value is None or (isinstance(value, cst.Name) and value.value == "False"):
+            return Tri.NO
+        return Tri.YES if isinstance(value, cst.Name) and value.value == "True" else Tri.UNKNOWN
+    if name in tk.LAYERS_WITH_PARAMETERS:
+        keyword = tk.AFFINE_KEYWORD.get(name)
+        value = keyword_argument(call, keyword) if keyword else None
+        if value is None or (isinstance(value, cst.Name) and value.value == "True"):
+            return Tri.YES
+        if isinstance(value, cst.Name) and value.value == "False":
+            return Tri.NO
+        return Tri.UNKNOWN
+    return Tri.UNKNOWN
+
+
+def _returns(node: cst.FunctionDef) -> Iterator[cst.BaseExpression]:
+    for stmt in walk_statements(node.body.body if isinstance(node.body, cst.IndentedBlock) else []):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Return) and small.value is not None:
+                    yield small.value
+
+
+def _mentions_freeze(node: cst.CSTNode) -> bool:
+    code = cst.Module(body=[]).code_for_node(node)
+    return "requires_grad = False" in code or "requires_grad_(False)" in code or "requires_grad=False" in code
+
+
+@dataclass
+class _InitScope:
+    """Local names of an `__init__` (or a factory function) while reading it top to bottom."""
+
+    model: ModuleClass | None
+    params: set[str]
+    locals: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # name -> [(expression holding elements, conditions under which they were added)]
+    list_elements: dict[str, list[tuple]] = field(default_factory=dict)
+    conditions: tuple = ()  # the if-tests around the statement being read
+
+    @staticmethod
+    def for_function(models: ModuleModels, function: FunctionInfo) -> "_InitScope":
+        scope = _InitScope(None, {p.name.value for p in function.params})
+        for stmt in walk_statements(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    scope.record_local(small)
+        return scope
+
+    def record_local(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+            targets = small.targets if isinstance(small, cst.Assign) else [small]
+            for target in targets:
+                if isinstance(target.target, cst.Name):
+                    name = target.target.value
+                    self.locals[name] = small.value
+                    self.params.discard(name)
+                    if isinstance(small.value, (cst.List, cst.ListComp, cst.Tuple)):
+                        self.list_elements[name] = [(small.value, self.conditions)]
+        elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+            self.list_elements.setdefault(small.target.value, []).append((small.value, self.conditions))
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            func = small.value.func
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.attr.value in {"append", "extend", "insert"}
+                and small.value.args
+            ):
+                value = small.value.args[-1].value
+                if func.attr.value == "extend":
+                    self.list_elements.setdefault(func.value.value, []).append((value, self.conditions))
+                else:
+                    element = cst.List([cst.Element(value)])
+                    self.list_elements.setdefault(func.value.value, []).append((element, self.conditions))
+
+
+class _InitReader:
+    """Reads one class's `__init__` (and the `self.` methods it calls) into a ModuleClass."""
+
+    def __init__(self, models: ModuleModels, model: ModuleClass, owner: ClassInfo):
+        self.models = models
+        self.model = model
+        self.owner = owner
+        self.module = owner.module
+        self._visited: set[str] = set()
+
+    def read(self) -> None:
+        init = self.owner.methods.get("__init__")
+        if init is not None:
+            scope = _InitScope(self.model, {p.name.value for p in init.params} - {"self"})
+            self._read_body(init.node.body, scope, loop_bindings={})
+        # Freezing can also happen in any other method (`def freeze_teacher(self)`), which
+        # the training script may call: it counts as frozen too. Files that never mention
+        # requires_grad cannot freeze anything, so they are not read further.
+        if "requires_grad" not in self.module.file.text:
+            return
+        for name, method in self.owner.methods.items():
+            if name != "__init__" and name not in self._visited:
+                scope = _InitScope(self.model, {p.name.value for p in method.params} - {"self"})
+                self._read_body(method.node.body, scope, loop_bindings={}, freezes_only=True)
+
+    def _read_body(self, suite, scope: _InitScope, loop_bindings: dict, freezes_only: bool = False) -> None:
+        body = suite.body if isinstance(suite, cst.IndentedBlock) else (suite.body if hasattr(suite, "body") else [])
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._small(small, scope, loop_bindings, freezes_only)
+            elif isinstance(stmt, cst.For):
+                bindings = dict(loop_bindings)
+                bindings.update(self._loop_bindings(stmt, loop_bindings))
+                self._read_body(stmt.body, scope, bindings, freezes_only)
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            elif isinstance(stmt, cst.If):
+                outer = scope.conditions
+                scope.conditions = outer + ((stmt.test, True),)
+                self._read_body(stmt.body, scope, loop_bindings, freezes_only)
+                scope.conditions = outer + ((stmt.test, False),)
+                if isinstance(stmt.orelse, cst.Else):
+                    self._read_body(stmt.orelse.body, scope, loop_bindings, freezes_only)
+                elif isinstance(stmt.orelse, cst.If):
+                    self._read_body(_Block([stmt.orelse]), scope, loop_bindings, freezes_only)
+                scope.conditions = outer
+            else:
+                for block in blocks(stmt):
+                    self._read_body(_Block(block), scope, loop_bindings, freezes_only)
+
+    def _small(self, small, scope: _InitScope, loop_bindings: dict, freezes_only: bool) -> None:
+        if isinstance(small, (cst.Assign, cst.AnnAssign)):
+            targets = small.targets if isinstance(small, cst.Assign) else [small]
+            for target in targets:
+                self._assignment(target.target, small.value, small, scope, loop_bindings, freezes_only)
+            if not freezes_only:
+                scope.record_local(small)
+        elif isinstance(small, cst.AugAssign):
+            scope.record_local(small)
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            self._call_statement(small.value, scope, loop_bindings, freezes_only)
+            if not freezes_only:
+                scope.record_local(small)
+
+    def _assignment(self, target, value, statement, scope, loop_bindings, freezes_only) -> None:
+        if value is None:
+            return
+        if isinstance(target, cst.Attribute) and target.attr.value == "requires_grad":
+            self._freeze_target(target.value, value, loop_bindings, scope)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+            for t, v in zip(target.elements, value.elements):
+                self._assignment(t.value, v.value, statement, scope, loop_bindings, freezes_only)
+            return
+        if freezes_only:
+            return
+        if is_self_attribute(target):
+            attr = target.attr.value
+            self.model.attribute_values[attr] = (value, self.owner)
+            torch_param = self.module.resolve_expr(value.func) if isinstance(value, cst.Call) else None
+            if torch_param and tk.torch_class_name(torch_param) in {"Parameter", "UninitializedParameter"}:
+                self.model.direct_parameters = True
+                return
+            if is_self_attribute(value) and value.attr.value in self.model.submodules:
+                source = self.model.submodules[value.attr.value]
+                self.model.submodules[attr] = Submodule(attr, self.owner, statement, source.kind, alias_of=source.attr)
+                return
+            kind = self.models.kind_of(self.module, value, scope)
+            if not scope.conditions:
+                self.model.variants.pop(attr, None)
+            if kind is not None:
+                sub = Submodule(attr, self.owner, statement, kind, conditions=scope.conditions)
+                self.model.submodules[attr] = sub
+                self.model.variants.setdefault(attr, []).append(sub)
+            elif not scope.conditions:
+                self.model.submodules.pop(attr, None)
+
+    def _call_statement(self, call: cst.Call, scope, loop_bindings, freezes_only) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = func.value
+            if method == "requires_grad_":
+                if _requires_grad_value(call) is False:
+                    self._freeze_receiver(receiver, loop_bindings)
+                return
+            if method in {"register_parameter"}:
+                self.model.direct_parameters = True
+                return
+            if method in {"add_module", "register_module"}:
+                self.model.dynamic_attributes = True
+                return
+            if is_self(receiver) and method in self.owner.methods and method not in self._visited and not freezes_only:
+                # `self._build_target()` from __init__: read it as part of __init__.
+                self._visited.add(method)
+                helper = self.owner.methods[method]
+                inner = _InitScope(self.model, {p.name.value for p in helper.params} - {"self"})
+                self._read_body(helper.node.body, inner, loop_bindings={})
+                return
+        name = dotted_name(func)
+        if name == "setattr":
+            self.model.dynamic_attributes = True
+            return
+        qualname = self.module.resolve_expr(func) if name else None
+        function = self.models.index.lookup_function(qualname) if qualname else None
+        if function is not None:
+            self._helper_freeze(function, call, loop_bindings)
+
+    def _helper_freeze(self, function: FunctionInfo, call: cst.Call, loop_bindings) -> None:
+        """`set_requires_grad(self.target, False)` / `freeze(self.teacher)` via a project helper."""
+        effect = helper_freeze_effect(function)
+        if effect is None:
+            return
+        module_param, value_param = effect
+        params = [p.name.value for p in function.params]
+        args = _bind_arguments(params, call)
+        receiver = args.get(module_param)
+        if receiver is None:
+            return
+        if value_param is not None:
+            value = args.get(value_param)
+            if value is None:
+                default = next((p.default for p in function.params if p.name.value == value_param), None)
+                value = default
+            if not (isinstance(value, cst.Name) and value.value == "False"):
+                if not (isinstance(value, cst.Name) and value.value == "True"):
+                    self.model.unattributed_freeze = True
+                return
+        self._freeze_receiver(receiver, loop_bindings)
+
+    def _freeze_target(self, param_expr, value, loop_bindings, scope) -> None:
+        """`p.requires_grad = False` where `p` iterates over some module's parameters."""
+        if isinstance(value, cst.Name) and value.value == "True":
+            return
+        is_false = isinstance(value, cst.Name) and value.value == "False"
+        owners = loop_bindings.get(dotted_name(param_expr) or "", None) if isinstance(param_expr, cst.Name) else None
+        if not is_false or owners is None:
+            if is_self_attribute(param_expr.value if isinstance(param_expr, cst.Attribute) else param_expr):
+                # `self.enc.weight.requires_grad = False`: a partial freeze.
+                self.model.unattributed_freeze = True
+            else:
+                self.model.unattributed_freeze = True
+            return
+        for owner in owners:
+            self._freeze_receiver(owner, loop_bindings)
+
+    def _freeze_receiver(self, receiver, loop_bindings) -> None:
+        if is_self(receiver):
+            self.model.freezes_everything = True
+        elif is_self_attribute(receiver):
+            self.model.frozen_attrs.add(receiver.attr.value)
+        elif isinstance(receiver, cst.Name) and receiver.value in loop_bindings:
+            for owner in loop_bindings[receiver.value]:
+                self._freeze_receiver(owner, loop_bindings)
+        else:
+            self.model.unattributed_freeze = True
+
+    def _loop_bindings(self, stmt: cst.For, outer: dict) -> dict[str, list]:
+        """Which module(s) each loop variable iterates over, for freeze loops."""
+        return _bind_loop_target(stmt.target, stmt.iter, outer)
+
+
+@dataclass
+class _Block:
+    body: list
+
+
+def _bind_loop_target(target, iterable, outer: dict) -> dict[str, list]:
+    """`for p in self.x.parameters()` -> {"p": [self.x]}; zip/chain/list literals handled."""
+    sources = _parameter_sources(iterable, outer)
+    bindings: dict[str, list] = {}
+    if isinstance(target, cst.Name):
+        if sources is not None:
+            bindings[target.value] = [s for group in sources for s in group]
+    elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(iterable, cst.Call) and dotted_name(iterable.func) == "zip":
+        for element, arg in zip(target.elements, iterable.args):
+            bindings.update(_bind_loop_target(element.value, arg.value, outer))
+    elif isinstance(target, (cst.Tuple, cst.List)) and sources is not None and target.elements:
+        # `for name, p in self.x.named_parameters()`: the last element is the parameter.
+        last = target.elements[-1].value
+        if isinstance(last, cst.Name):
+            bindings[last.value] = [s for group in sources for s in group]
+    return bindings
+
+
+def _parameter_sources(iterable, outer: dict) -> list[list] | None:
+    """Modules whose parameters (or which modules themselves) `iterable` yields."""
+    if isinstance(iterable, cst.Call):
+        func = iterable.func
+        if isinstance(func, cst.Attribute) and func.attr.value in {"parameters", "named_parameters", "children", "modules"}:
+            receiver = func.value
+            if isinstance(receiver, cst.Name) and receiver.value in outer:
+                return [outer[receiver.value]]
+            return [[receiver]]
+        name = dotted_name(func)
+        if name in {"list", "tuple", "iter", "itertools.chain", "chain", "enumerate"}:
+            groups = [_parameter_sources(a.value, outer) for a in iterable.args]
+            if name == "enumerate":
+                return None
+            if all(g is not None for g in groups) and groups:
+                return [m for g in groups for m in g]
+    if isinstance(iterable, cst.BinaryOperation) and isinstance(iterable.operator, cst.Add):
+        left = _parameter_sources(iterable.left, outer)
+        right = _parameter_sources(iterable.right, outer)
+        if left is not None and right is not None:
+            return left + right
+    if isinstance(iterable, (cst.List, cst.Tuple)):
+        modules = [e.value for e in iterable.elements if not isinstance(e, cst.StarredElement)]
+        if modules and all(is_self_attribute(m) or is_self(m) for m in modules):
+            return [modules]
+    return None
+
+
+def _bind_arguments(params: list[str], call: cst.Call) -> dict[str, cst.BaseExpression]:
+    bound = {}
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    for name, arg in zip(params, positional):
+        bound[name] = arg.value
+    for arg in call.args:
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = arg.value
+    return bound
+
+
+def _requires_grad_value(call: cst.Call) -> bool | None:
+    """`requires_grad_()` means True; `requires_grad_(False)` False; anything else None."""
+    if not call.args:
+        return True
+    value = call.args[0].value
+    if isinstance(value, cst.Name) and value.value in {"True", "False"}:
+        return value.value == "True"
+    return None
+
+
+def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | None:
+    """For `def set_requires_grad(model, val): for p in model.parameters(): p.requires_grad = val`
+    returns ("model", "val"); for `def freeze(m): m.requires_grad_(False)` returns ("m", None)."""
+    params = {p.name.value for p in function.params}
+    body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
+
+    def visit(stmts, bindings) -> tuple[str, str | None] | None:
+        for stmt in stmts:
+            if isinstance(stmt, cst.For):
+                inner = dict(bindings)
+                for name, owners in _bind_loop_target(stmt.target, stmt.iter, {}).items():
+                    inner[name] = owners
+                found = visit(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [], inner)
+                if found:
+                    return found
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    found = _freeze_in_small(small, bindings, params)
+                    if found:
+                        return found
+            elif not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                for block in blocks(stmt):
+                    found = visit(block, bindings)
+                    if found:
+                        return found
+        return None
+
+    return visit(body, {})
+
+
+def _freeze_in_small(small, bindings, params) -> tuple[str, str | None] | None:
+    def module_param(expr) -> str | None:
+        if isinstance(expr, cst.Name):
+            if expr.value in params:
+                return expr.value
+            for owner in bindings.get(expr.value, []):
+                if isinstance(owner, cst.Name) and owner.value in params:
+                    return owner.value
+        return None
+
+    if isinstance(small, cst.Assign):
+        for target in small.targets:
+            t = target.target
+            if isinstance(t, cst.Attribute) and t.attr.value == "requires_grad":
+                owner = module_param(t.value)
+                if owner:
+                    value = small.value
+                    if isinstance(value, cst.Name) and value.value == "False":
+                        return owner, None
+                    if isinstance(value, cst.Name) and value.value in params:
+                        return owner, value.value
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        func = small.value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_":
+            owner = module_param(func.value)
+            if owner:
+                args = small.value.args
+                if args and isinstance(args[0].value, cst.Name) and args[0].value.value in params:
+                    return owner, args[0].value.value
+                if _requires_grad_value(small.value) is False:
+                    return owner, None
+    return None
+
+
+def collect_external_freezes(index: ProjectIndex) -> set[str]:
+    """Names frozen outside their class: `model.teacher.requires_grad_(False)`,
+    `for p in teacher.parameters(): p.requires_grad = False` in a training script.
+
+    Only files that mention `requires_grad` are walked, so this costs nothing on most files.
+    """
+    names: set[str] = set()
+    for module in index.by_file.values():
+        if "requires_grad" not in module.file.text:
+            continue
+        _collect_freezes(module.file.module.body, {}, names)
+    return names
+
+
+def _collect_freezes(body, bindings: dict, names: set[str]) -> None:
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                receiver = _frozen_receiver(small, bindings)
+                for expr in receiver:
+                    name = last_name(expr)
+                    if name and name != "self":
+                        names.add(name)
+        elif isinstance(stmt, cst.For):
+            inner = dict(bindings)
+            inner.update(_bind_loop_target(stmt.target, stmt.iter, bindings))
+            _collect_freezes(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [], inner, names)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            block = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+            _collect_freezes(block, {}, names)
+        else:
+            for block in blocks(stmt):
+                _collect_freezes(block, bindings, names)
+
+
+def _frozen_receiver(small, bindings: dict) -> list:
+    if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) and small.value.value == "False":
+        found = []
+        for target in small.targets:
+            t = target.target
+            if isinstance(t, cst.Attribute) and t.attr.value == "requires_grad":
+                param = t.value
+                if isinstance(param, cst.Name) and param.value in bindings:
+                    found.extend(bindings[param.value])
+        return found
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        func = small.value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_" and _requires_grad_value(small.value) is False:
+            receiver = func.value
+            if isinstance(receiver, cst.Name) and receiver.value in bindings:
+                return list(bindings[receiver.value])
+            return [receiver]
+        # freeze(model.teacher) / set_requires_grad(teacher, False): any call whose name says freeze.
+        name = dotted_name(func) or ""
+        last = name.rsplit(".", 1)[-1].lower()
+        if "freeze" in last and "unfreeze" not in last or last == "set_requires_grad":
+            args = small.value.args
+            if args and not (len(args) > 1 and isinstance(args[1].value, cst.Name) and args[1].value.value == "True"):
+                return [args[0].value]
+    return []
+

@@ -1,0 +1,101 @@
+"""Which submodules the project's optimizers train.
+
+`DPOptimizer.step()` raises "Per sample gradient is not initialized" only for parameters in
+its param groups. A linear probe trained with `torch.optim.SGD(model.head.parameters())`
+never steps the backbone, so a backbone whose output is detached (or unused) cannot make
+Opacus fail. When every optimizer built in the project is given explicit submodules'
+parameters, the stop-gradient rules only consider those submodules.
+
+Only files that build something from `torch.optim` are walked, and only when a rule asks.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from dp_lint.files.syntax import calls_in
+from dp_lint.analysis.index import ProjectIndex
+from dp_lint.files.syntax import dotted_name
+
+# `model.parameters()` or anything dp-lint cannot read: every parameter may be optimized.
+EVERYTHING = None
+
+
+def optimized_attributes(index: ProjectIndex) -> set[str] | None:
+    """Names of the submodules whose parameters the optimizers hold (`head` for
+    `model.head.parameters()`), or None when some optimizer may hold any parameter (or
+    the project builds no optimizer at all)."""
+    names: set[str] = set()
+    found_optimizer = False
+    for module in index.by_file.values():
+        text = module.file.text
+        if "optim." not in text and "import optim" not in text:
+            continue
+        for call in calls_in(module.file.module):
+            qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+            if not _is_optimizer(qualname):
+                continue
+            found_optimizer = True
+            params = _params_argument(call)
+            attrs = _attributes_of(params)
+            if attrs is EVERYTHING:
+                return EVERYTHING
+            names |= attrs
+    return names if found_optimizer else EVERYTHING
+
+
+def _is_optimizer(qualname: str | None) -> bool:
+    if not qualname or not qualname.startswith("torch.optim."):
+        return False
+    last = qualname.rsplit(".", 1)[-1]
+    return last[:1].isupper() and last not in {"Optimizer"} and "lr_scheduler" not in qualname
+
+
+def _params_argument(call: cst.Call):
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "params":
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None]
+    return positional[0].value if positional and not positional[0].star else None
+
+
+def _attributes_of(expr) -> set[str] | None:
+    """Submodule names whose parameters `expr` yields, or EVERYTHING."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        if expr.func.attr.value in {"parameters", "named_parameters"}:
+            receiver = expr.func.value
+            if isinstance(receiver, cst.Attribute):
+                return {receiver.attr.value}
+            return EVERYTHING  # `model.parameters()`: the whole model
+    if isinstance(expr, cst.Call) and dotted_name(expr.func) in {"list", "itertools.chain", "chain"}:
+        parts = [_attributes_of(a.value) for a in expr.args]
+        if parts and all(p is not EVERYTHING for p in parts):
+            return set().union(*parts)
+        return EVERYTHING
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        left, right = _attributes_of(expr.left), _attributes_of(expr.right)
+        return EVERYTHING if left is EVERYTHING or right is EVERYTHING else left | right
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        found: set[str] = set()
+        for element in expr.elements:
+            value = element.value
+            if isinstance(value, cst.Dict):  # param groups: [{"params": m.head.parameters(), "lr": ...}]
+                group = next((e.value for e in value.elements if isinstance(e, cst.DictElement)
+                              and isinstance(e.key, cst.SimpleString) and e.key.evaluated_value == "params"), None)
+                part = _attributes_of(group)
+            else:
+                part = _attributes_of(value)
+            if part is EVERYTHING:
+                return EVERYTHING
+            found |= part
+        return found
+    return EVERYTHING
+
+
+def not_optimized(optimized: set[str] | None, submodules, attr: str) -> bool:
+    """Is `attr` certainly left out of every optimizer? Only when the class is the one the
+    optimizers name (it has one of the named submodules) and `attr` is not among them: a
+    class nested deeper is trained through its parent's name."""
+    if optimized is EVERYTHING or attr in optimized:
+        return False
+    return any(name in optimized for name in submodules)

@@ -1,0 +1,195 @@
+"""The project: every parsed file, the shared index, and analyses cached for all rules."""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass
+from functools import cached_property
+
+import libcst as cst
+
+from dp_lint.config.settings import Config
+from dp_lint.files.source import SourceFile
+from dp_lint.files.syntax import contains
+from dp_lint.analysis.engine_calls import EngineCall, find_engine_calls
+from dp_lint.files.syntax import calls_in
+from dp_lint.analysis.gradient_flow import FlowResult, ForwardFlow
+from dp_lint.analysis.index import ClassInfo, ProjectIndex
+from dp_lint.files.syntax import dotted_name
+from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
+from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
+from dp_lint.analysis.models import ModuleKind, ModuleModels, collect_external_freezes
+
+
+@dataclass(frozen=True)
+class PrivateModel:
+    """A model dp-lint checks against an engine setting.
+
+    `engine` is the engine call wrapping it; None when the project has no engine call
+    (then the configured `assume-batch-first` stands in) or when the engine's wrapped
+    model could not be resolved (then `unresolved_engines` lists those calls).
+    """
+
+    instance: Instance
+    engine: EngineCall | None
+    unresolved_engines: tuple[EngineCall, ...] = ()
+
+
+class Project:
+    def __init__(self, files, config: Config | None = None):
+        self.files = files
+        self.config = config or Config()
+        self.index = ProjectIndex(files)
+        self._flows: dict[ClassInfo, FlowResult] = {}
+        # Analyses that failed on code dp-lint did not expect. The failing class, file or
+        # rule yields no finding and everything else is still checked; the command reports
+        # these as dp-lint bugs and exits 2.
+        self.internal_errors: list[str] = []
+
+    def file_of(self, node: cst.CSTNode) -> SourceFile:
+        """The file whose tree holds `node` (by identity). Results that know their file
+        (`StopPoint.file`, `LayerUse.module.file`, ...) are cheaper: pass that instead."""
+        for file in self.files:
+            if contains(file.module, node):
+                return file
+        raise ValueError(f"{type(node).__name__} node is not part of any file of the project")
+
+    def guarded(self, what: str, compute, fallback):
+        try:
+            return compute()
+        except (Exception, RecursionError) as exc:  # noqa: BLE001 - see internal_errors
+            message = f"{what}: {type(exc).__name__}: {exc}"
+            if os.environ.get("DP_LINT_DEBUG") == "1":
+                message += "\n" + traceback.format_exc()
+            self.internal_errors.append(message)
+            return fallback
+
+    @cached_property
+    def modules(self) -> ModuleModels:
+        return ModuleModels(self.index, collect_external_freezes(self.index))
+
+    def module_classes(self) -> list[ClassInfo]:
+        """nn.Module classes whose model could be read (the others are reported as internal errors)."""
+        return [
+            cls for cls in self.modules.module_classes()
+            if self.guarded(f"class {cls.qualname}", lambda: self.modules.model(cls), None) is not None
+        ]
+
+    @cached_property
+    def private_classes(self) -> set[ClassInfo] | None:
+        """The module classes that end up inside a model an engine call wraps, when every
+        engine call's model is resolved; None (every class may be private) when the project
+        has no engine call or one dp-lint could not resolve.
+
+        A model that is never made private (a GAN's generator next to a private
+        discriminator, a frozen feature extractor) cannot break Opacus' hooks: the
+        stop-gradient rules skip it.
+        """
+        calls = self.engine_calls
+        if not calls or any(e.wrapped is None for e in calls):
+            return None
+        found: set[ClassInfo] = set()
+        for model in self.private_models:
+            classes = self.guarded(f"classes of {model.instance.cls.qualname}",
+                                   lambda: self.layer_tree.classes(model.instance), None)
+            if classes is None:
+                return None
+            for cls in classes:
+                found.update(self.index.mro(cls))
+        return found
+
+    @cached_property
+    def optimized_attributes(self) -> set[str] | None:
+        """Submodule names the project's optimizers train (None: any parameter may be)."""
+        return self.guarded("optimizers", lambda: optimized_attributes(self.index), None)
+
+    def left_out_of_optimizers(self, cls: ClassInfo, attr: str) -> bool:
+        """Is submodule `attr` of `cls` certainly not stepped by any optimizer? Then a
+        missing per-sample gradient cannot make DPOptimizer.step() fail."""
+        return not_optimized(self.optimized_attributes, self.modules.model(cls).submodules, attr)
+
+    def may_be_private(self, cls: ClassInfo) -> bool:
+        scope = self.private_classes
+        return scope is None or cls in scope
+
+    def gradient_flow(self, cls: ClassInfo) -> FlowResult:
+        """The forward gradient-flow analysis of `cls`, computed once and shared by rules."""
+        if cls not in self._flows:
+            self._flows[cls] = self.guarded(
+                f"class {cls.qualname}", lambda: ForwardFlow(self.modules, cls).run(), FlowResult(cls, reason="internal error")
+            )
+        return self._flows[cls]
+
+    def text_mentions_outside_self(self, attr: str) -> bool:
+        """Is `<something other than self>.attr` written anywhere in the project?
+
+        A cheap, conservative textual check used before claiming that a submodule is
+        never used: a training script may call `model.head(features)` directly.
+        """
+        pattern = re.compile(rf"(?<!\bself)\.{re.escape(attr)}\b")
+        return any(pattern.search(f.text) for f in self.files)
+
+    # -- engines and the models they wrap ---------------------------------------------
+
+    @cached_property
+    def engine_calls(self) -> list[EngineCall]:
+        return find_engine_calls(self.index, self.modules, self.guarded)
+
+    @cached_property
+    def calls_validator_fix(self) -> bool:
+        """Does any code (not a comment) call `ModuleValidator.fix(...)`?"""
+        return any(
+            (dotted_name(call.func) or "").endswith("ModuleValidator.fix")
+            for f in self.files
+            if "ModuleValidator" in f.text
+            for call in calls_in(f.module)
+        )
+
+    @cached_property
+    def layer_tree(self) -> LayerTree:
+        return LayerTree(self.modules)
+
+    @cached_property
+    def private_models(self) -> list[PrivateModel]:
+        """The models whose layers are checked: those the engine calls wrap; every root
+        module class when there is no engine call, or when an engine's model is unresolved."""
+        resolved = [e for e in self.engine_calls if e.wrapped is not None]
+        unresolved = tuple(e for e in self.engine_calls if e.wrapped is None)
+        models = [
+            PrivateModel(self.layer_tree.root(e.wrapped, e.wrapped_call, e.wrapped_module), e)
+            for e in resolved
+        ]
+        if not self.engine_calls or unresolved:
+            covered = {e.wrapped for e in resolved}
+            self.module_classes()  # read every class once, with errors contained
+            for cls in self._root_module_classes():
+                if cls not in covered:
+                    models.append(PrivateModel(self.layer_tree.root(cls), None, unresolved))
+        return models
+
+    @cached_property
+    def layer_uses(self) -> list[tuple[LayerUse, PrivateModel]]:
+        return [
+            (use, model)
+            for model in self.private_models
+            for use in self.guarded(f"layers of {model.instance.cls.qualname}", lambda: list(self.layer_tree.layers(model.instance)), [])
+        ]
+
+    def _root_module_classes(self) -> list[ClassInfo]:
+        """Module classes that no other project class builds as a submodule, and that are
+        not base classes of other project classes (their subclasses are checked instead)."""
+        built: set[ClassInfo] = set()
+
+        def note(kind: ModuleKind) -> None:
+            if kind.project_class is not None:
+                built.add(kind.project_class)
+            for element in kind.elements:
+                note(element)
+
+        classes = self.module_classes()
+        for cls in classes:
+            for sub in self.modules.model(cls).submodules.values():
+                note(sub.kind)
+        return [c for c in classes if c not in built and not self.index.subclasses.get(c)]

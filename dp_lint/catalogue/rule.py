@@ -1,0 +1,103 @@
+"""The contract between the engine and a rule of the catalogue (`rules/<CODE>-<name>/rule.py`).
+
+A rule is a `Rule` subclass with its code, name and summary, and a `check` that reads the
+`Project` (see docs/dev/rule-api.md) and yields findings made with `report`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import ClassVar, Iterator, Protocol
+
+import libcst as cst
+
+from dp_lint.analysis.project import Project
+from dp_lint.core.findings import Confidence, Finding, Fix
+from dp_lint.files.source import SourceFile
+
+
+class FixAvailability(str, Enum):
+    """What `dp-lint rules` shows in its FIX column: the best applicability the rule's
+    fixes carry. A test checks it against the fixes the rule's cases really get."""
+
+    NONE = "none"
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class Located(Protocol):
+    """A result that knows where it is: a node and the file holding it."""
+
+    @property
+    def file(self) -> SourceFile: ...
+
+    @property
+    def node(self) -> cst.CSTNode: ...
+
+
+class Rule:
+    """A rule states what it finds, why Opacus breaks, and how sure it is.
+
+    Subclasses set the class attributes and implement `check`, which receives the
+    whole project (parsed files, shared index, shared analyses) and yields findings
+    made with `report`. The long documentation lives next to the rule in `README.md`.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
+    # DPL000 and DPL900 are reported by the lint engine itself (a file that does not parse,
+    # an unused suppression); their catalogue entries hold documentation and selection only.
+    reported_by_engine: ClassVar[bool] = False
+
+    _project: Project | None = None
+
+    def check(self, project: Project) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def run(self, project: Project) -> Iterator[Finding]:
+        """What the engine calls: `check` with `report` bound to this project."""
+        self._project = project
+        try:
+            yield from self.check(project)
+        finally:
+            self._project = None
+
+    def report(
+        self,
+        node: cst.CSTNode | Located,
+        message: str,
+        *,
+        file: SourceFile | None = None,
+        fix: Fix | None = None,
+        confidence: Confidence = Confidence.HIGH,
+    ) -> Finding:
+        """A finding of this rule at `node`: a libcst node of the project (its file is found
+        from the node, or given as `file`), or a result that carries its own file and node."""
+        if not isinstance(node, cst.CSTNode):
+            file, node = node.file, node.node
+        if file is None:
+            if self._project is None:
+                raise RuntimeError("report() without a file is only available inside check()")
+            file = self._project.file_of(node)
+        start, end = file.span(node)
+        return Finding(
+            code=self.code,
+            name=self.name,
+            message=message,
+            path=file.path,
+            location=start,
+            end_location=end,
+            confidence=confidence,
+            fix=fix,
+        )
+
+
+class EngineReported(Rule):
+    """Base of the catalogue entries whose findings the lint engine makes (DPL000, DPL900)."""
+
+    reported_by_engine: ClassVar[bool] = True
+
+    def check(self, project: Project) -> Iterator[Finding]:
+        return iter(())

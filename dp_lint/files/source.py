@@ -1,0 +1,136 @@
+"""Reading and parsing one source file, exactly once, and mapping nodes to positions."""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from dp_lint.core.findings import Finding, Location
+from dp_lint.files.syntax import parents_of
+
+# PEP 263: a coding declaration in one of the first two lines.
+CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+class SourceError(Exception):
+    """A file that cannot be analysed; carries the location to report (DPL000)."""
+
+    def __init__(self, message: str, row: int = 1, column: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.row = row
+        self.column = column
+
+
+def decode_source(data: bytes) -> str:
+    """Decode like the Python interpreter: BOM, then PEP 263 declaration, then UTF-8."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+        encoding = "utf-8"
+    else:
+        encoding = "utf-8"
+        for line in data.splitlines()[:2]:
+            match = CODING_RE.match(line)
+            if match:
+                encoding = match.group(1).decode("ascii")
+                break
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise SourceError(f"unknown encoding in coding declaration: {encoding!r}") from None
+    if b"\x00" in data:
+        raise SourceError("file contains NUL bytes; it is not Python source")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            f"file is not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            row,
+            column,
+        ) from None
+
+
+@dataclass(eq=False)
+class SourceFile:
+    """One parsed file. `module` is the single libcst tree every rule shares."""
+
+    path: Path
+    module_name: str
+    text: str
+    module: cst.Module
+    _positions: object = field(default=None, repr=False)
+    _parents: dict | None = field(default=None, repr=False)
+
+    @property
+    def positions(self):
+        """libcst positions of every node (computed on first use, see `span`)."""
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    @property
+    def parents(self) -> dict:
+        """Parent of every node; only fixes need it, so it is built on first use."""
+        if self._parents is None:
+            self._parents = parents_of(self.module)
+        return self._parents
+
+    def span(self, node: cst.CSTNode) -> tuple[Location, Location]:
+        """Start and end of `node` (1-based columns).
+
+        Positions are computed lazily, and only for files that have findings:
+        PositionProvider re-generates the whole file, which would otherwise
+        double the cost of `check` on large trees.
+        """
+        code_range = self.positions[node]
+        return (
+            Location(code_range.start.line, code_range.start.column + 1),
+            Location(code_range.end.line, code_range.end.column + 1),
+        )
+
+
+def parse_source(path: Path, module_name: str, data: bytes) -> SourceFile:
+    return parse_text(path, module_name, decode_source(data))
+
+
+def parse_text(path: Path, module_name: str, text: str) -> SourceFile:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise _located_syntax_error(text, path, exc) from None
+    except RecursionError:
+        raise SourceError("file is nested too deeply to parse") from None
+    return SourceFile(path=path, module_name=module_name, text=text, module=module)
+
+
+def _located_syntax_error(text: str, path: Path, exc: cst.ParserSyntaxError) -> SourceError:
+    """CPython's own message and position when it also rejects the file (they are exact);
+    libcst's otherwise. Only broken files pay for this second parse."""
+    try:
+        compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+
+
+def syntax_error_finding(path: Path, error: SourceError) -> Finding:
+    loc = Location(error.row, error.column)
+    return Finding(
+        code="DPL000",
+        name="syntax-error",
+        message=error.message,
+        path=path,
+        location=loc,
+        end_location=loc,
+    )

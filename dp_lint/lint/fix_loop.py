@@ -1,0 +1,208 @@
+"""`dp-lint fix`: apply fixes in passes until nothing changes, then show or write the result.
+
+Like ruff: each pass checks the current (in-memory) text of every file, applies the
+fixes whose edits do not overlap, and checks again, so a fix that makes another rule's
+fix possible (DPL001 then DPL003's freeze) lands in the next pass. A fix whose result
+does not parse is dropped and reported, never written. Files are written atomically
+(temporary file in the same folder, then rename), keep their mode, encoding, BOM and
+newline style, and are not overwritten when they changed on disk since they were read.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import libcst as cst
+
+from dp_lint.config.settings import Config
+from dp_lint.lint import run as runner
+from dp_lint.lint.check import check_files
+from dp_lint.core.findings import Applicability, Finding
+from dp_lint.fix.edits import apply_edits, edit_span
+from dp_lint.files.source import SourceError
+from dp_lint.files.textfiles import TextFileState, decode_text_file, write_text_file
+
+MAX_PASSES = 10
+
+
+@dataclass
+class SourceState:
+    path: Path
+    original_bytes: bytes
+    original_text: str
+    text: str
+    stored: TextFileState  # encoding and BOM, to write the file back as it was
+
+
+@dataclass
+class FixReport:
+    fixed: list[Finding] = field(default_factory=list)  # as reported in the pass that fixed them
+    remaining: list[Finding] = field(default_factory=list)
+    states: dict[Path, SourceState] = field(default_factory=dict)
+    dropped: list[tuple[Finding, str]] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[SourceState]:
+        return [s for s in self.states.values() if s.text != s.original_text]
+
+
+def _read_state(path: Path) -> SourceState | None:
+    try:
+        data = path.read_bytes()
+        stored = decode_text_file(data)  # the bytes compared before writing are the ones decoded
+    except (OSError, SourceError):
+        return None  # reported by check as DPL000; nothing to fix there
+    return SourceState(path, data, stored.text, stored.text, stored)
+
+
+def _fixable(finding: Finding, unsafe: bool) -> bool:
+    return finding.fix is not None and (unsafe or finding.fix.applicability is Applicability.SAFE)
+
+
+def run_fixes(
+    files_or_request,
+    *,
+    unsafe: bool = False,
+    select: set[str] | None = None,
+    ignore: set[str] = frozenset(),
+    config: Config | None = None,
+    on_error=None,
+) -> FixReport:
+    """Fix in passes. Given a `runner.Request`, configuration, per-file selection and
+    inline suppressions apply exactly as in `check` (and DPL900's fixes remove unused
+    suppressions); given a list of files, only `select`/`ignore`/`config` apply."""
+    report = FixReport()
+    if isinstance(files_or_request, runner.Request):
+        prepared = runner.prepare(files_or_request, on_error=on_error)
+        files = prepared.files
+
+        def check(texts):
+            run = runner.analyse(prepared, texts)
+            return run.findings, run.internal_errors
+    else:
+        files = list(files_or_request)
+
+        def check(texts):
+            result = check_files(files, select=select, ignore=ignore, config=config, texts=texts)
+            return result.findings, result.internal_errors
+
+    for path in files:
+        state = _read_state(path)
+        if state is not None:
+            report.states[path] = state
+    findings: list[Finding] = []
+    for _ in range(MAX_PASSES):
+        findings, errors = check({path: state.text for path, state in report.states.items()})
+        report.internal_errors.extend(e for e in errors if e not in report.internal_errors)
+        candidates = [f for f in findings if _fixable(f, unsafe) and f.path in report.states]
+        if not candidates or not _apply_pass(candidates, report):
+            break
+    report.remaining = list(findings)
+    return report
+
+
+def _apply_pass(candidates: list[Finding], report: FixReport) -> bool:
+    """Apply one pass of non-overlapping fixes; True when some text changed."""
+    changed = False
+    by_file: dict[Path, list[Finding]] = {}
+    for finding in candidates:
+        by_file.setdefault(finding.path, []).append(finding)
+    for path, findings in by_file.items():
+        state = report.states[path]
+        chosen, fixed = _non_overlapping(state.text, findings)
+        new_text = apply_edits(state.text, [e for fix in chosen for e in fix.edits])
+        if _parses(new_text):
+            state.text = new_text
+            report.fixed.extend(fixed)
+            changed = changed or bool(chosen)
+            continue
+        # Together they break the file: keep those that parse one by one, drop the others.
+        for fix in chosen:
+            attempt = apply_edits(state.text, fix.edits)
+            owners = [f for f in fixed if f.fix == fix]
+            if _parses(attempt):
+                state.text = attempt
+                report.fixed.extend(owners)
+                changed = True
+                break  # positions moved: the rest waits for the next pass
+            report.dropped.extend((f, "the fixed code would not parse") for f in owners)
+    return changed
+
+
+def _non_overlapping(text: str, findings: list[Finding]):
+    """Fixes in a stable order (by position, then code); one that overlaps an earlier
+    one waits for the next pass. Findings sharing one fix (one DPL001 call stopped in
+    two places) are all fixed by it."""
+    chosen = []
+    fixed = []
+    taken: list[tuple[int, int]] = []
+    for finding in sorted(findings, key=lambda f: (f.location, f.code)):
+        fix = finding.fix
+        if fix in chosen:
+            fixed.append(finding)
+            continue
+        spans = [edit_span(text, e) for e in fix.edits]
+        if any(_overlaps(span, other) for span in spans for other in taken):
+            continue
+        chosen.append(fix)
+        fixed.append(finding)
+        taken.extend(spans)
+    return chosen, fixed
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    # Touching whole-line edits (one ends where the next starts) do not overlap; two
+    # insertions at the same point do (their order would be arbitrary).
+    if a[0] == a[1] and b[0] == b[1]:
+        return a[0] == b[0]
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _parses(text: str) -> bool:
+    try:
+        cst.parse_module(text)
+        return True
+    except (cst.ParserSyntaxError, RecursionError):
+        return False
+
+
+def unified_diff(report: FixReport, display) -> str:
+    chunks = []
+    for state in report.changed:
+        name = display(state.path)
+        chunks.append(
+            "".join(
+                difflib.unified_diff(
+                    state.original_text.splitlines(keepends=True),
+                    state.text.splitlines(keepends=True),
+                    fromfile=f"a/{name.lstrip('/')}",
+                    tofile=f"b/{name.lstrip('/')}",
+                )
+            )
+        )
+    return "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
+
+
+def write_fixes(report: FixReport) -> list[str]:
+    """Write every changed file atomically; returns problems (file changed on disk, ...)."""
+    problems = []
+    for state in report.changed:
+        try:
+            current = state.path.read_bytes()
+        except OSError as exc:
+            problems.append(f"{state.path}: cannot read it again before writing ({exc.strerror or exc}); not written")
+            continue
+        if current != state.original_bytes:
+            problems.append(f"{state.path}: changed on disk while dp-lint was fixing it; not overwritten")
+            continue
+        try:
+            write_text_file(state.path, state.text, state.stored)
+        except UnicodeEncodeError:
+            problems.append(f"{state.path}: the fix cannot be written in the file's encoding {state.stored.encoding}")
+        except OSError as exc:
+            problems.append(f"{state.path}: cannot write ({exc.strerror or exc})")
+    return problems

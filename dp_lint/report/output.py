@@ -1,0 +1,215 @@
+"""Rendering findings: `full`, `concise`, `json` and `json-lines`, shaped like ruff's.
+
+Every formatter returns a string; whether it goes to a terminal (and gets colour)
+is the caller's business, see `use_color`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+from typing import Mapping, Sequence, TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from dp_lint.core.findings import Confidence, Finding
+from dp_lint.core.paths import display_path  # noqa: F401 (re-exported)
+from dp_lint.report import ci as ci_formats
+from dp_lint.report.sources import source_lines, source_text
+
+FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
+# Formats whose output is one document (never followed by a summary line).
+TEXT_FORMATS = ("full", "concise")
+
+# Lines of context shown above and below a finding in `full`, as ruff does.
+CONTEXT_LINES = 2
+# A finding spanning more lines than this shows only its first lines.
+MAX_SPAN_LINES = 6
+
+
+PATH_STYLE = "bold"
+PUNCT_STYLE = "cyan"
+CODE_STYLE = "bold red"
+GUTTER_STYLE = "bold blue"
+VERIFY_STYLE = "bold magenta"
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+
+def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=Finding.sort_key)
+
+
+def summary_line(findings: Sequence[Finding]) -> str:
+    count = len(findings)
+    if count == 0:
+        return "All checks passed!"
+    return f"Found {count} error{'s' if count != 1 else ''}."
+
+
+def format_findings(
+    findings: Sequence[Finding],
+    output_format: str,
+    *,
+    color: bool = False,
+    sources: Mapping[Path, str] | None = None,
+    cwd: Path | None = None,
+    files: Sequence[Path] | None = None,
+) -> str:
+    """Render `findings` (sorted here) in `output_format`. Text formats end with a newline
+    per finding; the summary line is not included (see `summary_line`). `files` (every
+    file checked) gives `junit` its passing test cases."""
+    findings = sorted_findings(findings)
+    if output_format in ("github", "sarif", "junit", "gitlab"):
+        where = Path(os.path.abspath(cwd or Path.cwd()))
+        if output_format == "github":
+            return ci_formats.github(findings, where)
+        if output_format == "sarif":
+            return ci_formats.sarif(findings, where)
+        if output_format == "junit":
+            return ci_formats.junit(findings, where, files)
+        return ci_formats.gitlab(findings, where, ci_formats.source_lines_of(sources))
+    if output_format == "json":
+        return json.dumps([to_json(f) for f in findings], indent=2) + "\n"
+    if output_format == "json-lines":
+        return "".join(json.dumps(to_json(f)) + "\n" for f in findings)
+    if output_format == "concise":
+        return _render(color, [_header(f, cwd) for f in findings])
+    if output_format == "full":
+        texts = []
+        lines_by_path: dict[Path, list[str]] = {}  # each file read once, however many findings
+        for finding in findings:
+            if finding.path not in lines_by_path:
+                lines_by_path[finding.path] = source_lines(source_text(finding.path, sources))
+            texts.append(_header(finding, cwd))
+            texts.append(_frame(finding, lines_by_path[finding.path]))
+        return _render(color, texts)
+    raise ValueError(f"unknown output format: {output_format!r}")
+
+
+def to_json(finding: Finding) -> dict:
+    """The object ruff writes for a diagnostic, plus dp-lint's `name` and `confidence`
+    (and `verification` after `check --verify`)."""
+    data = {
+        "cell": None,
+        "code": finding.code,
+        "end_location": {
+            "column": finding.end_location.column,
+            "row": finding.end_location.row,
+        },
+        "filename": os.path.abspath(finding.path),
+        "fix": finding.fix.to_json() if finding.fix is not None else None,
+        "location": {"column": finding.location.column, "row": finding.location.row},
+        "message": finding.message,
+        "noqa_row": finding.location.row,
+        "url": finding.url,
+        "name": finding.name,
+        "confidence": Confidence(finding.confidence).value,
+    }
+    if "verification" in finding.extra:
+        data["verification"] = finding.extra["verification"]
+    return data
+
+
+def _render(color: bool, texts: Sequence[Text]) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        # Never wrap: a wrapped line breaks `path:row:col` for editors and grep.
+        soft_wrap=True,
+        width=10_000,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    for text in texts:
+        console.print(text)
+    return buffer.getvalue()
+
+
+def _header(finding: Finding, cwd: Path | None) -> Text:
+    """`path:row:col: CODE [*] message`; `[*]` marks a finding that has a fix."""
+    text = Text()
+    text.append(display_path(finding.path, cwd), PATH_STYLE)
+    text.append(":", PUNCT_STYLE)
+    text.append(str(finding.location.row))
+    text.append(":", PUNCT_STYLE)
+    text.append(str(finding.location.column))
+    text.append(":", PUNCT_STYLE)
+    text.append(" ")
+    text.append(finding.code, CODE_STYLE)
+    if finding.fix is not None:
+        text.append(" [*]", PUNCT_STYLE)
+    text.append(" ")
+    text.append(finding.message)
+    if "verification" in finding.extra:  # `check --verify`
+        text.append(" [", PUNCT_STYLE)
+        text.append(finding.extra["verification"], VERIFY_STYLE)
+        text.append("]", PUNCT_STYLE)
+    return text
+
+
+
+
+def _frame(finding: Finding, lines: list[str]) -> Text:
+    """A ruff-like code frame: context lines, the finding's columns underlined with `^`."""
+    frame = Text()
+    start, end = finding.location, finding.end_location
+    if not (0 < start.row <= len(lines)):
+        if Confidence(finding.confidence) is Confidence.MEDIUM:
+            frame.append("  = ", GUTTER_STYLE).append("confidence: medium\n")
+        return frame
+    end_row = min(max(end.row, start.row), len(lines))
+    last_marked = min(end_row, start.row + MAX_SPAN_LINES - 1)
+    first_shown = max(1, start.row - CONTEXT_LINES)
+    truncated = last_marked < end_row
+    last_shown = last_marked if truncated else min(len(lines), end_row + CONTEXT_LINES)
+    width = len(str(last_shown))
+    blank_gutter = " " * width + " |"
+
+    frame.append(blank_gutter + "\n", GUTTER_STYLE)
+    for row in range(first_shown, last_shown + 1):
+        line = lines[row - 1]
+        shown = line.expandtabs(4)
+        frame.append(f"{row:>{width}} |", GUTTER_STYLE)
+        frame.append((" " + shown).rstrip() + "\n")
+        if start.row <= row <= last_marked:
+            first_col = start.column if row == start.row else _indent(line) + 1
+            last_col = end.column if row == end.row else len(line) + 1
+            begin = len(line[: first_col - 1].expandtabs(4))
+            stop = len(line[: last_col - 1].expandtabs(4))
+            carets = "^" * max(1, stop - begin)
+            frame.append(blank_gutter, GUTTER_STYLE)
+            frame.append(" " + " " * begin)
+            frame.append(carets, CODE_STYLE)
+            if row == last_marked:
+                frame.append(" " + finding.code, CODE_STYLE)
+            frame.append("\n")
+        if row == last_marked and truncated:
+            frame.append(f"{'':>{width}} :", GUTTER_STYLE).append(" ...\n")
+    frame.append(blank_gutter + "\n", GUTTER_STYLE)
+    if Confidence(finding.confidence) is Confidence.MEDIUM:
+        frame.append(" " * width + " = ", GUTTER_STYLE)
+        frame.append("confidence: medium (one fact the rule relies on is inferred)\n")
+    if finding.extra.get("verification_detail"):  # `check --verify`: which model, what happened
+        frame.append(" " * width + " = ", GUTTER_STYLE)
+        frame.append(f"verify: {finding.extra['verification_detail']}\n")
+    return frame
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())

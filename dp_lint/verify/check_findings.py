@@ -1,0 +1,81 @@
+"""`dp-lint check --verify`: attach each finding's runtime verdict to it.
+
+After the static check, the models involved in findings (see
+`dp_lint.verify.targets.targets_for_findings`) are verified once each, and every finding gets
+`extra["verification"]`, one of
+
+    confirmed: crash          the model crashes under Opacus
+    confirmed: silent         Opacus computes wrong per-sample gradients without an error
+    not confirmed: ok         the model's per-sample gradients are exact
+    cannot-build: <reason>    the model could not be built or run (configure it)
+    error: <reason>           the check did not finish (time-out, the interpreter died)
+    not verified: <reason>    the finding is not inside a model dp-lint can build
+
+and `extra["verification_detail"]` (the model and its verdict, shown by the `full` format).
+The verdict is the model's, not the finding's: a model with two findings that crashes for one
+of them confirms both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from dp_lint.config.settings import Config
+from dp_lint.verify.api import ModelVerdict, verify_targets
+from dp_lint.verify.targets import load_project, targets_for_findings
+
+_ORDER = ("crash", "silent", "ok", "cannot-build", "error")  # which verdict speaks for a finding
+
+
+def verification_text(verdict: ModelVerdict) -> str:
+    if verdict.verdict in ("crash", "silent"):
+        return f"confirmed: {verdict.verdict}"
+    if verdict.verdict == "ok":
+        return "not confirmed: ok"
+    reason = " ".join((verdict.error or "").split())
+    if len(reason) > 200:
+        reason = reason[:197] + "..."
+    return f"{verdict.verdict}: {reason}" if reason else verdict.verdict
+
+
+def verify_findings(
+    findings: Sequence,
+    files: Sequence[Path],
+    *,
+    root: Path | None = None,
+    config: Config | None = None,
+    device: str = "auto",
+    timeout: float = 120.0,
+    fresh_process: bool = False,
+    seed: int = 0,
+) -> list[ModelVerdict]:
+    """Verify the models of `findings` (found in the checked `files`) and set each finding's
+    `extra["verification"]`. Returns the verdicts, one per model verified."""
+    if not findings:
+        return []
+    root = Path(os.path.abspath(root or Path.cwd()))
+    project = load_project(list(files), config)
+    per_finding = targets_for_findings(project, findings, root, config)
+    unique: dict[tuple, int] = {}
+    targets = []
+    for entry in per_finding:
+        if isinstance(entry, str):
+            continue
+        for target in entry:
+            key = target.identity()
+            if key not in unique:
+                unique[key] = len(targets)
+                targets.append(target)
+    verdicts = verify_targets(targets, device=device, timeout=timeout, fresh_process=fresh_process, cwd=root,
+                              seed=seed) if targets else []
+    for finding, entry in zip(findings, per_finding):
+        if isinstance(entry, str):
+            finding.extra["verification"] = f"not verified: {entry}"
+            continue
+        mine = [verdicts[unique[t.identity()]] for t in entry]
+        best = min(mine, key=lambda v: _ORDER.index(v.verdict) if v.verdict in _ORDER else len(_ORDER))
+        finding.extra["verification"] = verification_text(best)
+        finding.extra["verification_detail"] = f"{best.target}: {best.summary()}"
+    return verdicts

@@ -1,0 +1,480 @@
+"""Per-sample-gradient smoke test: run a model under real Opacus and check its gradients.
+
+The check mirrors what `PrivacyEngine.make_private` does at training time:
+
+1. build the model with a fixed seed and keep an unwrapped deep copy as the reference;
+2. run `ModuleValidator.validate(model, strict=True)`, as `make_private` does before wrapping
+   (it refuses BatchNorm, InstanceNorm tracking running stats, nn.LSTM/nn.GRU and
+   nn.MultiheadAttention that own trainable parameters, and a model not in training mode);
+3. wrap the model in `opacus.GradSampleModule` (hooks mode) in training mode and run one
+   batched forward, loss and backward;
+4. compare every trainable parameter's `grad_sample` with the gradients obtained by running
+   each sample *alone* (a batch of one, sliced at the batch dimension) through the copy;
+5. compare every `opacus.layers.DPMultiheadAttention` with an `nn.MultiheadAttention` holding
+   the same weights, on the inputs that layer received in the batched forward (dropout 0).
+   Opacus <= 1.6.0 computes a wrong output with `batch_first=True` and more than one head;
+   its per-sample gradients are exact gradients *of that wrong function*, so step 4 cannot
+   see it;
+6. run one `DPOptimizer.step()`, which raises when a parameter has no per-sample gradient.
+
+An exception in steps 2, 3 or 6 gives the verdict "crash"; per-sample gradients that are
+missing, have the wrong batch dimension or the wrong values, or an attention output that
+differs from torch's, without any exception give "silent". The check runs with two batch
+sizes and the worse verdict wins. When the batch that crashed under Opacus also fails in the
+unwrapped copy, or a single sample does, the model itself is broken: `ModelError`, no verdict.
+
+torch and opacus are imported lazily: this module is imported only by the tests and by the
+`verify` command, never when `dp_lint` itself is imported.
+
+Models must be deterministic in training mode and keep no state across calls (no dropout, no
+BatchNorm, no buffer updated in forward): the one-sample reference could not match otherwise.
+A trainable parameter left without `grad_sample` is reported "missing"; the optimizer step then
+raises, so such a run is a "crash" (it would be "silent" only if the step did not complain). Per-sample gradients are *not* compared through their sum
+with the batch gradient: gradients of samples mixed together still add up correctly.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from dp_lint.verify.specs import DTYPES, InputSpec, parse_input_spec
+
+__all__ = [
+    "InputSpec",
+    "ParameterResult",
+    "Verdict",
+    "parse_input_spec",
+    "make_inputs",
+    "pick_batch_sizes",
+    "default_loss",
+    "check_model",
+    "ModelError",
+]
+
+VERDICTS = ("ok", "silent", "crash")  # from best to worst
+PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen", "forward-mismatch", "unchecked")
+# Statuses that are not a problem: "frozen" parameters have no per-sample gradient to check,
+# "unchecked" attention layers could not be rebuilt as an nn.MultiheadAttention.
+_FINE = ("ok", "frozen", "unchecked")
+
+ATOL = 1e-5
+RTOL = 1e-4
+
+def _random_tensor(spec: InputSpec, batch_size: int, generator: Any) -> Any:
+    """A random tensor of `spec` with `batch_size` at the batch dimension."""
+    import torch
+
+    shape = spec.shape(batch_size)
+    dtype = getattr(torch, DTYPES[spec.dtype])
+    if dtype.is_floating_point:
+        return torch.randn(shape, generator=generator, dtype=dtype)
+    return torch.randint(0, spec.high, shape, generator=generator, dtype=dtype)
+
+
+def _as_specs(specs: Sequence[str | InputSpec]) -> list[InputSpec]:
+    return [s if isinstance(s, InputSpec) else parse_input_spec(s) for s in specs]
+
+
+def make_inputs(specs: Sequence[str | InputSpec], batch_size: int, seed: int = 0) -> list:
+    """One random tensor per spec, reproducible from `seed`."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return [_random_tensor(spec, batch_size, generator) for spec in _as_specs(specs)]
+
+
+def pick_batch_sizes(specs: Sequence[str | InputSpec], preferred: Sequence[int] = (5, 3)) -> tuple[int, ...]:
+    """`preferred`, with any size equal to a fixed dimension of the specs replaced.
+
+    A batch size equal to a sequence length or a feature size could hide a swapped batch
+    dimension, so every chosen size differs from every other dimension in the specs.
+    """
+    taken = {d for spec in _as_specs(specs) for d in spec.fixed_dims}
+    candidates = [5, 3, 7, 6, 4, 9, 11, 13, 17, 19, 23, 29, 31, 37]
+    chosen: list[int] = []
+    for size in preferred:
+        if size in taken or size in chosen:
+            size = next(c for c in candidates if c not in taken and c not in chosen)
+        chosen.append(size)
+    return tuple(chosen)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class ParameterResult:
+    """One trainable parameter's per-sample gradient, or one attention layer's forward output.
+
+    Attention entries are named `<layer> forward (vs nn.MultiheadAttention)`; their shape is
+    the output's and their status "ok", "forward-mismatch" or "unchecked" (see `note`).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    status: str  # one of PARAMETER_STATUSES
+    max_abs_error: float | None = None  # only when both gradients (or outputs) could be compared
+    note: str | None = None
+
+
+@dataclass
+class Verdict:
+    verdict: str  # "ok" | "crash" | "silent"
+    error: str | None = None  # "ExceptionType: message" for crashes
+    parameters: list[ParameterResult] = field(default_factory=list)
+    batch_size: int | None = None  # the run this verdict comes from
+
+    def problems(self) -> list[ParameterResult]:
+        return [p for p in self.parameters if p.status not in _FINE]
+
+    @property
+    def max_error(self) -> float | None:
+        """The largest absolute difference over every compared gradient and attention output."""
+        errors = [p.max_abs_error for p in self.parameters if p.max_abs_error is not None]
+        return max(errors) if errors else None
+
+    def summary(self) -> str:
+        lines = [f"{self.verdict} (batch size {self.batch_size})"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        for p in self.problems():
+            err = "" if p.max_abs_error is None else f", max abs error {p.max_abs_error:.3g}"
+            note = f" ({p.note})" if p.note else ""
+            lines.append(f"  {p.name} {list(p.shape)}: {p.status}{err}{note}")
+        return "\n".join(lines)
+
+
+class ModelError(RuntimeError):
+    """The model fails without Opacus too: a bug in the model, not an Opacus problem."""
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def tensors_of(output) -> list:
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return [output]
+    if isinstance(output, dict):
+        output = list(output.values())
+    if isinstance(output, (tuple, list)):
+        return [t for item in output for t in tensors_of(item)]
+    return []
+
+
+LOSSES = ("sum-of-squares", "sum", "output")
+
+
+def default_loss(output, batch_size: int, loss_reduction: str = "mean", kind: str = "sum-of-squares"):
+    """The loss used when `check_model` gets none (or the name of one of `LOSSES`).
+
+    A scalar output is the model's own loss and is used as it is (it must be reduced over the
+    batch the way `loss_reduction` says); so is any output with `kind="output"`. Otherwise: the
+    sum of squares (`kind="sum"`: the sum) of every floating tensor in the output (tuples,
+    lists and dicts are searched), i.e. a sum over samples, divided by the batch size for
+    `loss_reduction="mean"`.
+    """
+    import torch
+
+    if kind == "output" or (isinstance(output, torch.Tensor) and output.dim() == 0):
+        return output
+    tensors = [t for t in tensors_of(output) if t.is_floating_point()]
+    if not tensors:
+        raise ModelError("the model's output holds no floating-point tensor to build a loss from")
+    total = sum((t.sum() if kind == "sum" else t.pow(2).sum()) for t in tensors)
+    return total / batch_size if loss_reduction == "mean" else total
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew")
+
+
+def _wrap(model, grad_sample_mode: str, batch_first: bool, loss_reduction: str):
+    """The GradSampleModule `make_private(grad_sample_mode=...)` would build."""
+    from opacus import GradSampleModule
+
+    if grad_sample_mode in ("hooks", "functorch"):
+        return GradSampleModule(
+            model, batch_first=batch_first, loss_reduction=loss_reduction,
+            force_functorch=grad_sample_mode == "functorch",
+        )
+    if grad_sample_mode == "ew":
+        from opacus.grad_sample import GradSampleModuleExpandedWeights
+
+        return GradSampleModuleExpandedWeights(model, batch_first=batch_first, loss_reduction=loss_reduction)
+    raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
+
+
+def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate,
+              grad_sample_mode="hooks") -> Verdict:
+    import torch
+    from opacus.optimizers import DPOptimizer
+
+    def batch_loss(output, n):
+        if loss is None or isinstance(loss, str):
+            return default_loss(output, n, loss_reduction, loss or "sum-of-squares")
+        return loss(output)
+
+    torch.manual_seed(seed)
+    model = factory().to(device)
+    reference = copy.deepcopy(model)
+    inputs = [x.to(device) for x in make_inputs(specs, batch_size, seed=seed + batch_size)]
+    named = list(model.named_parameters())  # names without GradSampleModule's "_module." prefix
+
+    # make_private validates the module before wrapping it.
+    if validate:
+        from opacus.validators import ModuleValidator
+
+        try:
+            ModuleValidator.validate(model, strict=True)
+        except Exception as exc:  # noqa: BLE001 - UnsupportedModuleError is the finding
+            return Verdict("crash", _error_text(exc), [], batch_size)
+
+    # The batched pass under Opacus, recording what each DPMultiheadAttention receives.
+    attention_calls, handles = _record_attention_calls(model)
+    try:
+        with warnings.catch_warnings():
+            # "Full backward hook is firing when ... no inputs require gradients": expected here.
+            warnings.filterwarnings("ignore", message="Full backward hook", category=UserWarning)
+            wrapped = _wrap(model, grad_sample_mode, batch_first, loss_reduction)
+            wrapped.train()
+            batch_loss(wrapped(*inputs), batch_size).backward()
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure under Opacus is the finding
+        _fails_without_opacus(reference, inputs, lambda out: batch_loss(out, batch_size))
+        return Verdict("crash", _error_text(exc), [], batch_size)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+    # The reference: every sample alone through the unwrapped copy.
+    reference.train()
+    ref_named = list(reference.named_parameters())
+    trainable = [p for _, p in ref_named if p.requires_grad]
+    per_sample: list[list] = [[] for _ in trainable]
+    for i in range(batch_size):
+        sample = [x.narrow(spec.batch_dim, i, 1) for x, spec in zip(inputs, specs)]
+        try:
+            grads = torch.autograd.grad(batch_loss(reference(*sample), 1), trainable, allow_unused=True)
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
+        for slot, g, p in zip(per_sample, grads, trainable):
+            slot.append(torch.zeros_like(p) if g is None else g.detach())
+
+    expected = iter(torch.stack(slot) for slot in per_sample)
+    results = []
+    for name, p in named:
+        if not p.requires_grad:
+            results.append(ParameterResult(name, tuple(p.shape), "frozen"))
+            continue
+        results.append(_compare(name, p, next(expected), batch_size))
+
+    # Each DPMultiheadAttention against torch's own attention, on the same inputs.
+    layers = dict(reference.named_modules())
+    for name, calls in attention_calls.items():
+        results.extend(_compare_attention(name, layers[name], calls))
+
+    # One optimizer step, as make_private's DPOptimizer would take it.
+    try:
+        optimizer = DPOptimizer(
+            torch.optim.SGD(model.parameters(), lr=0.01),
+            noise_multiplier=0.0,
+            max_grad_norm=1e6,
+            expected_batch_size=batch_size,
+            loss_reduction=loss_reduction,
+        )
+        optimizer.step()
+    except Exception as exc:  # noqa: BLE001
+        return Verdict("crash", _error_text(exc), results, batch_size)
+
+    bad = any(r.status not in _FINE for r in results)
+    return Verdict("silent" if bad else "ok", None, results, batch_size)
+
+
+# --------------------------------------------------------------------------- attention forward check
+
+
+def _detached(value):
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    return value
+
+
+def _record_attention_calls(model):
+    """Forward hooks that record the (bound) arguments of every DPMultiheadAttention call.
+
+    Returns ({layer name: [arguments by parameter name, ...]}, hook handles).
+    """
+    import inspect
+
+    from opacus.layers import DPMultiheadAttention
+
+    calls: dict[str, list[dict]] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if not isinstance(module, DPMultiheadAttention):
+            continue
+        signature = inspect.signature(module.forward)
+
+        def hook(mod, args, kwargs, output, name=name, signature=signature):
+            bound = signature.bind(*args, **kwargs)
+            calls.setdefault(name, []).append(_detached(dict(bound.arguments)))
+
+        handles.append(module.register_forward_hook(hook, with_kwargs=True))
+    return calls, handles
+
+
+def _torch_twin(layer):
+    """An nn.MultiheadAttention with the configuration and the weights of a DPMultiheadAttention."""
+    import torch
+    from torch import nn
+
+    bias = layer.qlinear.bias is not None
+    twin = nn.MultiheadAttention(
+        layer.embed_dim,
+        layer.num_heads,
+        dropout=0.0,
+        bias=bias,
+        add_bias_kv=layer.add_bias_kv,
+        add_zero_attn=layer.add_zero_attn,
+        kdim=layer.kdim,
+        vdim=layer.vdim,
+        batch_first=layer.batch_first,
+    ).to(layer.qlinear.weight.device)
+    with torch.no_grad():
+        q, k, v = layer.qlinear, layer.klinear, layer.vlinear
+        if twin._qkv_same_embed_dim:
+            twin.in_proj_weight.copy_(torch.cat([q.weight, k.weight, v.weight]))
+        else:
+            twin.q_proj_weight.copy_(q.weight)
+            twin.k_proj_weight.copy_(k.weight)
+            twin.v_proj_weight.copy_(v.weight)
+        if bias:
+            twin.in_proj_bias.copy_(torch.cat([q.bias, k.bias, v.bias]))
+            twin.out_proj.bias.copy_(layer.out_proj.bias)
+        twin.out_proj.weight.copy_(layer.out_proj.weight)
+        if layer.add_bias_kv:
+            twin.bias_k.copy_(layer.seq_bias_k.bias.view_as(twin.bias_k))
+            twin.bias_v.copy_(layer.seq_bias_v.bias.view_as(twin.bias_v))
+    return twin
+
+
+def _compare_attention(name, layer, calls) -> list[ParameterResult]:
+    """Run `layer` (a DPMultiheadAttention of the unwrapped copy) and its torch twin on each
+    recorded call, in training mode with dropout 0 (torch's fast path is never taken in
+    training mode), and compare their outputs."""
+    import torch
+    from torch import nn
+
+    label = f"{name} forward (vs nn.MultiheadAttention)"
+    try:
+        twin = _torch_twin(layer)
+    except Exception as exc:  # noqa: BLE001 - a configuration torch cannot express
+        return [ParameterResult(label, (), "unchecked", note=f"no torch twin: {_error_text(exc)}")]
+    dp = copy.deepcopy(layer)
+    dp.dropout = nn.Dropout(0.0)
+    dp.train()
+    twin.train()
+    results = []
+    for arguments in calls:
+        try:
+            with torch.no_grad():
+                got = tensors_of(dp(**arguments))
+                want = tensors_of(twin(**arguments))
+        except Exception as exc:  # noqa: BLE001
+            results.append(ParameterResult(label, (), "unchecked", note=_error_text(exc)))
+            continue
+        shape = tuple(want[0].shape) if want else ()
+        if [tuple(t.shape) for t in got] != [tuple(t.shape) for t in want]:
+            results.append(ParameterResult(label, shape, "forward-mismatch", note="output shapes differ"))
+            continue
+        error = max((g - w).abs().max().item() for g, w in zip(got, want))
+        tolerance = ATOL + RTOL * max(w.abs().max().item() for w in want)
+        status = "ok" if error <= tolerance else "forward-mismatch"
+        results.append(ParameterResult(label, shape, status, error))
+    return results
+
+
+def _fails_without_opacus(reference, inputs, batch_loss) -> None:
+    """Raise ModelError when the same batch fails in the unwrapped copy too: then the crash
+    under Opacus is the model's own bug, not an Opacus verdict."""
+    try:
+        batch_loss(copy.deepcopy(reference).train()(*inputs)).backward()
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
+
+
+def _compare(name, p, expected, batch_size) -> ParameterResult:
+    import torch
+
+    shape = tuple(p.shape)
+    got = getattr(p, "grad_sample", None)
+    if isinstance(got, list):  # accumulated over several backward passes
+        got = torch.cat(got, dim=0)
+    if got is None:
+        return ParameterResult(name, shape, "missing")
+    if tuple(got.shape) != (batch_size, *shape):
+        return ParameterResult(name, shape, "wrong-batch-dim")
+    error = (got.detach() - expected).abs().max().item()
+    tolerance = ATOL + RTOL * expected.abs().max().item()
+    return ParameterResult(name, shape, "ok" if error <= tolerance else "mismatch", error)
+
+
+def check_model(
+    factory: Callable[[], Any],
+    input_specs: Sequence[str | InputSpec],
+    *,
+    batch_first: bool = True,
+    loss_reduction: str = "mean",
+    loss: Callable[[Any], Any] | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    validate: bool = True,
+    grad_sample_mode: str = "hooks",
+) -> Verdict:
+    """Run `factory()`'s model under Opacus and compare its per-sample gradients.
+
+    `input_specs` holds one spec per forward() argument (see `parse_input_spec`).
+    `loss(output)` must return the scalar batch loss, reduced over the batch the way
+    `loss_reduction` says; by default (or given one of the names in `LOSSES`) `default_loss`
+    is used. `batch_sizes` defaults to
+    (5, 3), moved off any fixed dimension of the specs. The worst verdict over the batch
+    sizes is returned ("crash" > "silent" > "ok"; the first one on ties).
+
+    `validate=False` skips `ModuleValidator.validate` (a bare `GradSampleModule` does not run it;
+    `make_private` does). `grad_sample_mode` is make_private's: "hooks" (default), "functorch"
+    or "ew" (ExpandedWeights); ghost clipping keeps no per-sample gradients to compare.
+
+    Raises `ModelError` when the model fails without Opacus (on the batch that crashed under
+    Opacus, or one sample at a time).
+    """
+    if grad_sample_mode not in GRAD_SAMPLE_MODES:
+        raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
+    specs = _as_specs(input_specs)
+    sizes = tuple(batch_sizes) if batch_sizes else pick_batch_sizes(specs)
+    worst: Verdict | None = None
+    for size in sizes:
+        verdict = _run_once(
+            factory, specs, size,
+            batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
+            validate=validate, grad_sample_mode=grad_sample_mode,
+        )
+        if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
+            worst = verdict
+    return worst
