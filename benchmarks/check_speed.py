@@ -22,9 +22,9 @@ import libcst as cst
 # Run from a checkout without installing: make `dp_lint` importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dp_lint.lint import check as engine  # noqa: E402
-from dp_lint.files.discovery import discover  # noqa: E402
-from dp_lint.files.source import SourceError, decode_source  # noqa: E402
+from dp_lint.files.discovery import discover
+from dp_lint.files.source import SourceError, decode_source
+from dp_lint.lint import check as engine
 
 GOAL_RATIO = 2.0
 

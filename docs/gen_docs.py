@@ -202,7 +202,6 @@ def generate(out_dir: Path = DEFAULT_OUT) -> list[Path]:
 
 def cli_reference() -> str:
     """`docs/cli.md`: the help of `dp-lint` and of each of its commands, as click prints it."""
-    import click
 
     from dp_lint.cli import main as cli_main
 

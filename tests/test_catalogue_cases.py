@@ -6,11 +6,10 @@ This runs without torch or opacus: `check` never imports user code.
 from __future__ import annotations
 
 import pytest
+from catalogue_cases import all_cases
 
 from dp_lint.files.discovery import discover
 from dp_lint.lint.check import check_files
-
-from catalogue_cases import all_cases
 
 CASES = all_cases()
 

@@ -2,7 +2,6 @@
 cases must give exact per-sample gradients."""
 
 import pytest
-
 from runtime_cases import collect_cases, require_opacus, run_case
 
 require_opacus()

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 from dp_lint.cli.check import progress_wanted
 from dp_lint.core.findings import Applicability, Confidence, Edit, Finding, Fix, Location
 from dp_lint.report.output import format_findings
-from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from dp_lint import __version__
+from dp_lint.analysis.project import Project
 from dp_lint.catalogue.loader import RuleEntry
+from dp_lint.catalogue.rule import Rule
 from dp_lint.cli import main
 from dp_lint.core.findings import Finding, Location
-from dp_lint.analysis.project import Project
-from dp_lint.catalogue.rule import Rule
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

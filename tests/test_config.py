@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 from dp_lint.config.settings import (
     DEFAULT_EXCLUDE,
@@ -16,7 +17,6 @@ from dp_lint.config.settings import (
     find_pyproject,
     load_config,
 )
-from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 KNOWN = ["DPL000", "DPL001", "DPL002", "DPL003", "DPL101", "DPL102", "DPL900"]
 
@@ -348,8 +348,8 @@ def test_command_line_overrides_the_file(use_rules, project):
     write(project / "flagged.py", FLAGGED)
 
     assert "DPL102" not in invoke("check").stdout
-    assert [l.split()[1] for l in invoke("check", "--select", "DPL102").stdout.splitlines()[:-1]] == ["DPL102"]
-    assert [l.split()[1] for l in invoke("check", "--extend-select", "DPL102").stdout.splitlines()[:-1]] == [
+    assert [line.split()[1] for line in invoke("check", "--select", "DPL102").stdout.splitlines()[:-1]] == ["DPL102"]
+    assert [line.split()[1] for line in invoke("check", "--extend-select", "DPL102").stdout.splitlines()[:-1]] == [
         "DPL101", "DPL102"]
     assert invoke("check", "--ignore", "DPL101").stdout == "All checks passed!\n"
 

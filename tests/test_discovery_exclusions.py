@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 from dp_lint.config.settings import ConfigResolver, Overrides
 from dp_lint.files.discovery import discover, is_excluded
-from test_cli import FLAGGED, invoke, project, use_rules, write  # noqa: F401 - fixtures
 
 KNOWN = ["DPL000", "DPL101", "DPL900"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from lint_helpers import lint
 
 from dp_lint.cli import main
-from lint_helpers import lint
 
 MODEL = """
 import torch.nn as nn

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from dp_lint.cli import main
+from dp_lint.core.findings import Applicability, Edit, Finding, Fix, Location
 from dp_lint.files.discovery import discover
 from dp_lint.lint.check import check_files
-from dp_lint.core.findings import Applicability, Edit, Finding, Fix, Location
 from dp_lint.lint.fix_loop import run_fixes, write_fixes
 
 BYOL = '''\

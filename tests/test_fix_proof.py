@@ -11,12 +11,11 @@ import shutil
 from dataclasses import replace
 
 import pytest
-
-from dp_lint.files.discovery import discover
-from dp_lint.core.findings import Applicability
-from dp_lint.lint.fix_loop import run_fixes, write_fixes
-
 from runtime_cases import collect_cases, model_factory, require_opacus
+
+from dp_lint.core.findings import Applicability
+from dp_lint.files.discovery import discover
+from dp_lint.lint.fix_loop import run_fixes, write_fixes
 
 require_opacus()
 

@@ -6,10 +6,9 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from runtime_cases import require_opacus
 
 from dp_lint.cli import main
-
-from runtime_cases import require_opacus
 
 require_opacus()
 

@@ -1,7 +1,6 @@
 """Unit tests of dp_lint.verify.runtime.smoke, the per-sample-gradient check under real Opacus."""
 
 import pytest
-
 from runtime_cases import require_opacus
 
 require_opacus()
@@ -16,7 +15,6 @@ from dp_lint.verify.runtime.smoke import (  # noqa: E402
     parse_input_spec,
     pick_batch_sizes,
 )
-
 
 # --------------------------------------------------------------------------- input specs
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
 import stat
 from pathlib import Path
 
 import pytest
-
-from dp_lint.core.findings import Finding, Location
-from dp_lint.catalogue.rule import Rule
-from dp_lint.lint.suppressions import parse_comment, scan
 from test_cli import invoke, project, use_rules, write  # noqa: F401 - fixtures
+
+from dp_lint.catalogue.rule import Rule
+from dp_lint.core.findings import Finding, Location
+from dp_lint.lint.suppressions import parse_comment, scan
 
 
 class BadCallRule(Rule):

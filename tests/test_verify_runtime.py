@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from runtime_cases import collect_cases, require_opacus
 
 require_opacus()

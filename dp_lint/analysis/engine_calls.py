@@ -15,19 +15,22 @@ Only files that mention one of the engine names are walked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import libcst as cst
 
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
-
-from dp_lint.files.syntax import dotted_name
 from dp_lint.analysis.layers import UNKNOWN, literal
 from dp_lint.analysis.models import ModuleModels
-from dp_lint.files.syntax import walk_statements, assignments_in
 from dp_lint.core.paths import display_path
 from dp_lint.files.source import SourceFile
-from dp_lint.files.syntax import assignments_in, calls_in, dotted_name, function_params, keyword_argument, walk_statements
+from dp_lint.files.syntax import (
+    assignments_in,
+    calls_in,
+    dotted_name,
+    function_params,
+    keyword_argument,
+    walk_statements,
+)
 
 MAKE_PRIVATE = frozenset({"make_private", "make_private_with_epsilon"})
 GRAD_SAMPLE_MODULES = frozenset(

@@ -19,14 +19,13 @@ project functions called from `forward` are interpreted in place (bounded depth)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.files.syntax import dotted_name
 from dp_lint.analysis.models import ModuleClass, ModuleModels, Tri
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import dotted_name, is_self, root_name
@@ -70,18 +69,18 @@ class Value:
     stopped: frozenset = frozenset()  # of (CallSite, StopPoint)
     module_ref: str | None = None  # the value *is* submodule `self.<attr>` (or one element of it)
 
-    def __or__(self, other: "Value") -> "Value":
+    def __or__(self, other: Value) -> Value:
         if other is EMPTY:
             return self
         if self is EMPTY:
             return other
         return Value(self.grad | other.grad, self.stopped | other.stopped, self.module_ref or other.module_ref)
 
-    def data(self) -> "Value":
+    def data(self) -> Value:
         """The value without its module reference (what flows on as data)."""
         return self if self.module_ref is None else Value(self.grad, self.stopped)
 
-    def stop(self, point: StopPoint) -> "Value":
+    def stop(self, point: StopPoint) -> Value:
         if not self.grad:
             return self.data() if not self.stopped else Value(frozenset(), self.stopped)
         return Value(frozenset(), self.stopped | {(site, point) for site in self.grad})

@@ -8,9 +8,9 @@ defining module. Nothing is imported or executed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
 
 import libcst as cst
 
@@ -26,7 +26,7 @@ def _module_dotted(expr: cst.BaseExpression | None) -> str:
 class FunctionInfo:
     name: str
     qualname: str
-    module: "ModuleInfo"
+    module: ModuleInfo
     node: cst.FunctionDef
 
     @cached_property
@@ -50,7 +50,7 @@ class FunctionInfo:
 class ClassInfo:
     name: str
     qualname: str
-    module: "ModuleInfo"
+    module: ModuleInfo
     node: cst.ClassDef
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
 
@@ -78,7 +78,7 @@ class ModuleInfo:
     name: str
     file: SourceFile
     is_package: bool
-    index: "ProjectIndex"
+    index: ProjectIndex
     imports: dict[str, str] = field(default_factory=dict)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
@@ -135,7 +135,7 @@ class ProjectIndex:
                 self.modules[key] = info
                 self.by_file[source] = info
 
-    def localize(self, qualname: str, importer: "ModuleInfo") -> str:
+    def localize(self, qualname: str, importer: ModuleInfo) -> str:
         """Point an imported name at the copy of a duplicated module next to `importer`."""
         if not self._duplicates:
             return qualname

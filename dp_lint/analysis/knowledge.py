@@ -90,7 +90,7 @@ NON_FORWARD_METHODS = frozenset(
         "register_full_backward_hook", "register_backward_hook", "get_submodule",
         "get_parameter", "extra_repr", "share_memory", "append", "extend", "insert", "keys",
         "values", "items", "__len__", "reset_parameters", "_reset_parameters", "init_weights",
-        "update", "pop", "clear", "named_modules", "to_empty", "set_extra_state",
+        "update", "pop", "clear", "to_empty", "set_extra_state",
     }
 )
 

@@ -17,16 +17,14 @@ from a config object) is UNKNOWN, and UNKNOWN never produces a finding.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import libcst as cst
 
 from dp_lint.analysis.index import ClassInfo, ModuleInfo
-
-from dp_lint.files.syntax import dotted_name
 from dp_lint.analysis.models import ModuleKind, ModuleModels
-from dp_lint.files.syntax import bind_call
+from dp_lint.files.syntax import bind_call, dotted_name
 
 
 class _Unknown:
@@ -50,7 +48,7 @@ class ModuleArgument:
     """A module handed to a constructor, remembered with the scope it was built in."""
 
     kind: ModuleKind
-    instance: "Instance | None"
+    instance: Instance | None
     owner: ClassInfo | None
 
 

@@ -14,17 +14,23 @@ confidence, or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Iterator
 
 import libcst as cst
 
-from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
-
-from dp_lint.files.syntax import dotted_name
 from dp_lint.analysis import knowledge as tk
-from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, is_self, is_self_attribute, keyword_argument, last_name, walk_statements
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
+from dp_lint.files.syntax import (
+    blocks,
+    dotted_name,
+    is_self,
+    is_self_attribute,
+    keyword_argument,
+    last_name,
+    walk_statements,
+)
 
 
 class Tri(Enum):
@@ -33,7 +39,7 @@ class Tri(Enum):
     UNKNOWN = "unknown"
 
     @staticmethod
-    def any_of(values: Iterable["Tri"]) -> "Tri":
+    def any_of(values: Iterable[Tri]) -> Tri:
         values = list(values)
         if Tri.YES in values:
             return Tri.YES
@@ -51,7 +57,7 @@ class ModuleKind:
     certain_module: bool  # False: maybe not a module at all (an argument, a factory result)
     project_class: ClassInfo | None = None
     torch_class: str | None = None
-    elements: tuple["ModuleKind", ...] = ()  # children of a container
+    elements: tuple[ModuleKind, ...] = ()  # children of a container
     frozen: bool = False  # built frozen, e.g. `Net().requires_grad_(False)`
     call: cst.Call | None = field(default=None, compare=False)  # the construction call
     module: ModuleInfo | None = field(default=None, compare=False)  # where that call is written
@@ -176,7 +182,7 @@ class ModuleModels:
 
     # -- what an expression builds -----------------------------------------------
 
-    def kind_of(self, module: ModuleInfo, expr: cst.BaseExpression, scope: "_InitScope | None" = None, depth: int = 0) -> ModuleKind | None:
+    def kind_of(self, module: ModuleInfo, expr: cst.BaseExpression, scope: _InitScope | None = None, depth: int = 0) -> ModuleKind | None:
         if depth > 8:
             return None
         if isinstance(expr, cst.Call):
@@ -372,7 +378,7 @@ class _InitScope:
     conditions: tuple = ()  # the if-tests around the statement being read
 
     @staticmethod
-    def for_function(models: ModuleModels, function: FunctionInfo) -> "_InitScope":
+    def for_function(models: ModuleModels, function: FunctionInfo) -> _InitScope:
         scope = _InitScope(None, {p.name.value for p in function.params})
         for stmt in walk_statements(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []):
             if isinstance(stmt, cst.SimpleStatementLine):

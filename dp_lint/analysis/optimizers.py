@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dp_lint.files.syntax import calls_in
 from dp_lint.analysis.index import ProjectIndex
-from dp_lint.files.syntax import dotted_name
+from dp_lint.files.syntax import calls_in, dotted_name
 
 # `model.parameters()` or anything dp-lint cannot read: every parameter may be optimized.
 EVERYTHING = None

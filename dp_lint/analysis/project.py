@@ -6,21 +6,19 @@ import os
 import re
 import traceback
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import libcst as cst
 
-from dp_lint.config.settings import Config
-from dp_lint.files.source import SourceFile
-from dp_lint.files.syntax import contains
 from dp_lint.analysis.engine_calls import EngineCall, find_engine_calls
-from dp_lint.files.syntax import calls_in
 from dp_lint.analysis.gradient_flow import FlowResult, ForwardFlow
 from dp_lint.analysis.index import ClassInfo, ProjectIndex
-from dp_lint.files.syntax import dotted_name
 from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
-from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
 from dp_lint.analysis.models import ModuleKind, ModuleModels, collect_external_freezes
+from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
+from dp_lint.config.settings import Config
+from dp_lint.files.source import SourceFile
+from dp_lint.files.syntax import calls_in, contains, dotted_name
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class Project:
     def guarded(self, what: str, compute, fallback):
         try:
             return compute()
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - see internal_errors
+        except (Exception, RecursionError) as exc:
             message = f"{what}: {type(exc).__name__}: {exc}"
             if os.environ.get("DP_LINT_DEBUG") == "1":
                 message += "\n" + traceback.format_exc()
@@ -74,7 +72,7 @@ class Project:
         """nn.Module classes whose model could be read (the others are reported as internal errors)."""
         return [
             cls for cls in self.modules.module_classes()
-            if self.guarded(f"class {cls.qualname}", lambda: self.modules.model(cls), None) is not None
+            if self.guarded(f"class {cls.qualname}", partial(self.modules.model, cls), None) is not None
         ]
 
     @cached_property
@@ -93,7 +91,7 @@ class Project:
         found: set[ClassInfo] = set()
         for model in self.private_models:
             classes = self.guarded(f"classes of {model.instance.cls.qualname}",
-                                   lambda: self.layer_tree.classes(model.instance), None)
+                                   partial(self.layer_tree.classes, model.instance), None)
             if classes is None:
                 return None
             for cls in classes:
@@ -174,8 +172,11 @@ class Project:
         return [
             (use, model)
             for model in self.private_models
-            for use in self.guarded(f"layers of {model.instance.cls.qualname}", lambda: list(self.layer_tree.layers(model.instance)), [])
+            for use in self.guarded(f"layers of {model.instance.cls.qualname}", partial(self._layers_of, model.instance), [])
         ]
+
+    def _layers_of(self, instance: Instance) -> list[LayerUse]:
+        return list(self.layer_tree.layers(instance))
 
     def _root_module_classes(self) -> list[ClassInfo]:
         """Module classes that no other project class builds as a submodule, and that are

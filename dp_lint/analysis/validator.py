@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
-from dp_lint.core.findings import Confidence
 from dp_lint.analysis.layers import LayerUse
 from dp_lint.analysis.models import Tri
+from dp_lint.core.findings import Confidence
 
 
 def refused_layers(project, accept: Callable[[LayerUse], bool]) -> Iterator[tuple[LayerUse, Confidence, str]]:

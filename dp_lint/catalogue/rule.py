@@ -6,8 +6,9 @@ A rule is a `Rule` subclass with its code, name and summary, and a `check` that 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import Enum
-from typing import ClassVar, Iterator, Protocol
+from typing import ClassVar, Protocol
 
 import libcst as cst
 

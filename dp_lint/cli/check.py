@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, MutableMapping, TextIO
+from typing import TextIO
 
 import click
 

@@ -6,8 +6,9 @@ import contextlib
 import os
 import sys
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -47,7 +48,7 @@ def report_internal_errors() -> Iterator[None]:
         # stdout at /dev/null so the interpreter's final flush stays quiet too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_BROKEN_PIPE)
-    except Exception as exc:  # noqa: BLE001 - this is the last line of defence
+    except Exception as exc:
         if os.environ.get("DP_LINT_DEBUG") == "1":
             traceback.print_exc()
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from dp_lint.report.output import use_color
 from dp_lint.cli.common import CliError, load_config, report_internal_errors, run_options
+from dp_lint.report.output import use_color
 
 # dp_lint.verify.report.FORMATS, written out so that `dp-lint check` never loads the verify package.
 FORMATS = ("table", "concise", "json")

@@ -18,9 +18,10 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 # Folder and file names never walked into unless named on the command line; `exclude`
 # replaces this list, `extend-exclude` adds to it (gitignore syntax, like ruff's).
@@ -131,7 +132,7 @@ class Config:
     def exclude_patterns(self) -> tuple[str, ...]:
         return tuple(self.exclude) + tuple(self.extend_exclude)
 
-    def with_overrides(self, overrides: "Overrides | None") -> "Config":
+    def with_overrides(self, overrides: Overrides | None) -> Config:
         if overrides is None:
             return self
         changes: dict[str, Any] = {}

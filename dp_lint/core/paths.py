@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+
 def display_path(path: Path, cwd: Path | None = None) -> str:
     """`path` relative to the working directory when it lies below it, else absolute."""
     cwd = cwd or Path.cwd()

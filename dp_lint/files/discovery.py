@@ -17,8 +17,8 @@ checks `build/` but still skips `build/__pycache__/`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from dp_lint.config.settings import DEFAULT_EXCLUDE, Config, ConfigResolver
 
@@ -152,7 +152,7 @@ class Exclusions:
 
     # -- decisions -------------------------------------------------------------------
 
-    def entry_excluded(self, path: Path, is_dir: bool, walk: "_Walk") -> bool:
+    def entry_excluded(self, path: Path, is_dir: bool, walk: _Walk) -> bool:
         """An entry met while walking (its parent folder was not excluded)."""
         folder = path.parent
         if is_dir and (path.name == ".git" or is_virtualenv(path)):

@@ -6,7 +6,8 @@ Everything here is a pure function of the tree: no project index, no name resolu
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Mapping, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 import libcst as cst
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dp_lint.files.source import CODING_RE, decode_source
 
+
 @dataclass
 class TextFileState:
     text: str

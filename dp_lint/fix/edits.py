@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
-from dp_lint.core.findings import Applicability, Edit, Fix, Location
 from dp_lint.analysis.index import ModuleInfo
-from dp_lint.files.syntax import contains, enclosing, parents_of
+from dp_lint.core.findings import Applicability, Edit, Fix, Location
+from dp_lint.files.syntax import enclosing, parents_of
 
 
 class FixUnavailable(Exception):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from dp_lint.catalogue.loader import load_catalogue
-from dp_lint.config.settings import Config
-from dp_lint.files.discovery import module_name_for
-from dp_lint.core.findings import Finding
 from dp_lint.analysis.project import Project
+from dp_lint.catalogue.loader import RuleEntry, load_catalogue
+from dp_lint.config.settings import Config
+from dp_lint.core.findings import Finding
+from dp_lint.files.discovery import module_name_for
 from dp_lint.files.source import SourceError, parse_source, parse_text, syntax_error_finding
 
 
@@ -29,6 +30,10 @@ def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
     if select is not None and not matches(select):
         return False
     return not matches(ignore)
+
+
+def _run_rule(entry: RuleEntry, project: Project) -> list[Finding]:
+    return list(entry.rule.run(project))
 
 
 def check_files(
@@ -78,7 +83,7 @@ def check_files(
     for done, entry in enumerate(entries):
         if progress is not None:
             progress("rules", done, len(entries))
-        findings = project.guarded(f"rule {entry.code}", lambda: list(entry.rule.run(project)), [])
+        findings = project.guarded(f"rule {entry.code}", partial(_run_rule, entry, project), [])
         for finding in findings:
             key = (finding.code, finding.path, finding.location)
             if key not in seen:

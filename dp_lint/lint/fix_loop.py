@@ -13,17 +13,16 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import libcst as cst
 
 from dp_lint.config.settings import Config
-from dp_lint.lint import run as runner
-from dp_lint.lint.check import check_files
 from dp_lint.core.findings import Applicability, Finding
-from dp_lint.fix.edits import apply_edits, edit_span
 from dp_lint.files.source import SourceError
 from dp_lint.files.textfiles import TextFileState, decode_text_file, write_text_file
+from dp_lint.fix.edits import apply_edits, edit_span
+from dp_lint.lint import run as runner
+from dp_lint.lint.check import check_files
 
 MAX_PASSES = 10
 

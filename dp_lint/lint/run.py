@@ -8,9 +8,9 @@ Commands that act on findings (`check`, `fix`) should go through `run` (or at le
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from dp_lint.catalogue import loader as catalogue
 from dp_lint.config.settings import Config, ConfigResolver, Overrides
@@ -18,7 +18,8 @@ from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import discover, is_excluded
 from dp_lint.files.source import SourceError, decode_source
 from dp_lint.lint import check as engine
-from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION, Malformed, apply_suppressions, might_have_directives
+from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION
+from dp_lint.lint.suppressions import Malformed, apply_suppressions, might_have_directives
 
 STDIN = "-"
 
@@ -83,7 +84,7 @@ class Prepared:
     files: list[Path]
     texts: dict[Path, str]  # files not read from disk (standard input)
     project_config: Config
-    selection: "Selection"
+    selection: Selection
     selected: set[str]
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from dp_lint.core.findings import Applicability, Edit, Finding, Fix, Location
-from dp_lint.files.textfiles import TextFileState, read_text_file, write_text_file  # noqa: F401 (re-exported)
 from dp_lint.files.source import SourceError
+from dp_lint.files.textfiles import TextFileState, read_text_file, write_text_file  # noqa: F401 (re-exported)
 
 CODE = "DPL900"
 NAME = "unused-suppression"
@@ -200,7 +200,7 @@ def _parse_noqa(line: str, row: int, start: int, after_word: int, end: int) -> D
         directive = Directive("noqa", row, start, listed.end(), codes, list_start, list_end)
     else:
         if re.match(r"\s*:", line[after_word:end]):
-            return None  # `# noqa:` without codes: not a suppression (flake8 warns about it)
+            return None  # a noqa colon without codes: not a suppression (flake8 warns about it)
         directive = Directive("noqa", row, start, after_word, None, after_word, after_word)
     directive.line = line
     return directive
@@ -220,7 +220,7 @@ def apply_suppressions(
     findings: Sequence[Finding],
     texts: dict[Path, str],
     *,
-    enabled_for: "callable",
+    enabled_for: callable,
     all_codes: Iterable[str],
     unparsed: set[Path] = frozenset(),
     report_unused: bool = True,

@@ -9,15 +9,15 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 from dp_lint.core.findings import Confidence, Finding
-from dp_lint.core.paths import display_path  # noqa: F401 (re-exported)
+from dp_lint.core.paths import display_path
 from dp_lint.report import ci as ci_formats
 from dp_lint.report.sources import source_lines, source_text
 

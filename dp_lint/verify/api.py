@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from dp_lint.config.settings import Config, toml_value
 from dp_lint.verify.launcher import DEFAULT_TIMEOUT, check_requirements, run_jobs

@@ -19,8 +19,8 @@ of them confirms both.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from dp_lint.config.settings import Config
 from dp_lint.verify.api import ModelVerdict, verify_targets

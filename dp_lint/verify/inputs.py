@@ -28,13 +28,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-
-from dp_lint.files.syntax import dotted_name
 from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
 from dp_lint.analysis.models import ModuleKind
-from dp_lint.files.syntax import blocks, walk_statements, assignments_in, bind_call
-from dp_lint.analysis import knowledge as tk
 from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, is_self_attribute, walk_statements
 
 SEQ_LEN = 7  # sequence length of inferred sequence inputs
@@ -437,7 +434,7 @@ class InputInference:
         if self._sequence is None:
             try:
                 self._sequence = any(use.name in SEQUENCE_LAYERS for use in self.tree.layers(self.root))
-            except (Exception, RecursionError):  # noqa: BLE001 - a heuristic only
+            except (Exception, RecursionError):
                 self._sequence = False
         return self._sequence
 
@@ -498,7 +495,7 @@ class InputInference:
         return UNKNOWN
 
 
-def element_is_method(scan: "_FirstUse", target: tuple[str, int | None]) -> bool:
+def element_is_method(scan: _FirstUse, target: tuple[str, int | None]) -> bool:
     attr, element = target
     if element is not None:
         return False

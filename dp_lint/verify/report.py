@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.console import Console, Group
 from rich.padding import Padding

@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 import libcst as cst
 
-from dp_lint.config.settings import Config, toml_value
-from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.files.syntax import dotted_name
-from dp_lint.analysis.layers import UNKNOWN, literal
 from dp_lint.analysis.engine_calls import MAKE_PRIVATE, EngineFinder
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
+from dp_lint.analysis.layers import UNKNOWN, literal
 from dp_lint.analysis.project import Project
+from dp_lint.config.settings import Config, toml_value
 from dp_lint.files.discovery import discover, module_name_for
 from dp_lint.files.source import SourceError, parse_source
-from dp_lint.verify.specs import parse_input_spec
+from dp_lint.files.syntax import dotted_name
 from dp_lint.verify.inputs import InferredInputs, InputInference, python_literal
+from dp_lint.verify.specs import parse_input_spec
 
 DEFAULT_BATCH_FIRST = True
 DEFAULT_LOSS_REDUCTION = "mean"
@@ -121,7 +121,7 @@ class VerifyTarget:
             "validate": self.validate,
         }
 
-    def moved(self, old_root: str | os.PathLike, new_root: str | os.PathLike) -> "VerifyTarget":
+    def moved(self, old_root: str | os.PathLike, new_root: str | os.PathLike) -> VerifyTarget:
         """The same target (settings, inputs, arguments) with its files under `new_root` instead
         of `old_root`: a fixed copy of the project is verified exactly like the original."""
         def move(ref: ModelRef | None) -> ModelRef | None:
@@ -673,7 +673,7 @@ class _Builder:
                     return None
                 instance = tree.root(cls, call, module)
             return InputInference(self.project, instance, target.batch_first).infer()
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - a dp-lint bug must not stop verify
+        except (Exception, RecursionError) as exc:
             return InferredInputs([], [], [], problem=f"dp-lint failed while reading the model ({type(exc).__name__}: {exc})")
 
     # -- the configuration that would fix a cannot-build -----------------------------------
@@ -809,7 +809,7 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
 def _contains(source, node, location) -> bool:
     try:
         start, end = source.span(node)
-    except (KeyError, Exception):  # noqa: BLE001 - a node from another tree
+    except (KeyError, Exception):
         return False
     return (start.row, start.column) <= (location.row, location.column) <= (end.row, end.column)
 
@@ -833,7 +833,7 @@ def _classes_in_tree(project, cls: ClassInfo) -> set:
             seen.add(c)
             try:
                 model = project.modules.model(c)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             for sub in model.submodules.values():
                 kinds(sub.kind)

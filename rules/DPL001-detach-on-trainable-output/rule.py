@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import libcst as cst
 
+from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Applicability, Confidence
+from dp_lint.files.syntax import contains, enclosing
 from dp_lint.fix.edits import (
     FixUnavailable,
     calls_before,
-    contains,
-    enclosing,
     fresh_name,
     make_fix,
     no_grad_expression,
@@ -43,7 +43,6 @@ from dp_lint.fix.edits import (
     under_no_grad,
     with_import,
 )
-from dp_lint.catalogue.rule import FixAvailability, Rule
 
 _DROPPED = {"method", "attribute", "function"}  # stop-gradients made redundant by no_grad
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dp_lint.core.findings import Applicability
 from dp_lint.analysis.models import Tri
-from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes, statement_in_block
-from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.analysis.usage import uses_outside_forward
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.core.findings import Applicability
+from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes, statement_in_block
 
 
 class TrainableModuleWithoutGradient(Rule):

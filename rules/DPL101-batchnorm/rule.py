@@ -23,11 +23,11 @@ import math
 
 import libcst as cst
 
-from dp_lint.core.findings import Applicability
 from dp_lint.analysis.layers import literal
-from dp_lint.fix.edits import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
-from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.analysis.validator import refused_layers
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.core.findings import Applicability
+from dp_lint.fix.edits import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
 
 BATCH_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"}
 INSTANCE_NORMS = {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"}

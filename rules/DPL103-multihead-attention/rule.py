@@ -18,8 +18,8 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 
 from __future__ import annotations
 
-from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.analysis.validator import refused_layers
+from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.fix.layer_swap import replace_layer_class
 
 TRANSFORMERS = {"Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"}

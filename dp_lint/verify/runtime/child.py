@@ -40,7 +40,7 @@ class _Writer:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except Exception:  # noqa: BLE001 - a user may have replaced the stream
+            except Exception:
                 pass
         line = json.dumps(record, default=str) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -119,7 +119,7 @@ class _Imports:
             module = self._import(module_name, file)
         except CannotBuild:
             raise
-        except BaseException as exc:  # noqa: BLE001 - user code runs here (SystemExit included)
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             raise CannotBuild(f"importing {where} failed: {_error_text(exc)}{_user_frame(exc, self.roots)}") from None
@@ -196,11 +196,11 @@ def _seed(seed: int) -> None:
     if "numpy" in sys.modules:
         try:
             sys.modules["numpy"].random.seed(seed)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 
-def _factory(imports: _Imports, target: dict, no_dropout: "_NoDropout | None" = None):
+def _factory(imports: _Imports, target: dict, no_dropout: _NoDropout | None = None):
     """A zero-argument function building the target's model (as the engine receives it)."""
     import torch
 
@@ -219,7 +219,7 @@ def _factory(imports: _Imports, target: dict, no_dropout: "_NoDropout | None" = 
 
     try:
         model = build()
-    except BaseException as exc:  # noqa: BLE001 - user code
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
@@ -342,7 +342,7 @@ def verify(job: dict, device: str, seed: int) -> dict:
         result.update(verdict="cannot-build", error=f"{exc}{_user_frame(exc.__cause__ or exc, imports.roots)}",
                       model_error=True)
         return result
-    except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         result.update(verdict="error", error=f"the check stopped: {_error_text(exc)}{_user_frame(exc, imports.roots)}")
@@ -414,7 +414,7 @@ def _compare(original, fixed, device, seed, result, no_dropout) -> dict:
             return loss(output)
 
         comparison = compare_models(model_a, model_b, inputs, batch_loss, seed=seed)
-    except BaseException as exc:  # noqa: BLE001 - user code
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         result["error"] = f"running the models failed: {_error_text(exc)}{_user_frame(exc, imports.roots)}"
@@ -462,12 +462,12 @@ def main() -> None:
     sys.dont_write_bytecode = True  # keep __pycache__ folders out of the user's project
     writer = _Writer(request["result_file"])
     try:
-        import torch
         import opacus
+        import torch
 
         # deferred: the child's start-up; imported while dp-lint's own folder is on sys.path
         import dp_lint.verify.runtime.smoke  # noqa: F401
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         writer.write({"event": "fatal", "kind": "import", "message": f"cannot import torch and opacus: {_error_text(exc)}"})
         return
     own = request.get("dp_lint_path")
@@ -494,7 +494,7 @@ def main() -> None:
                 result = compare(job, device, seed)
             else:
                 result = verify(job, device, seed)
-        except BaseException as exc:  # noqa: BLE001 - keep going with the next job
+        except BaseException as exc:
             result = {"verdict": "error", "error": f"dp-lint's check failed: {_error_text(exc)}", "device": device,
                       "parameters": []}
         writer.write({"event": "result", "id": job["id"], "result": result})

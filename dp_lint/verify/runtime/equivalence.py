@@ -11,8 +11,8 @@ when this runs (in tests and in the verify child process).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from dp_lint.verify.runtime.smoke import ATOL, RTOL, default_loss, make_inputs, tensors_of
 

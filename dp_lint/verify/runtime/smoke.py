@@ -36,10 +36,10 @@ with the batch gradient: gradients of samples mixed together still add up correc
 from __future__ import annotations
 
 import copy
-import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from dp_lint.verify.specs import DTYPES, InputSpec, parse_input_spec
 
@@ -235,7 +235,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
 
         try:
             ModuleValidator.validate(model, strict=True)
-        except Exception as exc:  # noqa: BLE001 - UnsupportedModuleError is the finding
+        except Exception as exc:
             return Verdict("crash", _error_text(exc), [], batch_size)
 
     # The batched pass under Opacus, recording what each DPMultiheadAttention receives.
@@ -249,7 +249,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
             batch_loss(wrapped(*inputs), batch_size).backward()
     except ModelError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure under Opacus is the finding
+    except Exception as exc:
         _fails_without_opacus(reference, inputs, lambda out: batch_loss(out, batch_size))
         return Verdict("crash", _error_text(exc), [], batch_size)
     finally:
@@ -265,7 +265,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
         sample = [x.narrow(spec.batch_dim, i, 1) for x, spec in zip(inputs, specs)]
         try:
             grads = torch.autograd.grad(batch_loss(reference(*sample), 1), trainable, allow_unused=True)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
         for slot, g, p in zip(per_sample, grads, trainable):
             slot.append(torch.zeros_like(p) if g is None else g.detach())
@@ -293,7 +293,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
             loss_reduction=loss_reduction,
         )
         optimizer.step()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Verdict("crash", _error_text(exc), results, batch_size)
 
     bad = any(r.status not in _FINE for r in results)
@@ -384,7 +384,7 @@ def _compare_attention(name, layer, calls) -> list[ParameterResult]:
     label = f"{name} forward (vs nn.MultiheadAttention)"
     try:
         twin = _torch_twin(layer)
-    except Exception as exc:  # noqa: BLE001 - a configuration torch cannot express
+    except Exception as exc:
         return [ParameterResult(label, (), "unchecked", note=f"no torch twin: {_error_text(exc)}")]
     dp = copy.deepcopy(layer)
     dp.dropout = nn.Dropout(0.0)
@@ -396,7 +396,7 @@ def _compare_attention(name, layer, calls) -> list[ParameterResult]:
             with torch.no_grad():
                 got = tensors_of(dp(**arguments))
                 want = tensors_of(twin(**arguments))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             results.append(ParameterResult(label, (), "unchecked", note=_error_text(exc)))
             continue
         shape = tuple(want[0].shape) if want else ()
@@ -415,7 +415,7 @@ def _fails_without_opacus(reference, inputs, batch_loss) -> None:
     under Opacus is the model's own bug, not an Opacus verdict."""
     try:
         batch_loss(copy.deepcopy(reference).train()(*inputs)).backward()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
 
 
