@@ -9,6 +9,7 @@ Opacus missing, `--device cuda` without CUDA, no model to verify) or an internal
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -54,6 +55,15 @@ def exit_status(verdicts) -> int:
     default=None,
     help="Read [tool.dp-lint] (and its [[tool.dp-lint.verify]] tables) from this file.",
 )
+@click.option(
+    "--run",
+    "run_commands",
+    multiple=True,
+    metavar="COMMAND",
+    help="Capture mode: run this training entry point (`python train.py --epochs 1`, `python -m pkg.train`) "
+         "until its first private forward pass and verify the real model on that real batch with the engine's "
+         "own settings (repeatable; the command runs in a child process with the time limit).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and inputs.")
 @click.option(
     "--fresh-process",
@@ -69,16 +79,18 @@ def verify_command(
     config_file: Path | None,
     seed: int,
     fresh_process: bool,
+    run_commands: tuple[str, ...] = (),
 ) -> None:
     """Build each model, wrap it with Opacus as the project's engine call does, run one batch and
     compare every parameter's per-sample gradient with a one-sample-at-a-time reference.
 
     TARGETS are `path/to/file.py:ClassName` or `package.module:factory`, or files and folders to
     search for engine calls (default: the current folder). With no target, every model class
-    wrapped by make_private/GradSampleModule is verified, plus the [[tool.dp-lint.verify]] tables.
+    wrapped by make_private/GradSampleModule is verified, plus the [[tool.dp-lint.verify]] tables
+    (a table with `run = "python train.py ..."` is verified in capture mode, like --run).
     """
     # deferred: the verify package loads only when a verify command runs, not at start-up.
-    from dp_lint.verify.api import verify_targets
+    from dp_lint.verify.api import verify_run, verify_targets
     from dp_lint.verify.report import render
     from dp_lint.verify.targets import VerifyUsageError, discover_targets, looks_like_target
 
@@ -95,16 +107,24 @@ def verify_command(
         start = next((p for p in paths + files if p.exists()), None)
         config = load_config(config_file, (start,) if start is not None else ())
         root = Path.cwd()
+        commands = [_split_command(c) for c in run_commands]
+        if not commands and not targets:
+            commands = [_split_command(t["run"]) for t in config.verify_targets if "run" in t]
         try:
-            found = discover_targets(root, named, paths=paths, config=config)
-            if not found:
+            if run_commands and not targets:
+                found = []  # capture mode only: the command builds the model
+            else:
+                found = discover_targets(root, named, paths=paths, config=config)
+            if not found and not commands:
                 raise CliError(
                     "no model to verify: no make_private/GradSampleModule call wraps a model class of the "
                     "project and [tool.dp-lint] has no [[tool.dp-lint.verify]] table; name a target, e.g. "
                     "`dp-lint verify models/net.py:Net`"
                 )
-            verdicts = verify_targets(found, device=device, timeout=timeout, fresh_process=fresh_process,
-                                      cwd=root, seed=seed)
+            verdicts = [verify_run(words, cwd=root, device=device, timeout=timeout, seed=seed) for words in commands]
+            if found:
+                verdicts += verify_targets(found, device=device, timeout=timeout, fresh_process=fresh_process,
+                                           cwd=root, seed=seed)
         except VerifyUsageError as exc:
             raise CliError(str(exc)) from None
         color = use_color(sys.stdout)
@@ -113,6 +133,16 @@ def verify_command(
             width = shutil.get_terminal_size((120, 24)).columns
         click.echo(render(verdicts, output_format, color=color, width=width), nl=False, color=color)
     sys.exit(exit_status(verdicts))
+
+
+def _split_command(command: str) -> list[str]:
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise CliError(f"cannot read the command {command!r}: {exc}") from None
+    if not words:
+        raise CliError("--run needs a command, e.g. `--run \"python train.py --epochs 1\"`")
+    return words
 
 
 def verify_check_findings(run, paths, config_file, *, timeout: float, device: str, stdin: bool) -> None:

@@ -65,6 +65,7 @@ class ModelVerdict:
     output: str | None = None  # what the model's code printed (truncated)
     config_hint: str | None = None
     class_qualname: str | None = None
+    built_by: str = "constructor"  # "constructor" (static guesses or configuration) or "capture" (--run)
 
     @property
     def failed(self) -> bool:
@@ -94,6 +95,7 @@ class ModelVerdict:
             "max_error": _finite(self.max_error),
             "settings": self.settings,
             "origin": self.origin,
+            "built_by": self.built_by,
             "notes": self.notes,
             "config_hint": self.config_hint,
             "output": self.output,
@@ -161,6 +163,42 @@ def verify_targets(
             on_verdict(verdict)
         verdicts.append(verdict)
     return verdicts
+
+
+def verify_run(
+    command: Sequence[str],
+    *,
+    cwd: str | os.PathLike,
+    device: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    seed: int = 0,
+) -> ModelVerdict:
+    """Capture mode: run `command` (`["python", "train.py", "--epochs", "1"]`) in a fresh child with
+    Opacus' entry points intercepted, stop it at the private model's first training forward pass,
+    and check that real model on that real batch with the engine's own settings."""
+    check_requirements()
+    label = "run: " + " ".join(command)
+    job = {"id": 0, "kind": "capture", "command": list(command), "cwd": str(os.path.abspath(cwd))}
+    result = run_jobs([job], device=device, timeout=timeout, fresh_process=True, cwd=cwd, seed=seed)[0]
+    verdict = ModelVerdict(target=label, verdict=result.get("verdict", "error"), origin="capture",
+                           settings=dict(result.get("settings") or {}), notes=list(result.get("notes") or []))
+    verdict.error = result.get("error")
+    verdict.device = result.get("device")
+    verdict.inputs = result.get("inputs")
+    verdict.batch_size = result.get("batch_size")
+    verdict.max_error = result.get("max_error")
+    verdict.output = result.get("output")
+    verdict.parameters = [_parameter(p) for p in result.get("parameters", [])]
+    verdict.built_by = "capture"
+    if result.get("engine"):
+        verdict.notes.insert(0, f"built by capture: the model {result['engine']} received, on the first batch "
+                                f"the script fed it ({result.get('batch_of_script')} samples)")
+    if verdict.verdict == "silent" and not verdict.error:
+        verdict.error = _silent_summary(verdict.parameters)
+    if verdict.verdict == "cannot-build":
+        verdict.config_hint = ("# a command that reaches make_private quickly, e.g. with a small-data flag:\n"
+                               "[[tool.dp-lint.verify]]\n" f"run = {toml_value(' '.join(command))}")
+    return verdict
 
 
 def verify_project(

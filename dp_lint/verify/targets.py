@@ -242,7 +242,7 @@ def discover_targets(
     root = Path(os.path.abspath(root))
     config = config or Config()
     config_base = config.root or root
-    entries = list(getattr(config, "verify_targets", ()) or ())
+    entries = list([e for e in getattr(config, "verify_targets", ()) or () if "model" in e])
 
     explicit = [t for t in targets]
     file_roots = []
@@ -752,7 +752,7 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
     config = config or Config()
     builder = _Builder(project, root, config, config.root or root)
     configured = []
-    for number, entry in enumerate(getattr(config, "verify_targets", ()) or (), start=1):
+    for number, entry in enumerate([e for e in getattr(config, "verify_targets", ()) or () if "model" in e], start=1):
         try:
             configured.append(builder.configured(entry, number))
         except VerifyUsageError:

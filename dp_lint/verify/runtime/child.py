@@ -371,6 +371,108 @@ def verify(job: dict, device: str, seed: int) -> dict:
     return result
 
 
+def capture_and_verify(job: dict, requested_device: str, device: str, seed: int) -> dict:
+    """Capture mode: run the user's entry point to its first private forward pass, then check
+    the real model on that real batch (see dp_lint.verify.runtime.capture)."""
+    import copy
+
+    import torch
+
+    # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
+    from dp_lint.verify.runtime.capture import CaptureFailed, capture
+    from dp_lint.verify.runtime.smoke import GRAD_SAMPLE_MODES, Batch, ModelError, check_batch
+
+    result: dict = {"device": device, "parameters": [], "error": None, "notes": [], "origin": "capture"}
+    _seed(seed)
+    try:
+        found = capture(job["command"], job["cwd"])
+    except CaptureFailed as exc:
+        cause = exc.__cause__
+        where = _user_frame(cause, [job["cwd"]]) if cause is not None else ""
+        result.update(verdict="cannot-build", error=f"{exc}{where}")
+        return result
+    settings = found.settings
+    result["settings"] = {k: (v if isinstance(v, (bool, int, float, str, type(None))) else repr(v))
+                          for k, v in settings.items()}
+    result["engine"] = found.engine
+    if found.criterion is not None:
+        result["settings"]["criterion"] = found.criterion
+    batch_first = settings.get("batch_first") is not False
+    batch_dim = 0 if batch_first else 1
+    tensors = [t for t in _tensors_in([found.args, found.kwargs]) if t.dim() > batch_dim]
+    if not tensors:
+        result.update(verdict="cannot-build", error="the first private forward pass received no tensor with a batch dimension")
+        return result
+    size = int(tensors[0].shape[batch_dim])
+    if size < 2:
+        result.update(verdict="cannot-build",
+                      error=f"the first batch the script fed the private model holds {size} sample(s); at least 2 are needed")
+        return result
+    # The script chose its device; --device cpu/cuda overrides it.
+    first = next(found.module.parameters(), None)
+    run_on = device if requested_device in ("cpu", "cuda") or first is None else str(first.device.type)
+    result["device"] = run_on
+    mode = settings.get("grad_sample_mode") or "hooks"
+    if mode not in GRAD_SAMPLE_MODES:
+        result["notes"].append(f"grad_sample_mode={mode!r} keeps no per-sample gradients: checked in hooks mode")
+        mode = "hooks"
+    batch = Batch(found.args, found.kwargs, size, batch_dim)
+    result["inputs"] = batch.shapes()
+    result["batch_of_script"] = size
+    no_dropout = _NoDropout()
+    try:
+        no_dropout.__enter__()
+        module = no_dropout.model(found.module)
+        _seed(seed)
+        verdict = check_batch(
+            lambda: copy.deepcopy(module),
+            batch,
+            batch_first=batch_first,
+            loss_reduction=str(settings.get("loss_reduction") or "mean"),
+            seed=seed,
+            device=run_on,
+            validate=found.engine != "GradSampleModule",
+            grad_sample_mode=mode,
+        )
+    except ModelError as exc:
+        result.update(verdict="cannot-build", error=str(exc), model_error=True)
+        return result
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        result.update(verdict="error", error=f"the check stopped: {_error_text(exc)}")
+        return result
+    finally:
+        no_dropout.__exit__(None, None, None)
+        if no_dropout.used:
+            result["notes"].append(_DROPOUT_NOTE)
+    del torch
+    result.update(
+        verdict=verdict.verdict,
+        error=verdict.error,
+        batch_size=verdict.batch_size,
+        max_error=verdict.max_error,
+        parameters=[
+            {"name": p.name, "shape": list(p.shape), "status": p.status, "max_abs_error": p.max_abs_error,
+             "note": p.note}
+            for p in verdict.parameters
+        ],
+    )
+    return result
+
+
+def _tensors_in(value) -> list:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _tensors_in(item)]
+    return []
+
+
 def compare(job: dict, device: str, seed: int) -> dict:
     """Ordinary (non-private) outputs and gradients of two models on the same weights and inputs."""
     original, fixed = job["original"], job["fixed"]
@@ -492,6 +594,8 @@ def main() -> None:
         try:
             if job["kind"] == "compare":
                 result = compare(job, device, seed)
+            elif job["kind"] == "capture":
+                result = capture_and_verify(job, request.get("device", "auto"), device, seed)
             else:
                 result = verify(job, device, seed)
         except BaseException as exc:

@@ -103,6 +103,81 @@ def pick_batch_sizes(specs: Sequence[str | InputSpec], preferred: Sequence[int] 
     return tuple(chosen)
 
 
+# --------------------------------------------------------------------------- batches
+
+
+class Batch:
+    """The arguments of one forward() call and where their batch dimension is.
+
+    `call(model)` runs the model on the whole batch, `sample(i)` is the batch of sample `i`
+    alone (for the one-sample-at-a-time reference), `to(device)` moves every tensor.
+    """
+
+    def __init__(self, args: Sequence[Any], kwargs: dict[str, Any], size: int, batch_dim: int | Sequence[int]):
+        self.args = list(args)
+        self.kwargs = dict(kwargs)
+        self.size = size
+        # One dimension for every tensor (captured batches), or one per positional argument (specs).
+        self.batch_dim = batch_dim
+
+    @classmethod
+    def from_specs(cls, specs: Sequence[str | InputSpec], batch_size: int, seed: int = 0) -> Batch:
+        parsed = _as_specs(specs)
+        return cls(make_inputs(parsed, batch_size, seed=seed), {}, batch_size, [s.batch_dim for s in parsed])
+
+    def call(self, model: Any) -> Any:
+        return model(*self.args, **self.kwargs)
+
+    def sample(self, index: int) -> Batch:
+        return self._narrow(index, 1)
+
+    def take(self, size: int) -> Batch:
+        """The first `size` samples (a smaller batch of the same data)."""
+        return self._narrow(0, size)
+
+    def to(self, device: str) -> Batch:
+        return Batch(_map_tensors(self.args, lambda t, _: t.to(device)),
+                     _map_tensors(self.kwargs, lambda t, _: t.to(device)), self.size, self.batch_dim)
+
+    def shapes(self) -> list[str]:
+        """`float32[5, 16]` for every tensor argument, in order (for reports)."""
+        found: list[str] = []
+        _map_tensors([self.args, self.kwargs], lambda t, _: found.append(
+            f"{str(t.dtype).replace('torch.', '')}[{', '.join(str(d) for d in t.shape)}]") or t)
+        return found
+
+    def _narrow(self, start: int, length: int) -> Batch:
+        if isinstance(self.batch_dim, int):
+            dim = self.batch_dim
+
+            def cut(tensor: Any, _position: int) -> Any:
+                # Only tensors that carry the batch (labels of another size, masks shared by the
+                # batch and scalars are passed on as they are).
+                if tensor.dim() > dim and tensor.shape[dim] == self.size:
+                    return tensor.narrow(dim, start, length)
+                return tensor
+
+            return Batch(_map_tensors(self.args, cut), _map_tensors(self.kwargs, cut), length, dim)
+        dims = list(self.batch_dim)
+        args = [x.narrow(dims[i], start, length) for i, x in enumerate(self.args)]
+        return Batch(args, self.kwargs, length, dims)
+
+
+def _map_tensors(value: Any, function: Callable[[Any, int], Any], position: int = 0) -> Any:
+    """`value` with `function(tensor, position)` applied to every tensor inside lists, tuples and dicts."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return function(value, position)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple
+        return type(value)(*(_map_tensors(v, function, i) for i, v in enumerate(value)))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map_tensors(v, function, i) for i, v in enumerate(value))
+    if isinstance(value, dict):
+        return {k: _map_tensors(v, function, i) for i, (k, v) in enumerate(value.items())}
+    return value
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -213,7 +288,7 @@ def _wrap(model, grad_sample_mode: str, batch_first: bool, loss_reduction: str):
     raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
 
 
-def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate,
+def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate,
               grad_sample_mode="hooks") -> Verdict:
     import torch
     from opacus.optimizers import DPOptimizer
@@ -226,7 +301,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
     torch.manual_seed(seed)
     model = factory().to(device)
     reference = copy.deepcopy(model)
-    inputs = [x.to(device) for x in make_inputs(specs, batch_size, seed=seed + batch_size)]
+    inputs = make_batch(batch_size).to(device)
     named = list(model.named_parameters())  # names without GradSampleModule's "_module." prefix
 
     # make_private validates the module before wrapping it.
@@ -246,7 +321,7 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
             warnings.filterwarnings("ignore", message="Full backward hook", category=UserWarning)
             wrapped = _wrap(model, grad_sample_mode, batch_first, loss_reduction)
             wrapped.train()
-            batch_loss(wrapped(*inputs), batch_size).backward()
+            batch_loss(inputs.call(wrapped), batch_size).backward()
     except ModelError:
         raise
     except Exception as exc:
@@ -262,9 +337,9 @@ def _run_once(factory, specs, batch_size, *, batch_first, loss_reduction, loss, 
     trainable = [p for _, p in ref_named if p.requires_grad]
     per_sample: list[list] = [[] for _ in trainable]
     for i in range(batch_size):
-        sample = [x.narrow(spec.batch_dim, i, 1) for x, spec in zip(inputs, specs)]
+        sample = inputs.sample(i)
         try:
-            grads = torch.autograd.grad(batch_loss(reference(*sample), 1), trainable, allow_unused=True)
+            grads = torch.autograd.grad(batch_loss(sample.call(reference), 1), trainable, allow_unused=True)
         except Exception as exc:
             raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
         for slot, g, p in zip(per_sample, grads, trainable):
@@ -414,7 +489,7 @@ def _fails_without_opacus(reference, inputs, batch_loss) -> None:
     """Raise ModelError when the same batch fails in the unwrapped copy too: then the crash
     under Opacus is the model's own bug, not an Opacus verdict."""
     try:
-        batch_loss(copy.deepcopy(reference).train()(*inputs)).backward()
+        batch_loss(inputs.call(copy.deepcopy(reference).train())).backward()
     except Exception as exc:
         raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
 
@@ -471,10 +546,49 @@ def check_model(
     worst: Verdict | None = None
     for size in sizes:
         verdict = _run_once(
-            factory, specs, size,
+            factory, lambda n: Batch.from_specs(specs, n, seed=seed + n), size,
             batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
             validate=validate, grad_sample_mode=grad_sample_mode,
         )
         if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
             worst = verdict
     return worst
+
+
+def check_batch(
+    factory: Callable[[], Any],
+    batch: Batch,
+    *,
+    batch_first: bool = True,
+    loss_reduction: str = "mean",
+    loss: Callable[[Any], Any] | str | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    validate: bool = True,
+    grad_sample_mode: str = "hooks",
+) -> Verdict:
+    """`check_model` on real data: `batch` (e.g. the first batch a training script fed its
+    private model) instead of random inputs from specs. Smaller batches are its first samples."""
+    if grad_sample_mode not in GRAD_SAMPLE_MODES:
+        raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
+    sizes = tuple(batch_sizes) if batch_sizes else captured_batch_sizes(batch.size)
+    worst: Verdict | None = None
+    for size in sizes:
+        verdict = _run_once(
+            factory, batch.take, size,
+            batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
+            validate=validate, grad_sample_mode=grad_sample_mode,
+        )
+        if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
+            worst = verdict
+    assert worst is not None
+    return worst
+
+
+def captured_batch_sizes(available: int) -> tuple[int, ...]:
+    """Two batch sizes (5 and 3 when the data has that many samples), never more than it has."""
+    sizes = [s for s in (5, 3) if s <= available] or [available]
+    if len(sizes) == 1 and available > 1 and sizes[0] != available - 1:
+        sizes.append(max(1, sizes[0] - 1))
+    return tuple(dict.fromkeys(sizes))

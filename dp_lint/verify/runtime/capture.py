@@ -1,0 +1,211 @@
+"""Capture mode of `dp-lint verify --run`: run the user's own training entry point until its first
+private forward pass, and keep what Opacus was given.
+
+Only the verify child imports this module (it runs user code and needs torch and Opacus). The
+entry point runs in the child's interpreter with Opacus' entry points wrapped:
+`PrivacyEngine.make_private`, `PrivacyEngine.make_private_with_epsilon` and `GradSampleModule`
+built directly. At the first engine call a copy of the module (as the engine received it, before
+any hook) and every engine setting are recorded, the real engine call proceeds, and a forward
+pre-hook on the private model stops the script at its first forward pass in training mode with
+gradients enabled — before any backward pass or optimizer step. The arguments of that call are
+the real batch the training loop drew from its data loader.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import runpy
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+# The engine settings recorded, with Opacus' defaults for make_private (1.6.0).
+SETTING_DEFAULTS: dict[str, Any] = {
+    "batch_first": True,
+    "loss_reduction": "mean",
+    "grad_sample_mode": "hooks",
+    "poisson_sampling": True,
+    "clipping": "flat",
+    "max_grad_norm": None,
+    "noise_multiplier": None,
+}
+
+
+class CaptureFailed(Exception):
+    """The entry point could not be run to its first private forward pass; the message says why."""
+
+
+class _Stop(BaseException):
+    """Raised inside the user's script to end it at the first private forward pass.
+
+    A BaseException, so that the script's own `except Exception:` blocks do not swallow it."""
+
+
+@dataclass
+class Captured:
+    """What the entry point gave Opacus, and the first batch its loop fed the private model."""
+
+    engine: str  # "make_private", "make_private_with_epsilon", "GradSampleModule"
+    module: Any  # a copy of the nn.Module as the engine received it (no Opacus hooks)
+    settings: dict[str, Any] = field(default_factory=dict)
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    criterion: str | None = None  # ghost mode: what make_private received as `criterion`
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_command(words: list[str]) -> tuple[str, str, list[str]]:
+    """`["python", "train.py", "--epochs", "1"]` -> ("path", "train.py", argv); `python -m pkg.train`
+    -> ("module", "pkg.train", argv); `train.py ...` alone works too. argv is what sys.argv becomes."""
+    if not words:
+        raise CaptureFailed("the command to run is empty")
+    rest = list(words)
+    first = os.path.basename(rest[0])
+    if first.startswith("python") or rest[0] == sys.executable:
+        rest = rest[1:]
+        while rest and rest[0].startswith("-") and rest[0] not in ("-m", "-c"):
+            rest = rest[1:]  # interpreter options such as -u or -O do not change what runs
+    if not rest:
+        raise CaptureFailed(f"`{' '.join(words)}` names no script or module to run")
+    if rest[0] == "-c":
+        raise CaptureFailed("`python -c` is not supported: name a script (`python train.py`) or a module (`python -m pkg.train`)")
+    if rest[0] == "-m":
+        if len(rest) < 2:
+            raise CaptureFailed("`python -m` needs a module name")
+        return "module", rest[1], [rest[1], *rest[2:]]
+    if not rest[0].endswith(".py") and not os.path.isfile(rest[0]):
+        raise CaptureFailed(f"`{' '.join(words)}`: {rest[0]} is neither a Python script nor `-m module`")
+    return "path", rest[0], rest
+
+
+def capture(words: list[str], cwd: str) -> Captured:
+    """Run `words` (a `python script.py args...` command) in this interpreter until the first private
+    forward pass. Raises CaptureFailed when the script ends, fails or exits before that."""
+    import opacus
+    from opacus import GradSampleModule, PrivacyEngine
+
+    kind, what, argv = parse_command(words)
+    state: dict[str, Any] = {"captured": None, "depth": 0}
+    saved = {
+        "make_private": PrivacyEngine.make_private,
+        "make_private_with_epsilon": PrivacyEngine.make_private_with_epsilon,
+        "gsm_init": GradSampleModule.__init__,
+    }
+
+    def record(engine: str, module: Any, settings: dict[str, Any], criterion: Any = None) -> Captured:
+        try:
+            original = copy.deepcopy(module)
+        except Exception as exc:
+            raise CaptureFailed(f"the model given to {engine} cannot be copied ({type(exc).__name__}: {exc})") from exc
+        found = Captured(engine, original, {**SETTING_DEFAULTS, **settings})
+        if criterion is not None:
+            found.criterion = getattr(criterion, "__qualname__", None) or type(criterion).__name__
+        state["captured"] = found
+        return found
+
+    def stop_at_first_forward(private_model: Any) -> None:
+        import torch
+
+        def hook(module: Any, args: tuple, kwargs: dict) -> None:
+            if module.training and torch.is_grad_enabled():
+                found = state["captured"]
+                found.args, found.kwargs = _detached(args), _detached(kwargs)
+                raise _Stop()
+
+        private_model.register_forward_pre_hook(hook, with_kwargs=True)
+
+    def engine_wrapper(name: str):
+        real = saved[name]
+
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if state["captured"] is not None or state["depth"]:
+                return real(self, *args, **kwargs)
+            bound = _bind(real, self, args, kwargs)
+            settings = {key: bound[key] for key in SETTING_DEFAULTS if key in bound}
+            record(name, bound.get("module"), settings, bound.get("criterion"))
+            state["depth"] += 1
+            try:
+                result = real(self, *args, **kwargs)
+            finally:
+                state["depth"] -= 1
+            stop_at_first_forward(result[0] if isinstance(result, tuple) else result)
+            return result
+
+        return wrapped
+
+    def gsm_init(self: Any, m: Any, *args: Any, **kwargs: Any) -> None:
+        direct = state["captured"] is None and not state["depth"]
+        if direct:  # GradSampleModule(model) written in the script, not built by make_private
+            bound = _bind(saved["gsm_init"], self, (m, *args), kwargs)
+            settings = {key: bound[key] for key in ("batch_first", "loss_reduction") if key in bound}
+            record("GradSampleModule", m, settings)  # copied before the hooks are added
+        saved["gsm_init"](self, m, *args, **kwargs)
+        if direct:
+            stop_at_first_forward(self)
+
+    PrivacyEngine.make_private = engine_wrapper("make_private")
+    PrivacyEngine.make_private_with_epsilon = engine_wrapper("make_private_with_epsilon")
+    GradSampleModule.__init__ = gsm_init
+    old_argv, old_cwd, old_path = list(sys.argv), os.getcwd(), list(sys.path)
+    try:
+        os.chdir(cwd)
+        sys.argv = argv
+        if kind == "path":
+            script = os.path.abspath(what)
+            if not os.path.isfile(script):
+                raise CaptureFailed(f"the script {what} does not exist (in {cwd})")
+            sys.path.insert(0, os.path.dirname(script))
+            runpy.run_path(script, run_name="__main__")
+        else:
+            sys.path.insert(0, cwd)
+            runpy.run_module(what, run_name="__main__", alter_sys=True)
+    except _Stop:
+        return state["captured"]
+    except SystemExit as exc:
+        raise CaptureFailed(_ended(state, f"exited (status {exc.code})")) from None
+    except CaptureFailed:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise CaptureFailed(_ended(state, f"failed: {type(exc).__name__}: {exc}")) from exc
+    finally:
+        PrivacyEngine.make_private = saved["make_private"]
+        PrivacyEngine.make_private_with_epsilon = saved["make_private_with_epsilon"]
+        GradSampleModule.__init__ = saved["gsm_init"]
+        sys.argv, sys.path[:] = old_argv, old_path
+        os.chdir(old_cwd)
+        del opacus
+    raise CaptureFailed(_ended(state, "finished"))
+
+
+def _ended(state: dict[str, Any], how: str) -> str:
+    if state["captured"] is None:
+        return (f"the script {how} without calling make_private, make_private_with_epsilon or "
+                "GradSampleModule (nothing to verify)")
+    return f"the script {how} after {state['captured'].engine} but before the private model's first training forward pass"
+
+
+def _bind(function: Any, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    import inspect
+
+    try:
+        bound = inspect.signature(function).bind(self, *args, **kwargs)
+    except TypeError:
+        return dict(kwargs)
+    return dict(bound.arguments)
+
+
+def _detached(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_detached(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    return value
