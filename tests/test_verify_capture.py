@@ -246,3 +246,17 @@ def test_command_parsing():
         parse_command(["python", "-c", "print(1)"])
     with pytest.raises(CaptureFailed, match="neither"):
         parse_command(["bash", "run.sh"])
+
+
+def test_the_table_says_how_each_model_was_built():
+    from dp_lint.verify.api import ModelVerdict
+    from dp_lint.verify.report import render
+
+    verdicts = [
+        ModelVerdict(target="run: python train.py", verdict="ok", origin="capture", built_by="capture"),
+        ModelVerdict(target="net.py:Net", verdict="ok", origin="configuration (pyproject.toml)", built_by="config"),
+    ]
+    text = render(verdicts, "table", color=False, width=120)
+
+    assert "built by capture" in text and "from capture" not in text
+    assert "built by config · from configuration (pyproject.toml)" in text

@@ -399,8 +399,8 @@ def _verify_targets(path: Path, value: Any) -> tuple[dict, ...]:
                 type_name = {str: "a string", list: "an array", dict: "a table", bool: "true or false"}[expected[0]]
                 raise ConfigError(f"{label}: `{key}` must be {type_name}, got {_describe(item)}")
         if "model" not in target and "run" not in target:
-            raise ConfigError(f"{label}: `model` (the class or factory function to build) or `run` (a training "
-                              "command to capture the model from) is required")
+            raise ConfigError(f"{label}: `model` is required (the class or factory function to build), "
+                              "or `run` (a training command to capture the model from)")
         if "model" in target and "run" in target:
             raise ConfigError(f"{label}: `model` and `run` exclude each other (one table per model)")
         if "inputs" in target and not all(isinstance(i, str) for i in target["inputs"]):

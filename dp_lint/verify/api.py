@@ -65,7 +65,9 @@ class ModelVerdict:
     output: str | None = None  # what the model's code printed (truncated)
     config_hint: str | None = None
     class_qualname: str | None = None
-    built_by: str = "constructor"  # "constructor" (static guesses or configuration) or "capture" (--run)
+    # How the model was built: "constructor" (arguments read from the source), "config" (a
+    # [[tool.dp-lint.verify]] table's arguments) or "capture" (the training script's own model, --run).
+    built_by: str = "constructor"
 
     @property
     def failed(self) -> bool:
@@ -292,6 +294,9 @@ def _verdict(target: VerifyTarget, result: dict | None) -> ModelVerdict:
         origin=target.origin,
         notes=list(target.notes),
         class_qualname=target.class_qualname,
+        # Built from a [[tool.dp-lint.verify]] table's arguments, or from the constructor's own
+        # defaults and values read from the source.
+        built_by="config" if target.origin.startswith("configuration") else "constructor",
     )
     if result is None:
         verdict.error = target.problem or "not run"

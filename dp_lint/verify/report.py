@@ -78,7 +78,8 @@ def model_block(verdict: ModelVerdict) -> Group:
             error = error[: MAX_TABLE_ERROR - 3] + "... (the whole message: --output-format json)"
         parts.append(_indented(Text(error, style="red" if verdict.failed else "yellow")))
     facts = []
-    if verdict.origin:
+    facts.append(f"built by {verdict.built_by}")
+    if verdict.origin and verdict.origin != verdict.built_by:
         facts.append(f"from {verdict.origin}")
     settings = verdict.settings
     if settings:
