@@ -470,3 +470,38 @@ def test_engine_calls_read_loss_reduction_and_grad_sample_mode(tmp_path):
         ("make_private", "mean", UNKNOWN),
         ("make_private", "mean", "hooks"),
     ]
+
+
+def test_entry_points_are_scripts_that_reach_an_engine_call(tmp_path):
+    from dp_lint.verify.targets import discover_entry_points
+
+    write(tmp_path, "model.py", HEADER + "class Net(nn.Module):\n    def forward(self, x):\n        return x\n")
+    write(tmp_path, "trainer.py", HEADER + textwrap.dedent("""
+        from opacus import PrivacyEngine
+        from model import Net
+
+        def fit(loader):
+            model = Net()
+            return PrivacyEngine().make_private(module=model, optimizer=None, data_loader=loader,
+                                                noise_multiplier=1.0, max_grad_norm=1.0)
+    """))
+    write(tmp_path, "train.py", "import trainer\n\nif __name__ == '__main__':\n    trainer.fit(None)\n")
+    write(tmp_path, "direct.py", HEADER + textwrap.dedent("""
+        from opacus import PrivacyEngine
+        from model import Net
+
+        def main():
+            PrivacyEngine().make_private(module=Net(), optimizer=None, data_loader=None,
+                                         noise_multiplier=1.0, max_grad_norm=1.0)
+
+        if "__main__" == __name__:
+            main()
+    """))
+    write(tmp_path, "tool.py", "if __name__ == '__main__':\n    print('not training')\n")
+
+    found = discover_entry_points(tmp_path)
+
+    assert [(e.command, e.engine_files) for e in found] == [
+        (("python", "direct.py"), ("direct.py",)),
+        (("python", "train.py"), ("trainer.py",)),
+    ]

@@ -92,7 +92,7 @@ def verify_command(
     # deferred: the verify package loads only when a verify command runs, not at start-up.
     from dp_lint.verify.api import verify_run, verify_targets
     from dp_lint.verify.report import render
-    from dp_lint.verify.targets import VerifyUsageError, discover_targets, looks_like_target
+    from dp_lint.verify.targets import VerifyUsageError, discover_entry_points, discover_targets, looks_like_target
 
     with report_internal_errors():
         named = [t for t in targets if looks_like_target(t) and not os.path.exists(t)]
@@ -115,16 +115,37 @@ def verify_command(
                 found = []  # capture mode only: the command builds the model
             else:
                 found = discover_targets(root, named, paths=paths, config=config)
-            if not found and not commands:
+            entry_points = []
+            if not named and not commands:
+                # No configuration: prefer the project's own training scripts (capture mode) over
+                # building models from their constructors.
+                entry_points = discover_entry_points(root, paths=paths, config=config)
+            if not found and not commands and not entry_points:
                 raise CliError(
                     "no model to verify: no make_private/GradSampleModule call wraps a model class of the "
                     "project and [tool.dp-lint] has no [[tool.dp-lint.verify]] table; name a target, e.g. "
-                    "`dp-lint verify models/net.py:Net`"
+                    "`dp-lint verify models/net.py:Net`, or a training command: `dp-lint verify --run \"python train.py\"`"
                 )
             verdicts = [verify_run(words, cwd=root, device=device, timeout=timeout, seed=seed) for words in commands]
+            captured_files: set[str] = set()
+            fallback_notes: list[str] = []
+            for entry in entry_points:
+                verdict = verify_run(list(entry.command), cwd=root, device=device, timeout=timeout, seed=seed)
+                if verdict.verdict in ("cannot-build", "error"):
+                    fallback_notes.append(f"capture of `{' '.join(entry.command)}` did not reach the model "
+                                          f"({_first_line(verdict.error)}): built from the constructor instead")
+                    continue
+                verdicts.append(verdict)
+                captured_files.update(entry.engine_files)
+            found = [t for t in found if not _covered(t.origin, captured_files)]
             if found:
-                verdicts += verify_targets(found, device=device, timeout=timeout, fresh_process=fresh_process,
-                                           cwd=root, seed=seed)
+                built = verify_targets(found, device=device, timeout=timeout, fresh_process=fresh_process,
+                                       cwd=root, seed=seed)
+                for verdict in built:
+                    verdict.notes.extend(fallback_notes)
+                verdicts += built
+            elif fallback_notes and not verdicts:
+                raise CliError("no model could be verified: " + "; ".join(fallback_notes))
         except VerifyUsageError as exc:
             raise CliError(str(exc)) from None
         color = use_color(sys.stdout)
@@ -133,6 +154,18 @@ def verify_command(
             width = shutil.get_terminal_size((120, 24)).columns
         click.echo(render(verdicts, output_format, color=color, width=width), nl=False, color=color)
     sys.exit(exit_status(verdicts))
+
+
+def _covered(origin: str, captured_files: set[str]) -> bool:
+    """Is a constructor-built target's engine call (its origin: "engine call train.py:12", possibly
+    several joined by ", ") in a script that was verified by capture?"""
+    calls = [part.split("engine call ", 1)[1] for part in origin.replace(" + ", ", ").split(", ")
+             if part.startswith("engine call ")]
+    return bool(calls) and all(call.rsplit(":", 1)[0] in captured_files for call in calls)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if text and text.strip() else "no reason given"
 
 
 def _split_command(command: str) -> list[str]:

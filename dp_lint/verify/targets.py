@@ -219,6 +219,57 @@ def load_project(paths: Sequence[Path], config: Config | None = None):
     return Project(sources, config)
 
 
+# --------------------------------------------------------------------------- entry points
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """A training script that `verify` can run in capture mode: it has an
+    `if __name__ == "__main__":` block and reaches an engine call (in the script itself, or in a
+    project module it imports)."""
+
+    command: tuple[str, ...]  # ("python", "train.py")
+    script: str  # relative to the root
+    engine_files: tuple[str, ...]  # the files (relative to the root) of the engine calls it reaches
+
+
+def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Config | None = None) -> list[EntryPoint]:
+    """Scripts under `paths` (default: `root`) that reach an engine call, in path order."""
+    root = Path(os.path.abspath(root))
+    project = load_project(list(paths) or [root], config)
+    engine_files = {call.file.path for call in project.engine_calls}
+    if not engine_files:
+        return []
+    engine_modules = {info.file.module_name: info.file.path for info in project.index.by_file.values()
+                      if info.file.path in engine_files}
+    found = []
+    for info in project.index.by_file.values():
+        if not _has_main_block(info.file.module):
+            continue
+        reached = {info.file.path} & engine_files
+        for imported in info.imports.values():
+            for module_name, path in engine_modules.items():
+                if imported == module_name or imported.startswith(module_name + "."):
+                    reached.add(path)
+        if not reached:
+            continue
+        script = _display(Path(info.file.path), root)
+        found.append(EntryPoint(("python", script), script, tuple(sorted(_display(Path(p), root) for p in reached))))
+    return sorted(found, key=lambda e: e.script)
+
+
+def _has_main_block(module: cst.Module) -> bool:
+    for statement in module.body:
+        if isinstance(statement, cst.If) and isinstance(statement.test, cst.Comparison):
+            left = statement.test.left
+            sides = [left, *(c.comparator for c in statement.test.comparisons)]
+            names = {s.value for s in sides if isinstance(s, cst.Name)}
+            strings = {s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)}
+            if "__name__" in names and "__main__" in strings:
+                return True
+    return False
+
+
 # --------------------------------------------------------------------------- discovering targets
 
 
