@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from dp_lint.config.settings import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Config, ConfigResolver
+from dp_lint.config.settings import DEFAULT_EXCLUDE, Config, ConfigResolver
 from dp_lint.files.notebooks import is_notebook
 
 # Kept for callers that want the default list of skipped folder names.
