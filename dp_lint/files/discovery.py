@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from dp_lint.config.settings import DEFAULT_EXCLUDE, Config, ConfigResolver
 from dp_lint.files.notebooks import is_notebook
@@ -82,7 +83,7 @@ class Exclusions:
         self.respect_gitignore = respect_gitignore
         self._default = Config()
         self._config_rules: dict[tuple[int, Path], _Rules | None] = {}
-        self._include_specs: dict[int, object] = {}
+        self._include_specs: dict[int, Any] = {}
         self._gitignores: dict[Path, tuple[_Rules, ...]] = {}
         self._repo_roots: dict[Path, Path | None] = {}
 

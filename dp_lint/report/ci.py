@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from dp_lint import __version__
@@ -161,7 +162,8 @@ def sarif(findings: Sequence[Finding], cwd: Path, places: Places | None = None) 
     for finding in findings:
         placement = places.of(finding)
         start, end = _file_position(finding, placement)
-        result = {
+        properties: dict[str, Any] = {"confidence": Confidence(finding.confidence).value}
+        result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": level(finding),
             "message": {"text": _message(finding, placement)},
@@ -171,11 +173,11 @@ def sarif(findings: Sequence[Finding], cwd: Path, places: Places | None = None) 
                     "region": _region(start, end),
                 }
             }],
-            "properties": {"confidence": Confidence(finding.confidence).value},
+            "properties": properties,
         }
         if placement.cell is not None:
-            result["properties"]["cell"] = placement.cell
-            result["properties"]["cellRegion"] = _region(placement.location, placement.end_location)
+            properties["cell"] = placement.cell
+            properties["cellRegion"] = _region(placement.location, placement.end_location)
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]
         if finding.fix is not None and finding.fix.edits and placement.cell is None:

@@ -105,7 +105,7 @@ def to_json(finding: Finding, places: Places | None = None) -> dict:
     places = places or Places()
     placement = places.of(finding)
     fix = finding.fix.to_json() if finding.fix is not None else None
-    if fix is not None and placement.cell is not None:
+    if finding.fix is not None and fix is not None and placement.cell is not None:
         for edit, shown in zip(finding.fix.edits, fix["edits"]):
             edit_place = places.place(finding.path, edit.location, edit.end_location,
                                       insertion=edit.location == edit.end_location)

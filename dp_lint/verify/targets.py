@@ -784,6 +784,9 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
     for finding in findings:
         path = os.path.abspath(finding.path)
         info = by_path.get(path)
+        if is_notebook(path) and finding.code != "DPL000":
+            result.append("findings in notebooks are not verified (a notebook's models cannot be imported)")
+            continue
         if info is None or finding.code == "DPL000":
             result.append("the finding is not in a parsed model file")
             continue
