@@ -148,12 +148,24 @@ def test_cell_magics_mask_non_python_cells_and_keep_python_ones():
     assert timed == "\nx = 1\n" and rows == {1}
 
 
-def test_notebook_round_trips_byte_for_byte():
-    text = jupyter_json(simsiam_notebook())
-    notebook = parse_notebook_text(text)
-    assert notebook.dumps() == text
-    two_spaces = json.dumps(simsiam_notebook(), indent=2, ensure_ascii=True)
-    assert parse_notebook_text(two_spaces).dumps() == two_spaces
+@pytest.mark.parametrize("dump", [
+    jupyter_json,
+    lambda nb: json.dumps(nb, indent=2, ensure_ascii=True),  # no final newline, escaped
+    lambda nb: json.dumps(nb, indent=4, ensure_ascii=False) + "\n",
+    lambda nb: json.dumps(nb),  # one line, Python's default separators
+    lambda nb: json.dumps(nb, separators=(",", ":")),  # minified
+    lambda nb: json.dumps(nb, indent="\t"),
+])
+def test_notebook_round_trips_byte_for_byte(dump):
+    notebook = simsiam_notebook()
+    notebook["cells"][0]["source"].append("\nÜber *privacy* — ε = 1 🙂")
+    text = dump(notebook)
+    assert parse_notebook_text(text).dumps() == text
+    # Written back after an edit, only the edited cell differs.
+    edited = parse_notebook_text(text).with_edits([Edit(Location(2, 1), Location(2, 1), "import os\n")])
+    expected = json.loads(text)
+    expected["cells"][1]["source"].insert(1, "import os\n")
+    assert edited.dumps() == dump(expected)
 
 
 def test_virtual_module_rows_map_to_cells():

@@ -200,6 +200,7 @@ class JsonFormat:
     indent: int | str | None = 1
     ensure_ascii: bool = False
     final_newline: bool = True
+    separators: tuple[str, str] = (",", ": ")
 
 
 @dataclass
@@ -207,8 +208,15 @@ class Notebook:
     data: dict  # the whole JSON document, as read
     cells: list[CodeCell]
     text: str  # the virtual module
-    json_format: JsonFormat = field(default_factory=JsonFormat)
     original: str = ""  # the JSON text read
+    _json_format: JsonFormat | None = field(default=None, repr=False)
+
+    @property
+    def json_format(self) -> JsonFormat:
+        """How the file's JSON is written (found on first use: only writing needs it)."""
+        if self._json_format is None:
+            self._json_format = detect_format(self.original, self.data) if self.original else JsonFormat()
+        return self._json_format
 
     # -- positions ------------------------------------------------------------------
 
@@ -268,7 +276,7 @@ class Notebook:
             raw_cell = data["cells"][index]
             if source != _joined(self.data["cells"][index].get("source", "")):
                 raw_cell["source"] = _shaped_like(self.data["cells"][index].get("source", ""), source)
-        return replace(build(data), json_format=self.json_format, original=self.original)
+        return replace(build(data), original=self.original, _json_format=self.json_format)
 
     def _edit_span(self, edit: Edit) -> tuple[tuple[int, Location], tuple[int, Location]]:
         """(cell index, position in the cell) of an edit's start and end."""
@@ -346,8 +354,9 @@ def build(data: Any) -> Notebook:
     return Notebook(data=data, cells=cells, text="".join(chunks))
 
 
-def detect_format(text: str) -> JsonFormat:
-    """Indent, escaping and final newline of a notebook's JSON text."""
+def detect_format(text: str, data: Any) -> JsonFormat:
+    """Indent, separators, escaping and final newline of a notebook's JSON text: the first
+    candidate that writes `data` back exactly as `text`, else the likeliest one."""
     indent: int | str | None = None
     for line in text.splitlines()[1:3]:
         stripped = line.lstrip(" \t")
@@ -355,15 +364,23 @@ def detect_format(text: str) -> JsonFormat:
             lead = line[: len(line) - len(stripped)]
             indent = lead if "\t" in lead else len(lead)
             break
-    non_ascii_literal = any(ord(char) > 127 for char in text)
-    escaped = re.search(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}", text) is not None
-    return JsonFormat(indent=indent, ensure_ascii=escaped and not non_ascii_literal,
-                      final_newline=text.endswith("\n"))
+    final_newline = text.endswith("\n")
+    separator_choices = [(",", ": ")] if indent is not None else [(", ", ": "), (",", ":")]
+    literal_non_ascii = any(ord(char) > 127 for char in text)
+    candidates = [
+        JsonFormat(indent, ensure_ascii, final_newline, separators)
+        for separators in separator_choices
+        for ensure_ascii in ((False, True) if not literal_non_ascii else (False,))
+    ]
+    for candidate in candidates:
+        if dumps(data, candidate) == text:
+            return candidate
+    return candidates[0]
 
 
 def dumps(data: Any, json_format: JsonFormat) -> str:
-    separators = (",", ": ") if json_format.indent is not None else (",", ":")
-    text = json.dumps(data, indent=json_format.indent, ensure_ascii=json_format.ensure_ascii, separators=separators)
+    text = json.dumps(data, indent=json_format.indent, ensure_ascii=json_format.ensure_ascii,
+                      separators=json_format.separators)
     return text + ("\n" if json_format.final_newline else "")
 
 
@@ -375,8 +392,7 @@ def parse_notebook_text(text: str) -> Notebook:
         raise NotebookError(f"invalid notebook JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
         raise NotebookError("invalid notebook JSON: nested too deeply") from None
-    notebook = build(data)
-    return replace(notebook, json_format=detect_format(text), original=text)
+    return replace(build(data), original=text)
 
 
 def decode_notebook(data: bytes) -> str:
