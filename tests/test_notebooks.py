@@ -178,6 +178,18 @@ def test_virtual_module_rows_map_to_cells():
     assert notebook.cell_location(Location(first_row, 1), end=True) == (2, Location(5, 1))
 
 
+def test_an_insertion_between_cells_goes_to_a_python_cell():
+    notebook = simsiam_notebook()
+    notebook["cells"].insert(2, code_cell(lines("%%bash\necho hi")))
+    parsed = parse_notebook_text(jupyter_json(notebook))
+    bash, model = parsed.cells[1], parsed.cells[2]
+    after_python = parsed.with_edits([Edit(Location(bash.first_row, 1), Location(bash.first_row, 1), "x = 1\n")])
+    assert after_python.data["cells"][1]["source"][-2:] == ["import torch.nn.functional as F\n", "x = 1"]
+    after_bash = parsed.with_edits([Edit(Location(model.first_row, 1), Location(model.first_row, 1), "x = 1\n")])
+    assert after_bash.data["cells"][2]["source"] == ["%%bash\n", "echo hi"]
+    assert after_bash.data["cells"][3]["source"][0] == "x = 1\n"
+
+
 def test_edits_that_touch_a_magic_or_span_cells_are_refused():
     notebook = parse_notebook_text(jupyter_json(simsiam_notebook()))
     with pytest.raises(NotebookError, match="IPython"):

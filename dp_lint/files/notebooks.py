@@ -186,6 +186,11 @@ class CodeCell:
         return self.index + 1
 
     @property
+    def is_python(self) -> bool:
+        """False for a cell magic whose body is not Python (`%%bash`): every row is masked."""
+        return len(self.masked_rows) < self.row_count or not self.source
+
+    @property
     def row_count(self) -> int:
         return len(split_lines(self.virtual))
 
@@ -284,7 +289,11 @@ class Notebook:
         # An insertion where one cell ends and the next begins goes at the end of the
         # first one (a statement added after the last line of a cell stays with it).
         start = self.cell_location(edit.location, end=insertion)
-        stop = self.cell_location(edit.end_location, end=True)
+        if insertion and start is not None and start[1].column == 1:
+            cell = self.cell_by_number(start[0])
+            if cell is not None and start[1].row == cell.row_count + 1 and not cell.is_python:
+                start = self.cell_location(edit.location)  # not into a `%%bash` cell: the next one
+        stop = start if insertion else self.cell_location(edit.end_location, end=True)
         if start is None or stop is None:
             raise NotebookError("the fix lies outside the notebook's code cells")
         if start[0] != stop[0]:
