@@ -108,7 +108,8 @@ def test_config_is_hashable_even_with_verify_targets(tmp_path):
     "body, message",
     [
         ("selct = []\n", "unknown key `selct` in [tool.dp-lint]; known keys: assume-batch-first, exclude, "
-         "extend-exclude, extend-select, ignore, opacus-version, per-file-ignores, select, verify"),
+         "extend-exclude, extend-include, extend-select, ignore, include, opacus-version, per-file-ignores, select, "
+         "verify"),
         ("assume_batch_first = true\n", "unknown key `assume_batch_first` in [tool.dp-lint] "
          "(did you mean `assume-batch-first`?); known keys:"),
         ('select = "DPL001"\n', '`select` in [tool.dp-lint] must be an array of rule codes (strings), '

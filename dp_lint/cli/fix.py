@@ -22,6 +22,7 @@ from dp_lint.core.paths import display_path
 from dp_lint.lint import run as runner
 from dp_lint.lint.fix_loop import FixReport, run_fixes, unified_diff, write_fixes
 from dp_lint.report.output import format_findings
+from dp_lint.report.sources import Places
 
 
 @click.command("fix")
@@ -73,9 +74,12 @@ def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ig
             f"{verb} {len(report.fixed)} finding{'s' * (len(report.fixed) != 1)} "
             f"in {len(changed)} file{'s' * (len(changed) != 1)}."
         )
+        places = Places()
         for finding, reason in report.dropped:
+            placement = places.of(finding)
+            cell = f"cell {placement.cell}:" if placement.cell is not None else ""
             click.echo(f"Dropped the fix for {finding.code} at {display_path(finding.path)}:"
-                       f"{finding.location.row}: {reason}.")
+                       f"{cell}{placement.location.row}: {reason}.")
         if report.remaining:
             click.echo(f"{len(report.remaining)} left for manual work:")
             for finding in report.remaining:

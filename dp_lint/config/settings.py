@@ -44,6 +44,11 @@ DEFAULT_EXCLUDE = (
     "*.egg-info",
 )
 
+# Files a folder walk checks (gitignore-style globs, like ruff's `include`); `include`
+# replaces this list, `extend-include` adds to it. Files named on the command line are
+# always checked.
+DEFAULT_INCLUDE = ("*.py", "*.ipynb")
+
 SECTION = "[tool.dp-lint]"
 
 # Keys of one `[[tool.dp-lint.verify]]` table and the types they must have. Only the
@@ -85,6 +90,8 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    extend_include: tuple[str, ...] = ()
     verify_targets: tuple[dict, ...] = field(default=(), hash=False, compare=False)
     # Whether `path` really holds a [tool.dp-lint] table (False: defaults, `path` is
     # only the nearest pyproject.toml, which still tells the project's root).
@@ -132,6 +139,9 @@ class Config:
 
     def exclude_patterns(self) -> tuple[str, ...]:
         return tuple(self.exclude) + tuple(self.extend_exclude)
+
+    def include_patterns(self) -> tuple[str, ...]:
+        return tuple(self.include) + tuple(self.extend_include)
 
     def with_overrides(self, overrides: Overrides | None) -> Config:
         if overrides is None:
@@ -285,6 +295,8 @@ _KEY_PARSERS: dict[str, str] = {
     "per-file-ignores": "per-file-ignores",
     "exclude": "patterns",
     "extend-exclude": "patterns",
+    "include": "patterns",
+    "extend-include": "patterns",
     "assume-batch-first": "bool",
     "opacus-version": "version",
     "verify": "verify",
@@ -541,6 +553,8 @@ def effective_items(config: Config) -> list[tuple[str, Any, str]]:
         ("per-file-ignores", {p: list(c) for p, c in config.per_file_ignores}, origin("per-file-ignores")),
         ("exclude", list(config.exclude), origin("exclude")),
         ("extend-exclude", list(config.extend_exclude), origin("extend-exclude")),
+        ("include", list(config.include), origin("include")),
+        ("extend-include", list(config.extend_include), origin("extend-include")),
         ("assume-batch-first", config.assume_batch_first, origin("assume-batch-first")),
         ("opacus-version", config.opacus_version, origin("opacus-version")),
         ("verify", [dict(t) for t in config.verify_targets], origin("verify")),

@@ -1,6 +1,7 @@
 """Which files `check` looks at, and the dotted module name of each.
 
-Folders are walked for `*.py`. An entry is skipped when it matches the `exclude` /
+Folders are walked for the files matching `include` (default: `*.py` and `*.ipynb`
+notebooks) and `extend-include`. An entry is skipped when it matches the `exclude` /
 `extend-exclude` patterns of its folder's configuration (gitignore syntax, relative to
 the configuration file's folder; the default list names tooling, cache and build
 folders), when a `.gitignore` of its git repository ignores it (nested `.gitignore`
@@ -19,8 +20,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from dp_lint.config.settings import DEFAULT_EXCLUDE, Config, ConfigResolver
+from dp_lint.files.notebooks import is_notebook
 
 # Kept for callers that want the default list of skipped folder names.
 SKIPPED_DIR_NAMES = frozenset(name for name in DEFAULT_EXCLUDE if "*" not in name)
@@ -80,6 +83,7 @@ class Exclusions:
         self.respect_gitignore = respect_gitignore
         self._default = Config()
         self._config_rules: dict[tuple[int, Path], _Rules | None] = {}
+        self._include_specs: dict[int, Any] = {}
         self._gitignores: dict[Path, tuple[_Rules, ...]] = {}
         self._repo_roots: dict[Path, Path | None] = {}
 
@@ -96,6 +100,20 @@ class Exclusions:
             label = f"exclude of {config.path}" if config.path else "default exclude"
             self._config_rules[key] = _Rules(base, _spec(patterns), label) if patterns else None
         return self._config_rules[key]
+
+    def included(self, path: Path, walk: _Walk) -> bool:
+        """Does a file met while walking match its configuration's `include`/`extend-include`?"""
+        config = self.config_for(path.parent)
+        key = id(config)
+        if key not in self._include_specs:
+            self._include_specs[key] = _spec(config.include_patterns())
+        spec = self._include_specs[key]
+        base = config.root or walk.root
+        try:
+            relative = path.relative_to(base).as_posix()
+        except ValueError:
+            relative = path.name
+        return bool(spec.match_file(relative))
 
     # -- git -------------------------------------------------------------------------
 
@@ -283,7 +301,7 @@ def _walk(root: Path, exclusions: Exclusions, on_error: Callable[[Path, OSError]
             if _is_dir(entry):
                 if not exclusions.entry_excluded(path, True, walk):
                     stack.append(path)
-            elif entry.name.endswith(".py") and not exclusions.entry_excluded(path, False, walk):
+            elif exclusions.included(path, walk) and not exclusions.entry_excluded(path, False, walk):
                 yield path
 
 
@@ -314,6 +332,8 @@ def module_name_for(path: str | os.PathLike) -> str:
     a lone script -> its stem.
     """
     path = Path(os.path.abspath(path))
+    if is_notebook(path):
+        return notebook_module_name(path)
     parts = [] if path.stem == "__init__" else [path.stem]
     folder = path.parent
     while (folder / "__init__.py").is_file() and folder.name.isidentifier():
@@ -324,3 +344,13 @@ def module_name_for(path: str | os.PathLike) -> str:
     if not parts:  # an `__init__.py` whose own folder is not a valid package name
         return path.parent.name or path.stem
     return ".".join(reversed(parts))
+
+
+def notebook_module_name(path: Path) -> str:
+    """A notebook is a module named after its stem; nothing can import it. When a module of
+    that name sits next to it (`train.py` paired with `train.ipynb` by jupytext), the
+    notebook's name is one no import can spell, so `import train` still means the file."""
+    stem = path.stem.replace(".", "_")  # a dot would read as a package
+    if (path.parent / f"{stem}.py").is_file() or (path.parent / stem / "__init__.py").is_file():
+        return f"{stem}-ipynb"
+    return stem

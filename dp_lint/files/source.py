@@ -12,6 +12,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dp_lint.core.findings import Finding, Location
+from dp_lint.files.notebooks import Notebook, NotebookError, decode_notebook, is_notebook, parse_notebook_text
 from dp_lint.files.syntax import parents_of
 
 # PEP 263: a coding declaration in one of the first two lines.
@@ -60,12 +61,17 @@ def decode_source(data: bytes) -> str:
 
 @dataclass(eq=False)
 class SourceFile:
-    """One parsed file. `module` is the single libcst tree every rule shares."""
+    """One parsed file. `module` is the single libcst tree every rule shares.
+
+    For a notebook, `text` and `module` are its virtual module (the code cells joined,
+    IPython syntax masked) and `notebook` maps its rows back to cells.
+    """
 
     path: Path
     module_name: str
     text: str
     module: cst.Module
+    notebook: Notebook | None = None
     _positions: object = field(default=None, repr=False)
     _parents: dict | None = field(default=None, repr=False)
 
@@ -99,10 +105,41 @@ class SourceFile:
 
 
 def parse_source(path: Path, module_name: str, data: bytes) -> SourceFile:
+    """Parse a file's bytes (a `.ipynb` file is read as a notebook)."""
+    if is_notebook(path):
+        try:
+            text = decode_notebook(data)
+        except NotebookError as error:
+            raise SourceError(error.message, error.row, error.column) from None
+        return parse_text(path, module_name, text)
     return parse_text(path, module_name, decode_source(data))
 
 
 def parse_text(path: Path, module_name: str, text: str) -> SourceFile:
+    """Parse a file's text: Python source, or a notebook's JSON text for a `.ipynb` path."""
+    if is_notebook(path):
+        try:
+            notebook = parse_notebook_text(text)
+        except NotebookError as error:
+            raise SourceError(error.message, error.row, error.column) from None
+        source = _parse_python(path, module_name, notebook.text)
+        source.notebook = notebook
+        return source
+    return _parse_python(path, module_name, text)
+
+
+def module_text(path: Path, text: str) -> str | None:
+    """The Python text rules see for a file's text: the virtual module of a notebook
+    (None when it cannot be read), the text itself otherwise."""
+    if not is_notebook(path):
+        return text
+    try:
+        return parse_notebook_text(text).text
+    except NotebookError:
+        return None
+
+
+def _parse_python(path: Path, module_name: str, text: str) -> SourceFile:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

@@ -18,7 +18,8 @@ import libcst as cst
 
 from dp_lint.config.settings import Config
 from dp_lint.core.findings import Applicability, Finding
-from dp_lint.files.source import SourceError
+from dp_lint.files.notebooks import NotebookError, decode_notebook, is_notebook, parse_notebook_text
+from dp_lint.files.source import SourceError, module_text
 from dp_lint.files.textfiles import TextFileState, decode_text_file, write_text_file
 from dp_lint.fix.edits import apply_edits, edit_span
 from dp_lint.lint import run as runner
@@ -52,10 +53,28 @@ class FixReport:
 def _read_state(path: Path) -> SourceState | None:
     try:
         data = path.read_bytes()
-        stored = decode_text_file(data)  # the bytes compared before writing are the ones decoded
-    except (OSError, SourceError):
+        if is_notebook(path):
+            # JSON is UTF-8; `text` is the notebook's JSON text, its cells change through edits.
+            text = decode_notebook(data)
+            stored = TextFileState(text, "utf-8", data.startswith(b"\xef\xbb\xbf"))
+        else:
+            stored = decode_text_file(data)  # the bytes compared before writing are the ones decoded
+    except (OSError, SourceError, NotebookError):
         return None  # reported by check as DPL000; nothing to fix there
     return SourceState(path, data, stored.text, stored.text, stored)
+
+
+def _edited(path: Path, text: str, edits) -> str:
+    """A file's text with `edits` applied. For a notebook the edits are positions in its
+    virtual module; they go into the cells' sources (NotebookError when one cannot)."""
+    if is_notebook(path):
+        return parse_notebook_text(text).with_edits(list(edits)).dumps()
+    return apply_edits(text, edits)
+
+
+def _parses_as_module(path: Path, text: str) -> bool:
+    module = module_text(path, text)
+    return module is not None and _parses(module)
 
 
 def _fixable(finding: Finding, unsafe: bool) -> bool:
@@ -112,18 +131,28 @@ def _apply_pass(candidates: list[Finding], report: FixReport) -> bool:
         by_file.setdefault(finding.path, []).append(finding)
     for path, findings in by_file.items():
         state = report.states[path]
-        chosen, fixed = _non_overlapping(state.text, findings)
-        new_text = apply_edits(state.text, [e for fix in chosen for e in fix.edits])
-        if _parses(new_text):
+        module = module_text(path, state.text)
+        if module is None:
+            continue
+        chosen, fixed = _non_overlapping(module, findings)
+        try:
+            new_text = _edited(path, state.text, [e for fix in chosen for e in fix.edits])
+        except NotebookError:
+            new_text = None
+        if new_text is not None and _parses_as_module(path, new_text):
             state.text = new_text
             report.fixed.extend(fixed)
             changed = changed or bool(chosen)
             continue
         # Together they break the file: keep those that parse one by one, drop the others.
         for fix in chosen:
-            attempt = apply_edits(state.text, fix.edits)
             owners = [f for f in fixed if f.fix == fix]
-            if _parses(attempt):
+            try:
+                attempt = _edited(path, state.text, fix.edits)
+            except NotebookError as error:
+                report.dropped.extend((f, error.message) for f in owners)
+                continue
+            if _parses_as_module(path, attempt):
                 state.text = attempt
                 report.fixed.extend(owners)
                 changed = True
@@ -170,9 +199,14 @@ def _parses(text: str) -> bool:
 
 
 def unified_diff(report: FixReport, display) -> str:
+    """A unified diff of every changed file; a notebook shows one diff per changed cell
+    (`a/nb.ipynb:cell 3`), as ruff does, rather than its JSON."""
     chunks = []
     for state in report.changed:
         name = display(state.path)
+        if is_notebook(state.path):
+            chunks.extend(_notebook_diffs(state, name))
+            continue
         chunks.append(
             "".join(
                 difflib.unified_diff(
@@ -184,6 +218,30 @@ def unified_diff(report: FixReport, display) -> str:
             )
         )
     return "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
+
+
+def _notebook_diffs(state: SourceState, name: str) -> list[str]:
+    try:
+        before, after = parse_notebook_text(state.original_text), parse_notebook_text(state.text)
+    except NotebookError:
+        return []
+    old_sources = {cell.index: cell.source for cell in before.cells}
+    chunks = []
+    for cell in after.cells:
+        old = old_sources.get(cell.index, "")
+        if old == cell.source:
+            continue
+        label = f"{name.lstrip('/')}:cell {cell.number}"
+        chunks.append("".join(difflib.unified_diff(
+            _with_final_newline(old).splitlines(keepends=True),
+            _with_final_newline(cell.source).splitlines(keepends=True),
+            fromfile=f"a/{label}", tofile=f"b/{label}",
+        )))
+    return chunks
+
+
+def _with_final_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
 
 
 def write_fixes(report: FixReport) -> list[str]:

@@ -16,7 +16,7 @@ from dp_lint.catalogue import loader as catalogue
 from dp_lint.config.settings import Config, ConfigResolver, Overrides
 from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import discover, is_excluded
-from dp_lint.files.source import SourceError, decode_source
+from dp_lint.files.source import SourceError, decode_source, module_text
 from dp_lint.lint import check as engine
 from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION
 from dp_lint.lint.suppressions import Malformed, apply_suppressions, might_have_directives
@@ -172,9 +172,11 @@ def finish(
         if text is not None:
             texts[path] = text
     checked = set(files)
+    # Suppressions are comments of the code rules saw: a notebook's virtual module.
+    modules = {p: module_text(p, t) for p, t in texts.items() if p in checked}
     result = apply_suppressions(
         kept,
-        {p: t for p, t in texts.items() if p in checked},
+        {p: t for p, t in modules.items() if t is not None},
         enabled_for=selection.enabled_for,
         all_codes=selection.known,
         unparsed=unparsed,

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dp_lint.core.findings import Applicability, Edit, Finding, Fix, Location
+from dp_lint.files.notebooks import Notebook, NotebookError, decode_notebook, is_notebook, parse_notebook_text
 from dp_lint.files.source import SourceError
-from dp_lint.files.textfiles import TextFileState, read_text_file, write_text_file  # noqa: F401 (re-exported)
+from dp_lint.files.textfiles import TextFileState, read_text_file, write_text_file
 
 CODE = "DPL900"
 NAME = "unused-suppression"
@@ -380,13 +381,22 @@ def add_suppressions(findings: Sequence[Finding]) -> AddResult:
             continue  # a file that did not parse; a suppression's own finding
         by_path.setdefault(finding.path, {}).setdefault(finding.location.row, set()).add(finding.code)
     for path, rows in sorted(by_path.items()):
+        notebook: Notebook | None = None
         try:
-            state = read_text_file(path)
-        except (OSError, SourceError, LookupError) as exc:
+            if is_notebook(path):
+                data = path.read_bytes()
+                notebook = parse_notebook_text(decode_notebook(data))
+                state = TextFileState(notebook.original, "utf-8", data.startswith(b"\xef\xbb\xbf"))
+                text = notebook.text  # rows are rows of the virtual module
+            else:
+                state = read_text_file(path)
+                text = state.text
+        except (OSError, SourceError, LookupError, NotebookError) as exc:
             result.errors.append(f"cannot read {path}: {exc}")
             continue
-        comments = scan(state.text)
+        comments = scan(text)
         lines = list(comments.lines)
+        changed_rows = []
         added = 0
         for row, codes in sorted(rows.items()):
             if row - 1 >= len(lines):
@@ -397,10 +407,19 @@ def add_suppressions(findings: Sequence[Finding]) -> AddResult:
                 result.skipped.append((path, row, why))
                 continue
             lines[row - 1] = new_line
+            changed_rows.append(row)
             added += count
         if added:
             try:
-                write_text_file(path, "".join(lines), state)
+                if notebook is not None:
+                    edits = [Edit(Location(row, 1), Location(row + 1, 1), lines[row - 1]) for row in changed_rows]
+                    new_text = notebook.with_edits(edits).dumps()
+                else:
+                    new_text = "".join(lines)
+                write_text_file(path, new_text, state)
+            except NotebookError as exc:
+                result.errors.append(f"cannot add suppressions to {path}: {exc.message}")
+                continue
             except (OSError, UnicodeEncodeError) as exc:
                 result.errors.append(f"cannot write {path}: {exc}")
                 continue

@@ -3,6 +3,12 @@
 Paths are relative to the working directory (CI jobs run at the repository root); a
 file outside it keeps its absolute path. Rows and columns are 1-based, columns count
 Unicode code points and end columns are exclusive, as in dp-lint's other formats.
+
+A finding in a notebook has no position in the file's JSON text that a CI viewer could
+show, so (like ruff) these formats give it row 1, column 1 of the file and put
+`cell N, row R, column C` at the start of its message; SARIF also carries the cell
+position in the result's `properties`, and leaves out fixes (their edits are positions
+in cells, not in the file).
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from dp_lint import __version__
 from dp_lint.catalogue import loader as catalogue
-from dp_lint.core.findings import DOCS_URL, Confidence, Finding
-from dp_lint.report.sources import source_lines, source_text
+from dp_lint.core.findings import DOCS_URL, Confidence, Finding, Location
+from dp_lint.report.sources import Placement, Places
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://dp-lint.readthedocs.io/"
@@ -54,20 +61,42 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(findings: Sequence[Finding], cwd: Path) -> str:
+def _in_cell(placement: Placement) -> str:
+    return f"cell {placement.cell}, row {placement.location.row}, column {placement.location.column}"
+
+
+def _message(finding: Finding, placement: Placement) -> str:
+    """The message, led by the cell position for a finding in a notebook."""
+    if placement.cell is None:
+        return finding.message
+    return f"{_in_cell(placement)}: {finding.message}"
+
+
+def _file_position(finding: Finding, placement: Placement) -> tuple:
+    """Start and end in the file: the finding's own, or the file's start for a notebook."""
+    if placement.cell is None:
+        return finding.location, finding.end_location
+    start = Location(1, 1)
+    return start, start
+
+
+def github(findings: Sequence[Finding], cwd: Path, places: Places | None = None) -> str:
     """One GitHub Actions workflow command (annotation) per finding."""
+    places = places or Places()
     lines = []
     for finding in findings:
+        placement = places.of(finding)
+        start, end = _file_position(finding, placement)
         properties = [
             ("file", _shown_path(finding.path, cwd)),
-            ("line", str(finding.location.row)),
-            ("col", str(finding.location.column)),
-            ("endLine", str(max(finding.end_location.row, finding.location.row))),
-            ("endColumn", str(finding.end_location.column)),
+            ("line", str(start.row)),
+            ("col", str(start.column)),
+            ("endLine", str(max(end.row, start.row))),
+            ("endColumn", str(end.column)),
             ("title", f"{finding.code} {finding.name}"),
         ]
         joined = ",".join(f"{key}={_escape_property(value)}" for key, value in properties)
-        lines.append(f"::{level(finding)} {joined}::{_escape_data(finding.message)}\n")
+        lines.append(f"::{level(finding)} {joined}::{_escape_data(_message(finding, placement))}\n")
     return "".join(lines)
 
 
@@ -112,8 +141,9 @@ def _artifact(path: Path, cwd: Path) -> dict:
     return {"uri": Path(os.path.abspath(path)).as_uri()}
 
 
-def sarif(findings: Sequence[Finding], cwd: Path) -> str:
+def sarif(findings: Sequence[Finding], cwd: Path, places: Places | None = None) -> str:
     """A SARIF 2.1.0 log with one run: every rule, and one result per finding."""
+    places = places or Places()
     rules = rule_metadata()
     index = {row["code"]: position for position, row in enumerate(rules)}
     driver_rules = []
@@ -130,21 +160,27 @@ def sarif(findings: Sequence[Finding], cwd: Path) -> str:
         })
     results = []
     for finding in findings:
-        result = {
+        placement = places.of(finding)
+        start, end = _file_position(finding, placement)
+        properties: dict[str, Any] = {"confidence": Confidence(finding.confidence).value}
+        result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": level(finding),
-            "message": {"text": finding.message},
+            "message": {"text": _message(finding, placement)},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": _artifact(finding.path, cwd),
-                    "region": _region(finding.location, finding.end_location),
+                    "region": _region(start, end),
                 }
             }],
-            "properties": {"confidence": Confidence(finding.confidence).value},
+            "properties": properties,
         }
+        if placement.cell is not None:
+            properties["cell"] = placement.cell
+            properties["cellRegion"] = _region(placement.location, placement.end_location)
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]
-        if finding.fix is not None and finding.fix.edits:
+        if finding.fix is not None and finding.fix.edits and placement.cell is None:
             result["fixes"] = [{
                 "description": {"text": finding.fix.message or f"Fix {finding.code}"},
                 "artifactChanges": [{
@@ -198,8 +234,10 @@ def _xml_text(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
-def junit(findings: Sequence[Finding], cwd: Path, files: Sequence[Path] | None = None) -> str:
+def junit(findings: Sequence[Finding], cwd: Path, files: Sequence[Path] | None = None,
+          places: Places | None = None) -> str:
     """JUnit XML: one test case per checked file, one failure per finding in it."""
+    places = places or Places()
     by_file: dict[Path, list[Finding]] = {}
     for path in files or ():
         by_file.setdefault(Path(os.path.abspath(path)), [])
@@ -216,7 +254,9 @@ def junit(findings: Sequence[Finding], cwd: Path, files: Sequence[Path] | None =
         shown = _shown_path(path, cwd)
         case = ET.SubElement(suite, "testcase", name=_xml_text(shown), classname="dp-lint", file=_xml_text(shown))
         for finding in by_file[path]:
-            where = f"{shown}:{finding.location.row}:{finding.location.column}"
+            placement = places.of(finding)
+            cell = f"cell {placement.cell}:" if placement.cell is not None else ""
+            where = f"{shown}:{cell}{placement.location.row}:{placement.location.column}"
             failure = ET.SubElement(
                 case, "failure",
                 message=_xml_text(f"{finding.code} {finding.message}"),
@@ -233,16 +273,20 @@ def junit(findings: Sequence[Finding], cwd: Path, files: Sequence[Path] | None =
 _SEVERITY = {"error": "major", "warning": "minor"}
 
 
-def gitlab(findings: Sequence[Finding], cwd: Path, lines_of) -> str:
+def gitlab(findings: Sequence[Finding], cwd: Path, places: Places | None = None) -> str:
     """GitLab Code Quality JSON. The fingerprint hashes the path, the code and the text of
     the finding's line (not its number), so it survives edits elsewhere in the file."""
+    places = places or Places()
     issues = []
     seen: Counter = Counter()
     for finding in findings:
         shown = _shown_path(finding.path, cwd)
-        lines = lines_of(finding.path)
-        row = finding.location.row
-        line_text = lines[row - 1].strip() if 0 < row <= len(lines) else ""
+        placement = places.of(finding)
+        lines = places.lines(finding.path, placement.cell)
+        line_row = placement.location.row
+        line_text = lines[line_row - 1].strip() if 0 < line_row <= len(lines) else ""
+        start, end = _file_position(finding, placement)
+        row = start.row
         key = (shown, finding.code, line_text)
         occurrence = seen[key]
         seen[key] += 1
@@ -251,14 +295,14 @@ def gitlab(findings: Sequence[Finding], cwd: Path, lines_of) -> str:
         ).hexdigest()
         issues.append({
             "type": "issue",
-            "description": f"{finding.code} {finding.message}",
+            "description": f"{finding.code} {_message(finding, placement)}",
             "check_name": f"{finding.code} {finding.name}",
             "fingerprint": digest,
             "severity": _SEVERITY[level(finding)],
             "categories": ["Bug Risk"],
             "location": {
                 "path": shown,
-                "lines": {"begin": row, "end": max(finding.end_location.row, row)},
+                "lines": {"begin": row, "end": max(end.row, row)},
             },
         })
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
@@ -290,15 +334,3 @@ def statistics(findings: Sequence[Finding], output_format: str) -> str:
         flag = ("[*] " if code in fixable else "    ") if marker else ""
         lines.append(f"{count:>{width}}  {code}  {flag}{names[code]}")
     return "\n".join(lines) + "\n"
-
-
-def source_lines_of(sources: Mapping[Path, str] | None):
-    """A cached `path -> lines` reader for the gitlab fingerprints."""
-    cache: dict[Path, list[str]] = {}
-
-    def lines_of(path: Path) -> list[str]:
-        if path not in cache:
-            cache[path] = source_lines(source_text(path, sources))
-        return cache[path]
-
-    return lines_of

@@ -19,7 +19,7 @@ from rich.text import Text
 from dp_lint.core.findings import Confidence, Finding
 from dp_lint.core.paths import display_path
 from dp_lint.report import ci as ci_formats
-from dp_lint.report.sources import source_lines, source_text
+from dp_lint.report.sources import Placement, Places
 
 FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
 # Formats whose output is one document (never followed by a summary line).
@@ -71,48 +71,58 @@ def format_findings(
     per finding; the summary line is not included (see `summary_line`). `files` (every
     file checked) gives `junit` its passing test cases."""
     findings = sorted_findings(findings)
+    places = Places(sources)  # each file read once, however many findings
     if output_format in ("github", "sarif", "junit", "gitlab"):
         where = Path(os.path.abspath(cwd or Path.cwd()))
         if output_format == "github":
-            return ci_formats.github(findings, where)
+            return ci_formats.github(findings, where, places)
         if output_format == "sarif":
-            return ci_formats.sarif(findings, where)
+            return ci_formats.sarif(findings, where, places)
         if output_format == "junit":
-            return ci_formats.junit(findings, where, files)
-        return ci_formats.gitlab(findings, where, ci_formats.source_lines_of(sources))
+            return ci_formats.junit(findings, where, files, places)
+        return ci_formats.gitlab(findings, where, places)
     if output_format == "json":
-        return json.dumps([to_json(f) for f in findings], indent=2) + "\n"
+        return json.dumps([to_json(f, places) for f in findings], indent=2) + "\n"
     if output_format == "json-lines":
-        return "".join(json.dumps(to_json(f)) + "\n" for f in findings)
+        return "".join(json.dumps(to_json(f, places)) + "\n" for f in findings)
     if output_format == "concise":
-        return _render(color, [_header(f, cwd) for f in findings])
+        return _render(color, [_header(f, cwd, places.of(f)) for f in findings])
     if output_format == "full":
         texts = []
-        lines_by_path: dict[Path, list[str]] = {}  # each file read once, however many findings
         for finding in findings:
-            if finding.path not in lines_by_path:
-                lines_by_path[finding.path] = source_lines(source_text(finding.path, sources))
-            texts.append(_header(finding, cwd))
-            texts.append(_frame(finding, lines_by_path[finding.path]))
+            placement = places.of(finding)
+            texts.append(_header(finding, cwd, placement))
+            texts.append(_frame(finding, places.lines(finding.path, placement.cell), placement))
         return _render(color, texts)
     raise ValueError(f"unknown output format: {output_format!r}")
 
 
-def to_json(finding: Finding) -> dict:
+def to_json(finding: Finding, places: Places | None = None) -> dict:
     """The object ruff writes for a diagnostic, plus dp-lint's `name` and `confidence`
-    (and `verification` after `check --verify`)."""
+    (and `verification` after `check --verify`). In a notebook, `cell` is the cell's number
+    (1-based among all cells, as ruff counts) and every row, the fix's edits included,
+    counts from the cell's first line."""
+    places = places or Places()
+    placement = places.of(finding)
+    fix = finding.fix.to_json() if finding.fix is not None else None
+    if finding.fix is not None and fix is not None and placement.cell is not None:
+        for edit, shown in zip(finding.fix.edits, fix["edits"]):
+            edit_place = places.place(finding.path, edit.location, edit.end_location,
+                                      insertion=edit.location == edit.end_location)
+            shown["location"] = {"row": edit_place.location.row, "column": edit_place.location.column}
+            shown["end_location"] = {"row": edit_place.end_location.row, "column": edit_place.end_location.column}
     data = {
-        "cell": None,
+        "cell": placement.cell,
         "code": finding.code,
         "end_location": {
-            "column": finding.end_location.column,
-            "row": finding.end_location.row,
+            "column": placement.end_location.column,
+            "row": placement.end_location.row,
         },
         "filename": os.path.abspath(finding.path),
-        "fix": finding.fix.to_json() if finding.fix is not None else None,
-        "location": {"column": finding.location.column, "row": finding.location.row},
+        "fix": fix,
+        "location": {"column": placement.location.column, "row": placement.location.row},
         "message": finding.message,
-        "noqa_row": finding.location.row,
+        "noqa_row": placement.location.row,
         "url": finding.url,
         "name": finding.name,
         "confidence": Confidence(finding.confidence).value,
@@ -141,14 +151,19 @@ def _render(color: bool, texts: Sequence[Text]) -> str:
     return buffer.getvalue()
 
 
-def _header(finding: Finding, cwd: Path | None) -> Text:
-    """`path:row:col: CODE [*] message`; `[*]` marks a finding that has a fix."""
+def _header(finding: Finding, cwd: Path | None, placement: Placement | None = None) -> Text:
+    """`path:row:col: CODE [*] message` (`path:cell N:row:col: ...` in a notebook, as ruff
+    writes it); `[*]` marks a finding that has a fix."""
+    placement = placement or Placement(None, finding.location, finding.end_location)
     text = Text()
     text.append(display_path(finding.path, cwd), PATH_STYLE)
     text.append(":", PUNCT_STYLE)
-    text.append(str(finding.location.row))
+    if placement.cell is not None:
+        text.append(f"cell {placement.cell}")
+        text.append(":", PUNCT_STYLE)
+    text.append(str(placement.location.row))
     text.append(":", PUNCT_STYLE)
-    text.append(str(finding.location.column))
+    text.append(str(placement.location.column))
     text.append(":", PUNCT_STYLE)
     text.append(" ")
     text.append(finding.code, CODE_STYLE)
@@ -165,10 +180,12 @@ def _header(finding: Finding, cwd: Path | None) -> Text:
 
 
 
-def _frame(finding: Finding, lines: list[str]) -> Text:
-    """A ruff-like code frame: context lines, the finding's columns underlined with `^`."""
+def _frame(finding: Finding, lines: list[str], placement: Placement | None = None) -> Text:
+    """A ruff-like code frame: context lines, the finding's columns underlined with `^`
+    (in a notebook, the lines of the finding's cell, numbered from its first line)."""
     frame = Text()
-    start, end = finding.location, finding.end_location
+    placement = placement or Placement(None, finding.location, finding.end_location)
+    start, end = placement.location, placement.end_location
     if not (0 < start.row <= len(lines)):
         if Confidence(finding.confidence) is Confidence.MEDIUM:
             frame.append("  = ", GUTTER_STYLE).append("confidence: medium\n")

@@ -30,6 +30,7 @@ from dp_lint.analysis.layers import UNKNOWN, literal
 from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config, toml_value
 from dp_lint.files.discovery import discover, module_name_for
+from dp_lint.files.notebooks import is_notebook
 from dp_lint.files.source import SourceError, parse_source
 from dp_lint.files.syntax import dotted_name
 from dp_lint.verify.inputs import InferredInputs, InputInference, python_literal
@@ -212,6 +213,8 @@ def load_project(paths: Sequence[Path], config: Config | None = None):
     """Parse the Python files under `paths` (files that do not parse are skipped)."""
     sources = []
     for path in discover([str(p) for p in paths]):
+        if is_notebook(path):
+            continue  # `verify` imports models from files; a notebook is not importable
         try:
             sources.append(parse_source(path, module_name_for(path), path.read_bytes()))
         except (OSError, SourceError):
@@ -832,6 +835,9 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
     for finding in findings:
         path = os.path.abspath(finding.path)
         info = by_path.get(path)
+        if is_notebook(path) and finding.code != "DPL000":
+            result.append("findings in notebooks are not verified (a notebook's models cannot be imported)")
+            continue
         if info is None or finding.code == "DPL000":
             result.append("the finding is not in a parsed model file")
             continue
