@@ -14,9 +14,10 @@ confidence, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any, NamedTuple
 
 import libcst as cst
 
@@ -34,6 +35,8 @@ from dp_lint.files.syntax import (
 
 
 class Tri(Enum):
+    """A three-valued answer: YES, NO, or UNKNOWN (the source does not say)."""
+
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
@@ -46,6 +49,20 @@ class Tri(Enum):
         if Tri.UNKNOWN in values:
             return Tri.UNKNOWN
         return Tri.NO
+
+
+class Condition(NamedTuple):
+    """`if <test>:` around a construction: the module is built when `test` is `outcome`."""
+
+    test: cst.BaseExpression
+    outcome: bool
+
+
+class AttributeValue(NamedTuple):
+    """`self.<attr> = <expr>` in the `__init__` of `writer` (the last one written wins)."""
+
+    expr: cst.BaseExpression
+    writer: ClassInfo
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ class ModuleKind:
     param: str | None = None  # for a module handed in: the constructor parameter's name
     # `if use_bn: layers.append(nn.BatchNorm1d(d))`: (test, outcome) pairs under which the
     # module is built; the layer tree skips it when a test resolves to the other outcome.
-    conditions: tuple = field(default=(), compare=False)
+    conditions: tuple[Condition, ...] = field(default=(), compare=False)
 
 
 # Lower-case callables from other libraries whose result is probably a module.
@@ -73,12 +90,14 @@ _FACTORY_HINTS = ("model", "encoder", "backbone", "net", "pretrained", "build", 
 
 @dataclass(eq=False)
 class Submodule:
+    """One `self.<attr> = <module>` of an `__init__` (of `owner`, maybe a base class)."""
+
     attr: str
     owner: ClassInfo
     statement: cst.CSTNode  # the `self.x = ...` assignment, where findings are reported
     kind: ModuleKind
-    alias_of: str | None = None
-    conditions: tuple = ()  # see ModuleKind.conditions
+    alias_of: str | None = None  # `self.b = self.a`: the attribute it is another name for
+    conditions: tuple[Condition, ...] = ()  # see ModuleKind.conditions
 
     @property
     def description(self) -> str:
@@ -100,7 +119,7 @@ class ModuleClass:
     dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
     # Every `self.x = <expr>` of __init__ (last one wins), with the class whose __init__ wrote it:
     # `self.batch_first = batch_first` is how layer settings travel from parameters.
-    attribute_values: dict[str, tuple[cst.BaseExpression, ClassInfo]] = field(default_factory=dict)
+    attribute_values: dict[str, AttributeValue] = field(default_factory=dict)
     # Every construction an attribute may hold: `if use_bn: self.norm = BatchNorm1d(d)` /
     # `else: self.norm = LayerNorm(d)` keeps both (with their conditions) for the layer tree;
     # `submodules` holds the last one written.
@@ -119,7 +138,7 @@ class ModuleClass:
 class ModuleModels:
     """Builds and caches `ModuleClass` for every project class that is an `nn.Module`."""
 
-    def __init__(self, index: ProjectIndex, externally_frozen: set[str]):
+    def __init__(self, index: ProjectIndex, externally_frozen: set[str]) -> None:
         self.index = index
         # Attribute or variable names frozen somewhere in the project outside their class
         # (`model.teacher.requires_grad_(False)` in a training script).
@@ -192,13 +211,14 @@ class ModuleModels:
                 return self.kind_of(module, scope.locals[expr.value], scope, depth + 1)
             if expr.value in scope.params:
                 return ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False, param=expr.value)
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" and scope is not None:
+        if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+                and scope is not None and scope.model is not None):
             sub = scope.model.submodules.get(expr.attr.value)
             if sub is not None:
                 return sub.kind
         return None
 
-    def _kind_of_call(self, module: ModuleInfo, call: cst.Call, scope, depth: int) -> ModuleKind | None:
+    def _kind_of_call(self, module: ModuleInfo, call: cst.Call, scope: _InitScope | None, depth: int) -> ModuleKind | None:
         func = call.func
         # Chained calls that return the same module: .to(device), .eval(), .requires_grad_(False)
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call | cst.Name | cst.Attribute):
@@ -225,7 +245,7 @@ class ModuleModels:
             if torch_name in tk.CLONING_CONTAINERS and call.args:
                 # nn.TransformerEncoder(layer, num_layers): copies of `layer`.
                 inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
-                elements = (inner,) if inner is not None else ()
+                elements: tuple[ModuleKind, ...] = (inner,) if inner is not None else ()
                 return ModuleKind(f"nn.{torch_name}", inner.owns_parameters if inner else Tri.UNKNOWN, True,
                                   torch_class=torch_name, elements=elements, call=call, module=module)
             if torch_name in tk.CONTAINERS:
@@ -268,8 +288,8 @@ class ModuleModels:
 
     def _kind_of_factory(self, function: FunctionInfo, depth: int) -> ModuleKind | None:
         scope = _InitScope.for_function(self, function)
-        kinds = [self.kind_of(function.module, r, scope, depth + 1) for r in _returns(function.node)]
-        kinds = [k for k in kinds if k is not None]
+        returned = [self.kind_of(function.module, r, scope, depth + 1) for r in _returns(function.node)]
+        kinds = [k for k in returned if k is not None]
         if not kinds:
             return None
         first = kinds[0]
@@ -287,11 +307,13 @@ class ModuleModels:
                 continue
             yield arg.value
 
-    def _container_elements(self, module, call: cst.Call, scope, depth) -> Iterator[ModuleKind | None]:
+    def _container_elements(self, module: ModuleInfo, call: cst.Call, scope: _InitScope | None,
+                            depth: int) -> Iterator[ModuleKind | None]:
         for value in self._container_element_exprs(call):
             yield from self._elements_of(module, value, scope, depth)
 
-    def _elements_of(self, module, value, scope, depth) -> Iterator[ModuleKind | None]:
+    def _elements_of(self, module: ModuleInfo, value: cst.BaseExpression, scope: _InitScope | None,
+                     depth: int) -> Iterator[ModuleKind | None]:
         if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
             for element in value.elements:
                 if isinstance(element, cst.StarredElement):
@@ -301,17 +323,17 @@ class ModuleModels:
         elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
             yield self.kind_of(module, value.elt, scope, depth + 1)
         elif isinstance(value, cst.Dict):
-            for element in value.elements:
-                if isinstance(element, cst.DictElement):
-                    yield self.kind_of(module, element.value, scope, depth + 1)
+            for entry in value.elements:
+                if isinstance(entry, cst.DictElement):
+                    yield self.kind_of(module, entry.value, scope, depth + 1)
         elif isinstance(value, cst.DictComp):
             yield self.kind_of(module, value.value, scope, depth + 1)
         elif isinstance(value, cst.Call) and dotted_name(value.func) in {"OrderedDict", "collections.OrderedDict", "dict"}:
             for arg in value.args:
                 yield from self._elements_of(module, arg.value, scope, depth)
         elif isinstance(value, cst.Name) and scope is not None and value.value in scope.list_elements:
-            for element, conditions in scope.list_elements[value.value]:
-                for kind in self._elements_of(module, element, scope, depth + 1):
+            for holder, conditions in scope.list_elements[value.value]:
+                for kind in self._elements_of(module, holder, scope, depth + 1):
                     yield _replace(kind, conditions=kind.conditions + conditions) if kind is not None and conditions else kind
         elif isinstance(value, cst.Call) or isinstance(value, cst.Attribute):
             yield self.kind_of(module, value, scope, depth + 1)
@@ -319,9 +341,7 @@ class ModuleModels:
             yield None  # something dp-lint cannot see into
 
 
-def _replace(kind: ModuleKind, **changes) -> ModuleKind:
-    from dataclasses import replace
-
+def _replace(kind: ModuleKind, **changes: Any) -> ModuleKind:
     return replace(kind, **changes)
 
 
@@ -374,8 +394,8 @@ class _InitScope:
     params: set[str]
     locals: dict[str, cst.BaseExpression] = field(default_factory=dict)
     # name -> [(expression holding elements, conditions under which they were added)]
-    list_elements: dict[str, list[tuple]] = field(default_factory=dict)
-    conditions: tuple = ()  # the if-tests around the statement being read
+    list_elements: dict[str, list[tuple[cst.BaseExpression, tuple[Condition, ...]]]] = field(default_factory=dict)
+    conditions: tuple[Condition, ...] = ()  # the if-tests around the statement being read
 
     @staticmethod
     def for_function(models: ModuleModels, function: FunctionInfo) -> _InitScope:
@@ -417,7 +437,7 @@ class _InitScope:
 class _InitReader:
     """Reads one class's `__init__` (and the `self.` methods it calls) into a ModuleClass."""
 
-    def __init__(self, models: ModuleModels, model: ModuleClass, owner: ClassInfo):
+    def __init__(self, models: ModuleModels, model: ModuleClass, owner: ClassInfo) -> None:
         self.models = models
         self.model = model
         self.owner = owner
@@ -453,9 +473,9 @@ class _InitReader:
                 continue
             elif isinstance(stmt, cst.If):
                 outer = scope.conditions
-                scope.conditions = outer + ((stmt.test, True),)
+                scope.conditions = outer + (Condition(stmt.test, True),)
                 self._read_body(stmt.body, scope, loop_bindings, freezes_only)
-                scope.conditions = outer + ((stmt.test, False),)
+                scope.conditions = outer + (Condition(stmt.test, False),)
                 if isinstance(stmt.orelse, cst.Else):
                     self._read_body(stmt.orelse.body, scope, loop_bindings, freezes_only)
                 elif isinstance(stmt.orelse, cst.If):
@@ -493,7 +513,7 @@ class _InitReader:
             return
         if is_self_attribute(target):
             attr = target.attr.value
-            self.model.attribute_values[attr] = (value, self.owner)
+            self.model.attribute_values[attr] = AttributeValue(value, self.owner)
             torch_param = self.module.resolve_expr(value.func) if isinstance(value, cst.Call) else None
             if torch_param and tk.torch_class_name(torch_param) in {"Parameter", "UninitializedParameter"}:
                 self.model.direct_parameters = True
@@ -599,7 +619,7 @@ class _InitReader:
 
 @dataclass
 class _Block:
-    body: list
+    body: Sequence[cst.BaseStatement]
 
 
 def _bind_loop_target(target, iterable, outer: dict) -> dict[str, list]:
@@ -634,8 +654,9 @@ def _parameter_sources(iterable, outer: dict) -> list[list] | None:
             groups = [_parameter_sources(a.value, outer) for a in iterable.args]
             if name == "enumerate":
                 return None
-            if all(g is not None for g in groups) and groups:
-                return [m for g in groups for m in g]
+            known = [g for g in groups if g is not None]
+            if len(known) == len(groups) and groups:
+                return [m for g in known for m in g]
     if isinstance(iterable, cst.BinaryOperation) and isinstance(iterable.operator, cst.Add):
         left = _parameter_sources(iterable.left, outer)
         right = _parameter_sources(iterable.right, outer)

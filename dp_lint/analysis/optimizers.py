@@ -68,8 +68,9 @@ def _attributes_of(expr) -> set[str] | None:
             return EVERYTHING  # `model.parameters()`: the whole model
     if isinstance(expr, cst.Call) and dotted_name(expr.func) in {"list", "itertools.chain", "chain"}:
         parts = [_attributes_of(a.value) for a in expr.args]
-        if parts and all(p is not EVERYTHING for p in parts):
-            return set().union(*parts)
+        known = [p for p in parts if p is not EVERYTHING]
+        if parts and len(known) == len(parts):
+            return set().union(*known)
         return EVERYTHING
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         left, right = _attributes_of(expr.left), _attributes_of(expr.right)
