@@ -27,8 +27,9 @@ import libcst as cst
 
 from dp_lint.analysis.engine_calls import EngineFinder
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.layers import UNKNOWN, literal
+from dp_lint.analysis.layers import literal
 from dp_lint.analysis.project import Project
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.config.settings import Config, toml_value
 from dp_lint.files.discovery import discover, module_name_for
 from dp_lint.files.source import SourceError, parse_source
