@@ -27,9 +27,10 @@ the project freezes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from dp_lint.analysis.gradient_flow import CallSite, StopKind, StopPoint
 from dp_lint.analysis.project import Project
@@ -163,7 +164,9 @@ class DetachOnTrainableOutput(Rule):
             raise FixUnavailable("the call's result is not assigned to one variable")
         variable = assign.targets[0].target.value
         function = enclosing(producer, parents, cst.FunctionDef)
-        operands = set()
+        if function is None:
+            raise FixUnavailable("the call is not inside a function")
+        operands: set[cst.CSTNode] = set()
         for stop in stops:
             operand = stop.operand
             if stop.kind is StopKind.HELPER and isinstance(operand, cst.Call) and len(operand.args) == 1:
@@ -211,13 +214,13 @@ def _ensure_hoistable(node: cst.CSTNode, stmt: cst.CSTNode, parents: Parents) ->
 _UNCONDITIONAL = (cst.With, cst.IndentedBlock, cst.SimpleStatementLine)
 
 
-def statement_of(node, parents):
+def statement_of(node: cst.CSTNode, parents: Parents) -> cst.CSTNode | None:
     return enclosing(node, parents, cst.SimpleStatementLine)
 
 
-def _conditional_between(statement, producer, parents) -> bool:
+def _conditional_between(statement: cst.CSTNode | None, producer: cst.CSTNode, parents: Parents) -> bool:
     """Does `statement` sit inside an if/loop/try that `producer`'s block does not?"""
-    current = parents.get(statement)
+    current = parents.get(statement) if statement is not None else None
     while current is not None and current is not parents.get(producer):
         if not isinstance(current, _UNCONDITIONAL):
             return True
@@ -225,7 +228,9 @@ def _conditional_between(statement, producer, parents) -> bool:
     return current is None
 
 
-def _ensure_only_stopped_uses(function, producer, variable, operands, in_place, parents, positions) -> None:
+def _ensure_only_stopped_uses(function: cst.CSTNode, producer: cst.SimpleStatementLine, variable: str,
+                              operands: set[cst.CSTNode], in_place: list[cst.CSTNode], parents: Parents,
+                              positions: Mapping[cst.CSTNode, CodeRange]) -> None:
     """Every later read of `variable` must be one of the stop-gradients being fixed (or a
     shape query), until the variable is unconditionally reassigned or detached in place."""
     start = positions[producer].end
@@ -237,11 +242,13 @@ def _ensure_only_stopped_uses(function, producer, variable, operands, in_place, 
         where = positions[call].start
         if reassigned_at is None or (where.line, where.column) < reassigned_at:
             reassigned_at = (where.line, where.column)
+    assigned = producer.body[0]
+    target = assigned.targets[0].target if isinstance(assigned, cst.Assign) else None
     stack = [function]
     while stack:
         node = stack.pop()
         stack.extend(node.children)
-        if not isinstance(node, cst.Name) or node.value != variable or node is producer.body[0].targets[0].target:
+        if not isinstance(node, cst.Name) or node.value != variable or node is target:
             continue
         where = positions[node].start
         if (where.line, where.column) <= (start.line, start.column):
