@@ -8,7 +8,7 @@ defining module. Nothing is imported or executed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -250,7 +250,7 @@ class _ModuleScanner:
     def __init__(self, info: ModuleInfo):
         self.info = info
 
-    def scan(self, body) -> None:
+    def scan(self, body: Sequence[cst.CSTNode]) -> None:
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:

@@ -84,6 +84,10 @@ class ModuleKind:
     conditions: tuple[Condition, ...] = field(default=(), compare=False)
 
 
+# For freeze loops: loop variable -> the module expressions whose parameters (or which
+# modules themselves) it iterates over (`for p in self.x.parameters()` -> {"p": [self.x]}).
+LoopBindings = dict[str, list[cst.BaseExpression]]
+
 # Lower-case callables from other libraries whose result is probably a module.
 _FACTORY_HINTS = ("model", "encoder", "backbone", "net", "pretrained", "build", "create", "resnet", "vit")
 
@@ -459,7 +463,8 @@ class _InitReader:
                 scope = _InitScope(self.model, {p.name.value for p in method.params} - {"self"})
                 self._read_body(method.node.body, scope, loop_bindings={}, freezes_only=True)
 
-    def _read_body(self, suite, scope: _InitScope, loop_bindings: dict, freezes_only: bool = False) -> None:
+    def _read_body(self, suite: cst.BaseSuite | _Block, scope: _InitScope, loop_bindings: LoopBindings,
+                   freezes_only: bool = False) -> None:
         body = suite.body if isinstance(suite, cst.IndentedBlock) else (suite.body if hasattr(suite, "body") else [])
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -485,7 +490,8 @@ class _InitReader:
                 for block in blocks(stmt):
                     self._read_body(_Block(block), scope, loop_bindings, freezes_only)
 
-    def _small(self, small, scope: _InitScope, loop_bindings: dict, freezes_only: bool) -> None:
+    def _small(self, small: cst.BaseSmallStatement, scope: _InitScope, loop_bindings: LoopBindings,
+               freezes_only: bool) -> None:
         if isinstance(small, (cst.Assign, cst.AnnAssign)):
             targets = small.targets if isinstance(small, cst.Assign) else [small]
             for target in targets:
@@ -499,7 +505,8 @@ class _InitReader:
             if not freezes_only:
                 scope.record_local(small)
 
-    def _assignment(self, target, value, statement, scope, loop_bindings, freezes_only) -> None:
+    def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, statement: cst.CSTNode,
+                    scope: _InitScope, loop_bindings: LoopBindings, freezes_only: bool) -> None:
         if value is None:
             return
         if isinstance(target, cst.Attribute) and target.attr.value == "requires_grad":
@@ -532,7 +539,7 @@ class _InitReader:
             elif not scope.conditions:
                 self.model.submodules.pop(attr, None)
 
-    def _call_statement(self, call: cst.Call, scope, loop_bindings, freezes_only) -> None:
+    def _call_statement(self, call: cst.Call, scope: _InitScope, loop_bindings: LoopBindings, freezes_only: bool) -> None:
         func = call.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -563,7 +570,7 @@ class _InitReader:
         if function is not None:
             self._helper_freeze(function, call, loop_bindings)
 
-    def _helper_freeze(self, function: FunctionInfo, call: cst.Call, loop_bindings) -> None:
+    def _helper_freeze(self, function: FunctionInfo, call: cst.Call, loop_bindings: LoopBindings) -> None:
         """`set_requires_grad(self.target, False)` / `freeze(self.teacher)` via a project helper."""
         effect = helper_freeze_effect(function)
         if effect is None:
@@ -585,7 +592,8 @@ class _InitReader:
                 return
         self._freeze_receiver(receiver, loop_bindings)
 
-    def _freeze_target(self, param_expr, value, loop_bindings, scope) -> None:
+    def _freeze_target(self, param_expr: cst.BaseExpression, value: cst.BaseExpression, loop_bindings: LoopBindings,
+                       scope: _InitScope) -> None:
         """`p.requires_grad = False` where `p` iterates over some module's parameters."""
         if isinstance(value, cst.Name) and value.value == "True":
             return
@@ -601,7 +609,7 @@ class _InitReader:
         for owner in owners:
             self._freeze_receiver(owner, loop_bindings)
 
-    def _freeze_receiver(self, receiver, loop_bindings) -> None:
+    def _freeze_receiver(self, receiver: cst.BaseExpression, loop_bindings: LoopBindings) -> None:
         if is_self(receiver):
             self.model.freezes_everything = True
         elif is_self_attribute(receiver):
@@ -612,7 +620,7 @@ class _InitReader:
         else:
             self.model.unattributed_freeze = True
 
-    def _loop_bindings(self, stmt: cst.For, outer: dict) -> dict[str, list]:
+    def _loop_bindings(self, stmt: cst.For, outer: LoopBindings) -> LoopBindings:
         """Which module(s) each loop variable iterates over, for freeze loops."""
         return _bind_loop_target(stmt.target, stmt.iter, outer)
 
@@ -622,10 +630,10 @@ class _Block:
     body: Sequence[cst.BaseStatement]
 
 
-def _bind_loop_target(target, iterable, outer: dict) -> dict[str, list]:
+def _bind_loop_target(target: cst.BaseExpression, iterable: cst.BaseExpression, outer: LoopBindings) -> LoopBindings:
     """`for p in self.x.parameters()` -> {"p": [self.x]}; zip/chain/list literals handled."""
     sources = _parameter_sources(iterable, outer)
-    bindings: dict[str, list] = {}
+    bindings: LoopBindings = {}
     if isinstance(target, cst.Name):
         if sources is not None:
             bindings[target.value] = [s for group in sources for s in group]
@@ -640,7 +648,7 @@ def _bind_loop_target(target, iterable, outer: dict) -> dict[str, list]:
     return bindings
 
 
-def _parameter_sources(iterable, outer: dict) -> list[list] | None:
+def _parameter_sources(iterable: cst.BaseExpression, outer: LoopBindings) -> list[list[cst.BaseExpression]] | None:
     """Modules whose parameters (or which modules themselves) `iterable` yields."""
     if isinstance(iterable, cst.Call):
         func = iterable.func
@@ -696,7 +704,7 @@ def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | Non
     params = {p.name.value for p in function.params}
     body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
 
-    def visit(stmts, bindings) -> tuple[str, str | None] | None:
+    def visit(stmts: Sequence[cst.BaseStatement], bindings: LoopBindings) -> tuple[str, str | None] | None:
         for stmt in stmts:
             if isinstance(stmt, cst.For):
                 inner = dict(bindings)
@@ -720,8 +728,9 @@ def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | Non
     return visit(body, {})
 
 
-def _freeze_in_small(small, bindings, params) -> tuple[str, str | None] | None:
-    def module_param(expr) -> str | None:
+def _freeze_in_small(small: cst.BaseSmallStatement, bindings: LoopBindings,
+                     params: set[str]) -> tuple[str, str | None] | None:
+    def module_param(expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.Name):
             if expr.value in params:
                 return expr.value
@@ -768,7 +777,7 @@ def collect_external_freezes(index: ProjectIndex) -> set[str]:
     return names
 
 
-def _collect_freezes(body, bindings: dict, names: set[str]) -> None:
+def _collect_freezes(body: Sequence[cst.BaseStatement], bindings: LoopBindings, names: set[str]) -> None:
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
@@ -789,7 +798,7 @@ def _collect_freezes(body, bindings: dict, names: set[str]) -> None:
                 _collect_freezes(block, bindings, names)
 
 
-def _frozen_receiver(small, bindings: dict) -> list:
+def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> list[cst.BaseExpression]:
     if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) and small.value.value == "False":
         found = []
         for target in small.targets:
