@@ -14,13 +14,17 @@ Only files that mention one of the engine names are walked.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
 
 import libcst as cst
 
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
-from dp_lint.analysis.layers import UNKNOWN, literal
+from dp_lint.analysis.layers import literal
 from dp_lint.analysis.models import ModuleModels
+from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.core.paths import display_path
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import (
@@ -32,61 +36,117 @@ from dp_lint.files.syntax import (
     walk_statements,
 )
 
-MAKE_PRIVATE = frozenset({"make_private", "make_private_with_epsilon"})
-GRAD_SAMPLE_MODULES = frozenset(
-    {
-        "GradSampleModule",
-        "GradSampleModuleFastGradientClipping",
-        "GradSampleModuleExpandedWeights",
-        "GradSampleModuleNoOp",
-        "GradSampleModuleFastGradientClippingTP",
-    }
-)
+
+class EngineKind(str, Enum):
+    """What wraps the model: a PrivacyEngine method, or a GradSampleModule class built directly.
+    The value is the name as written in the source (messages show it)."""
+
+    MAKE_PRIVATE = "make_private"
+    MAKE_PRIVATE_WITH_EPSILON = "make_private_with_epsilon"
+    GRAD_SAMPLE_MODULE = "GradSampleModule"
+    GRAD_SAMPLE_MODULE_FAST_GRADIENT_CLIPPING = "GradSampleModuleFastGradientClipping"
+    GRAD_SAMPLE_MODULE_EXPANDED_WEIGHTS = "GradSampleModuleExpandedWeights"
+    GRAD_SAMPLE_MODULE_NO_OP = "GradSampleModuleNoOp"
+    GRAD_SAMPLE_MODULE_FAST_GRADIENT_CLIPPING_TP = "GradSampleModuleFastGradientClippingTP"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def makes_private(self) -> bool:
+        """`make_private*` (which also runs ModuleValidator), not a bare GradSampleModule."""
+        return self in MAKE_PRIVATE
+
+
+class GradSampleMode(str, Enum):
+    """Opacus' `grad_sample_mode` (make_private's keyword; each GradSampleModule class stands for one)."""
+
+    HOOKS = "hooks"
+    FUNCTORCH = "functorch"
+    EW = "ew"
+    GHOST = "ghost"
+    GHOST_FSDP = "ghost_fsdp"
+    NO_OP = "no_op"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LossReduction(str, Enum):
+    """Opacus' `loss_reduction`: how the loss combines the samples of a batch."""
+
+    MEAN = "mean"
+    SUM = "sum"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+MAKE_PRIVATE = frozenset({EngineKind.MAKE_PRIVATE, EngineKind.MAKE_PRIVATE_WITH_EPSILON})
+GRAD_SAMPLE_MODULES = frozenset(kind for kind in EngineKind if kind not in MAKE_PRIVATE)
 _MENTIONS = ("make_private", "GradSampleModule")
 # The grad_sample_mode each GradSampleModule class stands for.
 _GSM_MODES = {
-    "GradSampleModule": "hooks",
-    "GradSampleModuleExpandedWeights": "ew",
-    "GradSampleModuleFastGradientClipping": "ghost",
-    "GradSampleModuleFastGradientClippingTP": "ghost",
-    "GradSampleModuleNoOp": "no_op",
+    EngineKind.GRAD_SAMPLE_MODULE: GradSampleMode.HOOKS,
+    EngineKind.GRAD_SAMPLE_MODULE_EXPANDED_WEIGHTS: GradSampleMode.EW,
+    EngineKind.GRAD_SAMPLE_MODULE_FAST_GRADIENT_CLIPPING: GradSampleMode.GHOST,
+    EngineKind.GRAD_SAMPLE_MODULE_FAST_GRADIENT_CLIPPING_TP: GradSampleMode.GHOST,
+    EngineKind.GRAD_SAMPLE_MODULE_NO_OP: GradSampleMode.NO_OP,
 }
+_T = TypeVar("_T")
+# Names assigned in a scope, each with every value assigned to it (`assignments_in`).
+Scope = dict[str, list[cst.BaseExpression]]
+# `guarded(what, compute, fallback)` of the Project: errors on unexpected code are contained.
+Guard = Callable[[str, Callable[[], _T], _T], _T]
 # Calls that return (a version of) the module they are given.
 _PASS_THROUGH_METHODS = frozenset({"to", "cuda", "cpu", "train", "float", "double", "half", "bfloat16", "requires_grad_"})
 _PASS_THROUGH_FUNCTIONS = frozenset({"fix", "ModuleValidator.fix", "opacus.validators.ModuleValidator.fix", "convert_batchnorm_modules"})
 
 
 @dataclass(frozen=True)
+class ResolvedModel:
+    """The model class handed to an engine, with the constructor call that builds it."""
+
+    cls: ClassInfo
+    call: cst.Call  # the model's constructor call, for its arguments
+    module: ModuleInfo  # where that call is written
+
+
+@dataclass(frozen=True)
 class EngineCall:
+    """One `make_private*(module=...)` call or `GradSampleModule*(...)` construction."""
+
     file: SourceFile
     node: cst.Call
-    kind: str  # "make_private", "GradSampleModule", ...
-    batch_first: object  # True / False / UNKNOWN
-    wrapped: ClassInfo | None
+    kind: EngineKind
+    batch_first: bool | Unknown  # Opacus' default True when absent
+    wrapped: ClassInfo | None  # the wrapped model's class; None: not resolved
     wrapped_call: cst.Call | None  # the model's constructor call, for its arguments
     wrapped_module: ModuleInfo | None
     # The model passes through `ModuleValidator.fix(...)` before the engine: BatchNorm,
     # nn.LSTM/GRU and nn.MultiheadAttention are replaced at run time.
     validator_fixed: bool = False
-    # The engine's `loss_reduction` ("mean" / "sum") and grad_sample_mode ("hooks",
-    # "functorch", "ew", "ghost", ...): literals, Opacus' defaults when absent, UNKNOWN when
-    # not resolvable. Read by `dp-lint verify` to wrap the model as training does.
-    loss_reduction: object = "mean"
-    grad_sample_mode: object = "hooks"
+    # The engine's `loss_reduction` and `grad_sample_mode`: literals, Opacus' defaults when
+    # absent, UNKNOWN when not resolvable; a string literal Opacus does not accept is kept
+    # as written (a `str`), for `dp-lint verify` to report. Read by `dp-lint verify` to
+    # wrap the model as training does.
+    loss_reduction: LossReduction | str | Unknown = LossReduction.MEAN
+    grad_sample_mode: GradSampleMode | str | Unknown = GradSampleMode.HOOKS
 
     def label(self) -> str:
+        """`path:line` of the call, for messages."""
         start, _ = self.file.span(self.node)
         return f"{display_path(self.file.path)}:{start.row}"
 
 
-def find_engine_calls(index: ProjectIndex, models: ModuleModels, guarded) -> list[EngineCall]:
+def find_engine_calls(index: ProjectIndex, models: ModuleModels, guarded: Guard[list[EngineCall]]) -> list[EngineCall]:
     """`guarded(what, compute, fallback)` contains errors on unexpected code, file by file."""
-    found = []
+    found: list[EngineCall] = []
     for module in index.by_file.values():
         if not any(word in module.file.text for word in _MENTIONS):
             continue
 
-        def scan(module=module):
+        def scan(module: ModuleInfo = module) -> list[EngineCall]:
             finder = EngineFinder(index, models, module)
             finder.scan_scope(module.file.module.body, params=set())
             return finder.found
@@ -96,14 +156,17 @@ def find_engine_calls(index: ProjectIndex, models: ModuleModels, guarded) -> lis
 
 
 class EngineFinder:
-    def __init__(self, index: ProjectIndex, models: ModuleModels, module: ModuleInfo):
+    """Finds the engine calls of one module (`scan_scope`) and the models they wrap."""
+
+    def __init__(self, index: ProjectIndex, models: ModuleModels, module: ModuleInfo) -> None:
         self.index = index
         self.models = models
         self.module = module
         self.found: list[EngineCall] = []
         self.module_scope = assignments_in(module.file.module.body)
+        self._validator_fixed = False
 
-    def scan_scope(self, body, params: set[str]) -> None:
+    def scan_scope(self, body: Sequence[cst.CSTNode], params: set[str]) -> None:
         scope = assignments_in(body)
         for stmt in walk_statements(body):
             if isinstance(stmt, (cst.FunctionDef,)):
@@ -118,17 +181,18 @@ class EngineFinder:
                     if engine is not None:
                         self.found.append(engine)
 
-    def _engine(self, call: cst.Call, scope, params) -> EngineCall | None:
+    def _engine(self, call: cst.Call, scope: Scope, params: set[str]) -> EngineCall | None:
         func = call.func
-        kind = None
+        kind: EngineKind | None = None
+        wrapped: cst.BaseExpression | None = None
         if isinstance(func, cst.Attribute) and func.attr.value in MAKE_PRIVATE:
-            kind = func.attr.value
+            kind = EngineKind(func.attr.value)
             wrapped = keyword_argument(call, "module")
         else:
             qualname = self.module.resolve_expr(func) if dotted_name(func) else None
             last = qualname.rsplit(".", 1)[-1] if qualname else None
-            if last in GRAD_SAMPLE_MODULES and (qualname.startswith("opacus") or qualname == last):
-                kind = last
+            if qualname is not None and last in GRAD_SAMPLE_MODULES and (qualname.startswith("opacus") or qualname == last):
+                kind = EngineKind(last)
                 wrapped = keyword_argument(call, "m")
                 positional = [a for a in call.args if a.keyword is None and not a.star]
                 if wrapped is None and positional:
@@ -136,23 +200,27 @@ class EngineFinder:
         if kind is None:
             return None
         batch_first = self._batch_first(call, scope)
-        loss_reduction = self._setting(call, scope, "loss_reduction", "mean", str)
-        if kind in MAKE_PRIVATE:
-            grad_sample_mode = self._setting(call, scope, "grad_sample_mode", "hooks", str)
+        loss_reduction = _enum_or_text(LossReduction, self._setting(call, scope, "loss_reduction", "mean", str))
+        grad_sample_mode: GradSampleMode | str | Unknown
+        if kind.makes_private:
+            grad_sample_mode = _enum_or_text(GradSampleMode, self._setting(call, scope, "grad_sample_mode", "hooks", str))
         else:
-            grad_sample_mode = _GSM_MODES.get(kind, "hooks")
-            if kind == "GradSampleModule":
+            grad_sample_mode = _GSM_MODES.get(kind, GradSampleMode.HOOKS)
+            if kind is EngineKind.GRAD_SAMPLE_MODULE:
                 functorch = self._setting(call, scope, "force_functorch", False, bool)
-                grad_sample_mode = "functorch" if functorch is True else grad_sample_mode if functorch is False else UNKNOWN
+                grad_sample_mode = (GradSampleMode.FUNCTORCH if functorch is True
+                                    else grad_sample_mode if functorch is False else UNKNOWN)
         self._validator_fixed = False
-        cls, model_call, model_module = self.resolve_model(wrapped, scope, params, self.module, 0)
-        return EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
+        model = self.resolve_model(wrapped, scope, params, self.module, 0)
+        return EngineCall(self.module.file, call, kind, batch_first,
+                          model.cls if model else None, model.call if model else None, model.module if model else None,
                           self._validator_fixed, loss_reduction, grad_sample_mode)
 
-    def _batch_first(self, call: cst.Call, scope):
-        return self._setting(call, scope, "batch_first", True, bool)
+    def _batch_first(self, call: cst.Call, scope: Scope) -> bool | Unknown:
+        value = self._setting(call, scope, "batch_first", True, bool)
+        return value if isinstance(value, bool) else UNKNOWN
 
-    def _setting(self, call: cst.Call, scope, keyword: str, default, kind: type):
+    def _setting(self, call: cst.Call, scope: Scope, keyword: str, default: Constant, kind: type) -> Constant | Unknown:
         """A keyword argument of the engine call: its literal value (also through a local or
         module-level name assigned one literal), `default` when absent, else UNKNOWN."""
         value = keyword_argument(call, keyword)
@@ -166,9 +234,10 @@ class EngineFinder:
                 result = values.pop()
         return result if isinstance(result, kind) else UNKNOWN
 
-    def resolve_model(self, expr, scope, params, module: ModuleInfo, depth: int):
-        """(class, constructor call, module of that call) for the expression handed to the engine."""
-        none = (None, None, None)
+    def resolve_model(self, expr: cst.BaseExpression | None, scope: Scope, params: set[str],
+                      module: ModuleInfo, depth: int) -> ResolvedModel | None:
+        """The model class (and its constructor call) of the expression handed to the engine."""
+        none = None
         if expr is None or depth > 8:
             return none
         if isinstance(expr, cst.Call):
@@ -185,7 +254,7 @@ class EngineFinder:
                 return self.resolve_model(first, scope, params, module, depth + 1)
             cls = self.index.lookup_class(qualname)
             if cls is not None and self.models.is_module_class(cls):
-                return cls, expr, module
+                return ResolvedModel(cls, expr, module)
             function = self.index.lookup_function(qualname)
             if function is not None:
                 return self.resolve_factory(function, depth)
@@ -197,24 +266,36 @@ class EngineFinder:
             if not candidates:
                 return none
             results = {self.resolve_model(c, scope, params, module, depth + 1) for c in candidates if c is not expr}
-            classes = {r[0] for r in results if r[0] is not None}
+            classes = {r.cls for r in results if r is not None}
             if len(classes) != 1:
                 return none  # reassigned to different models: do not guess
-            return next(r for r in results if r[0] is not None)
+            return next(r for r in results if r is not None)
         return none
 
-    def resolve_factory(self, function: FunctionInfo, depth: int):
+    def resolve_factory(self, function: FunctionInfo, depth: int) -> ResolvedModel | None:
         body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
         scope = assignments_in(body)
         params = {p.name.value for p in function.params}
-        results = set()
+        results: set[ResolvedModel | None] = set()
         for stmt in walk_statements(body):
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Return) and small.value is not None:
                         results.add(self.resolve_model(small.value, scope, params, function.module, depth + 1))
-        classes = {r[0] for r in results if r[0] is not None}
-        if len(classes) != 1 or any(r[0] is None for r in results):
-            return None, None, None
+        classes = {r.cls for r in results if r is not None}
+        if len(classes) != 1 or any(r is None for r in results):
+            return None
         return next(iter(results))
 
+
+_E = TypeVar("_E", LossReduction, GradSampleMode)
+
+
+def _enum_or_text(enum: type[_E], value: Constant | Unknown) -> _E | str | Unknown:
+    """The enum member for a setting's literal; a string Opacus does not accept stays as written."""
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            return value
+    return UNKNOWN

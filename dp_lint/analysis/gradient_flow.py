@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 
 import libcst as cst
 
@@ -46,8 +47,24 @@ class CallSite:
     attr: str
     node: cst.Call
     file: SourceFile
-    context: tuple  # the chain of inlined calls that led here (a helper called twice = two sites)
+    # The chain of inlined calls (and function definitions) that led here: a helper called
+    # twice makes two sites.
+    context: tuple[cst.CSTNode, ...]
     confident: bool  # the submodule is known to own trainable parameters
+
+
+class StopKind(str, Enum):
+    """How gradient was stopped (what a fix can do about it)."""
+
+    METHOD = "method"  # x.detach()
+    DETACH_ = "detach_"  # x.detach_(): in place
+    ATTRIBUTE = "attribute"  # x.data
+    FUNCTION = "function"  # torch.Tensor.detach(x)
+    HELPER = "helper"  # sg(x): a project function that stops gradient (a fix keeps it)
+    NO_GRAD_USE = "no_grad_use"  # a gradient-carrying value read inside torch.no_grad()
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -57,16 +74,16 @@ class StopPoint:
     node: cst.CSTNode
     file: SourceFile
     how: str  # ".detach()", ".data", ".detach_()", "torch.Tensor.detach()", "helper `sg()`", "torch.no_grad()"
-    # For fixes: "method" (x.detach()), "detach_" (x.detach_()), "attribute" (x.data),
-    # "function" (torch.Tensor.detach(x)), "helper" (sg(x), kept as is), "no_grad_use".
-    kind: str = "method"
+    kind: StopKind = StopKind.METHOD
     operand: cst.CSTNode | None = None  # the expression whose gradient is stopped
 
 
 @dataclass(frozen=True)
 class Value:
-    grad: frozenset = frozenset()
-    stopped: frozenset = frozenset()  # of (CallSite, StopPoint)
+    """The abstract value of an expression in `forward`."""
+
+    grad: frozenset[CallSite] = frozenset()
+    stopped: frozenset[tuple[CallSite, StopPoint]] = frozenset()
     module_ref: str | None = None  # the value *is* submodule `self.<attr>` (or one element of it)
 
     def __or__(self, other: Value) -> Value:
@@ -90,6 +107,7 @@ EMPTY = Value()
 
 
 def union(values: Iterable[Value]) -> Value:
+    """The union of `values` as data (module references dropped)."""
     result = EMPTY
     for value in values:
         result = result | value.data()
@@ -98,24 +116,28 @@ def union(values: Iterable[Value]) -> Value:
 
 @dataclass
 class FlowResult:
+    """The forward gradient flow of one module class (`Project.gradient_flow(cls)`)."""
+
     cls: ClassInfo
-    analyzed: bool = False
+    analyzed: bool = False  # False: no forward, or an internal error (`reason` says which)
     reason: str = ""
-    outputs: Value = EMPTY
-    has_outputs: bool = False
-    call_sites: list = field(default_factory=list)
+    outputs: Value = EMPTY  # what forward returns
+    has_outputs: bool = False  # forward returns something
+    call_sites: list[CallSite] = field(default_factory=list)
     # Every (site, stop) recorded anywhere, also on values that never reach the outputs.
-    all_stops: set = field(default_factory=set)
-    no_grad_calls: set = field(default_factory=set)  # attrs called with grad disabled
-    uncertain_calls: set = field(default_factory=set)  # attrs called under an unknown grad mode
-    escaped: set = field(default_factory=set)  # attrs used in ways dp-lint cannot follow
+    all_stops: set[tuple[CallSite, StopPoint]] = field(default_factory=set)
+    no_grad_calls: set[str] = field(default_factory=set)  # attrs called with grad disabled
+    uncertain_calls: set[str] = field(default_factory=set)  # attrs called under an unknown grad mode
+    escaped: set[str] = field(default_factory=set)  # attrs used in ways dp-lint cannot follow
     dynamic_access: bool = False  # getattr(self, ...) etc.: any submodule may be used
-    analysed_functions: set = field(default_factory=set)  # FunctionDef nodes interpreted
+    analysed_functions: set[cst.CSTNode] = field(default_factory=set)  # FunctionDef nodes interpreted
 
     def sites_of(self, attr: str) -> list[CallSite]:
+        """The call sites of submodule `self.<attr>`."""
         return [s for s in self.call_sites if s.attr == attr]
 
     def reaches_with_gradient(self, site: CallSite) -> bool:
+        """Does some path carry `site`'s output to forward's result with gradient?"""
         return site in self.outputs.grad
 
     def stops_for(self, site: CallSite) -> list[StopPoint]:
@@ -139,7 +161,7 @@ class _Frame:
 class ForwardFlow:
     """Interprets `forward` of one module class."""
 
-    def __init__(self, models: ModuleModels, cls: ClassInfo):
+    def __init__(self, models: ModuleModels, cls: ClassInfo) -> None:
         self.models = models
         self.index = models.index
         self.cls = cls
@@ -235,10 +257,10 @@ class ForwardFlow:
         elif isinstance(stmt, cst.If):
             self._expr(stmt.test, env, frame, grad)
             branches = [stmt.body.body]
-            orelse = stmt.orelse
-            while orelse is not None:
-                branches.append(orelse.body.body if isinstance(orelse.body, cst.IndentedBlock) else [])
-                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+            clause = stmt.orelse
+            while clause is not None:
+                branches.append(clause.body.body if isinstance(clause.body, cst.IndentedBlock) else [])
+                clause = clause.orelse if isinstance(clause, cst.If) else None
             if not isinstance(stmt.orelse, cst.Else):
                 branches.append([])
             self._branches(branches, env, frame, grad)
@@ -372,7 +394,7 @@ class ForwardFlow:
             value = env.get(expr.value, EMPTY)
             if grad is False and value.grad:
                 # A gradient-carrying value read inside torch.no_grad(): its gradient stops here.
-                value = value.stop(self._stop_point(expr, "use inside torch.no_grad()", frame, "no_grad_use", expr))
+                value = value.stop(self._stop_point(expr, "use inside torch.no_grad()", frame, StopKind.NO_GRAD_USE, expr))
                 self._record_stops(value)
             return value
         if isinstance(expr, cst.Attribute):
@@ -412,12 +434,12 @@ class ForwardFlow:
             return result
         if isinstance(expr, cst.Dict):
             values = []
-            for element in expr.elements:
-                if isinstance(element, cst.DictElement):
-                    self._expr(element.key, env, frame, grad)
-                    values.append(self._expr(element.value, env, frame, grad))
+            for entry in expr.elements:
+                if isinstance(entry, cst.DictElement):
+                    self._expr(entry.key, env, frame, grad)
+                    values.append(self._expr(entry.value, env, frame, grad))
                 else:
-                    values.append(self._expr(element.value, env, frame, grad))
+                    values.append(self._expr(entry.value, env, frame, grad))
             return self._escape_refs(values)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self._comprehension(expr, env, frame, grad)
@@ -465,7 +487,7 @@ class ForwardFlow:
             return EMPTY
         if expr.attr.value in tk.STOP_ATTRIBUTES:
             base = self._expr(expr.value, env, frame, grad)
-            value = base.stop(self._stop_point(expr, ".data", frame, "attribute", expr.value))
+            value = base.stop(self._stop_point(expr, ".data", frame, StopKind.ATTRIBUTE, expr.value))
             self._record_stops(value)
             return value
         base = self._expr(expr.value, env, frame, grad)
@@ -499,7 +521,7 @@ class ForwardFlow:
             if not arg_values:
                 return EMPTY
             value = arg_values[0].stop(
-                self._stop_point(call, f"`{dotted_name(func)}()`", frame, "function", call.args[0].value))
+                self._stop_point(call, f"`{dotted_name(func)}()`", frame, StopKind.FUNCTION, call.args[0].value))
             self._record_stops(value)
             return value
 
@@ -517,7 +539,7 @@ class ForwardFlow:
             if method in tk.STOP_METHODS:
                 evaluate_args()
                 how = f".{method}()"
-                value = receiver.stop(self._stop_point(call, how, frame, "detach_" if method == "detach_" else "method", receiver_node))
+                value = receiver.stop(self._stop_point(call, how, frame, StopKind.DETACH_ if method == "detach_" else StopKind.METHOD, receiver_node))
                 self._record_stops(value)
                 if method == "detach_" and isinstance(receiver_node, cst.Name):
                     env[receiver_node.value] = value  # in place: the variable itself is now detached
@@ -616,11 +638,12 @@ class ForwardFlow:
 
     # -- stop points -----------------------------------------------------------------
 
-    def _stop_point(self, node, how: str, frame: _Frame, kind: str, operand) -> StopPoint:
-        if frame.anchor is not None:
+    def _stop_point(self, node: cst.CSTNode, how: str, frame: _Frame, kind: StopKind,
+                    operand: cst.CSTNode | None) -> StopPoint:
+        if frame.anchor is not None and frame.anchor_file is not None:
             helper = dotted_name(frame.anchor.func) if isinstance(frame.anchor, cst.Call) else None
             return StopPoint(frame.anchor, frame.anchor_file, f"the helper `{helper}()` ({how})" if helper else how,
-                             "helper", frame.anchor)
+                             StopKind.HELPER, frame.anchor)
         return StopPoint(node, frame.file, how, kind, operand)
 
     def _record_stops(self, value: Value) -> None:

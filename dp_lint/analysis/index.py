@@ -8,7 +8,7 @@ defining module. Nothing is imported or executed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,7 +19,7 @@ from dp_lint.files.syntax import dotted_name
 
 
 def _module_dotted(expr: cst.BaseExpression | None) -> str:
-    return dotted_name(expr) if expr is not None else ""
+    return (dotted_name(expr) or "") if expr is not None else ""
 
 
 @dataclass(eq=False)
@@ -171,13 +171,13 @@ class ProjectIndex:
 
     def lookup_class(self, qualname: str) -> ClassInfo | None:
         module, symbol, rest = self._split(self.canonical(qualname))
-        if module is None or rest:
+        if module is None or symbol is None or rest:
             return None
         return module.classes.get(symbol)
 
     def lookup_function(self, qualname: str) -> FunctionInfo | None:
         module, symbol, rest = self._split(self.canonical(qualname))
-        if module is None or rest:
+        if module is None or symbol is None or rest:
             return None
         return module.functions.get(symbol)
 
@@ -250,7 +250,7 @@ class _ModuleScanner:
     def __init__(self, info: ModuleInfo):
         self.info = info
 
-    def scan(self, body) -> None:
+    def scan(self, body: Sequence[cst.CSTNode]) -> None:
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
@@ -278,7 +278,7 @@ class _ModuleScanner:
         if isinstance(small, cst.Import):
             for alias in small.names:
                 full = _module_dotted(alias.name)
-                if alias.asname is not None:
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     info.imports[alias.asname.name.value] = full
                 else:
                     head = full.split(".")[0]
@@ -293,7 +293,8 @@ class _ModuleScanner:
                 return
             for alias in small.names:
                 name = _module_dotted(alias.name)
-                local = alias.asname.name.value if alias.asname is not None else name
+                asname = alias.asname.name if alias.asname is not None else None
+                local = asname.value if isinstance(asname, cst.Name) else name
                 info.imports[local] = f"{base}.{name}" if base else name
         elif isinstance(small, (cst.Assign, cst.AnnAssign)):
             targets = small.targets if isinstance(small, cst.Assign) else [small]

@@ -17,25 +17,25 @@ from a config object) is UNKNOWN, and UNKNOWN never produces a finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import libcst as cst
 
-from dp_lint.analysis.index import ClassInfo, ModuleInfo
-from dp_lint.analysis.models import ModuleKind, ModuleModels
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
+from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleModels, Submodule
+from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
+from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import bind_call, dotted_name
 
+__all__ = [
+    "BATCH_FIRST_LAYERS", "UNKNOWN", "Binding", "BoundValue", "Instance", "KeywordOrigin", "LayerTree",
+    "LayerUse", "LiteralOrigin", "ModuleArgument", "Origin", "literal",
+]
 
-class _Unknown:
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-
-# Layers with a `batch_first` setting: (position of batch_first among positional args, default).
-BATCH_FIRST_LAYERS = {
+# Layers with a `batch_first` setting: the position of batch_first among their positional arguments.
+BATCH_FIRST_LAYERS: dict[str, int] = {
     "LSTM": 4, "GRU": 4, "RNN": 5,
     "DPLSTM": 4, "DPGRU": 4, "DPRNN": 4,
     "MultiheadAttention": 8, "DPMultiheadAttention": 8,
@@ -52,6 +52,25 @@ class ModuleArgument:
     owner: ClassInfo | None
 
 
+# What an `__init__` parameter is bound to: a literal, a module handed in, or UNKNOWN.
+BoundValue: TypeAlias = "Constant | ModuleArgument | Unknown"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The call that bound one `__init__` scope of an instance: `call` (None: the class was
+    built with no visible call), written in `call_module`, by the code of `owner` running
+    for `instance` (both None at the root). Fixes follow a value back through it."""
+
+    call: cst.Call | None
+    call_module: ModuleInfo | None
+    instance: Instance | None
+    owner: ClassInfo | None
+
+
+_UNBOUND = Binding(None, None, None, None)
+
+
 @dataclass(eq=False)
 class Instance:
     """One construction of a project module class, with its `__init__` parameters bound."""
@@ -59,11 +78,33 @@ class Instance:
     cls: ClassInfo
     path: str  # "TextClassifier.encoder.layers[*]"
     # For the class and each base class whose __init__ runs: parameter -> value.
-    scopes: dict[ClassInfo, dict[str, object]] = field(default_factory=dict)
+    scopes: dict[ClassInfo, dict[str, BoundValue]] = field(default_factory=dict)
     depth: int = 0
-    # For each scope, the call that bound it: (call, module of the call, instance and class
-    # whose code wrote that call). Fixes follow a value back to the literal that set it.
-    bound_by: dict[ClassInfo, tuple] = field(default_factory=dict)
+    # For each scope, the call that bound it.
+    bound_by: dict[ClassInfo, Binding] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiteralOrigin:
+    """The value is the literal `node`, written in `module`: a fix replaces it."""
+
+    node: cst.BaseExpression
+    module: ModuleInfo | None
+
+
+@dataclass(frozen=True)
+class KeywordOrigin:
+    """The value is a parameter's default that `call` (in `module`) relies on: a fix passes
+    `name=` there; `fallback` (the default's literal, or None) is where to change it instead."""
+
+    call: cst.Call
+    module: ModuleInfo | None
+    name: str
+    fallback: LiteralOrigin | None = None
+
+
+# Where a value is set, for a fix to change it (None: dp-lint cannot tell).
+Origin: TypeAlias = "LiteralOrigin | KeywordOrigin"
 
 
 @dataclass(frozen=True)
@@ -77,19 +118,29 @@ class LayerUse:
 
     @property
     def name(self) -> str:
+        """The layer's class name: "LSTM", "DPMultiheadAttention", ..."""
         return self.kind.torch_class or ""
 
     @property
     def call(self) -> cst.Call | None:
+        """The construction call (None: the layer was not built by a visible call)."""
         return self.kind.call
 
     @property
     def module(self) -> ModuleInfo | None:
+        """The module whose code writes the construction call."""
         return self.kind.module
+
+    @property
+    def file(self) -> SourceFile | None:
+        """The file holding the construction call (None with `call`)."""
+        return self.kind.module.file if self.kind.module is not None else None
 
 
 class LayerTree:
-    def __init__(self, models: ModuleModels):
+    """Walks the layer trees of models: instances, the layers they build, their settings."""
+
+    def __init__(self, models: ModuleModels) -> None:
         self.models = models
         self.index = models.index
 
@@ -98,9 +149,16 @@ class LayerTree:
     def instantiate(self, cls: ClassInfo, call: cst.Call | None, call_module: ModuleInfo | None,
                     parent: Instance | None, parent_owner: ClassInfo | None, path: str, depth: int = 0) -> Instance:
         instance = Instance(cls, path, depth=depth)
-        evaluate_arg = lambda expr: self.argument_value(expr, call_module, parent, parent_owner)  # noqa: E731
-        previous_call, previous_eval = call, evaluate_arg
-        binder = (call, call_module, parent, parent_owner)
+
+        def evaluate_arg(expr: cst.BaseExpression) -> BoundValue:
+            return self.argument_value(expr, call_module, parent, parent_owner)
+
+        def evaluator(owner: ClassInfo) -> Callable[[cst.BaseExpression], BoundValue]:
+            return lambda expr: self.evaluate(expr, instance, owner)
+
+        previous_call: cst.Call | None = call
+        previous_eval: Callable[[cst.BaseExpression], BoundValue] = evaluate_arg
+        binder = Binding(call, call_module, parent, parent_owner)
         for owner in self.index.mro(cls):
             init = owner.methods.get("__init__")
             if init is None:
@@ -109,37 +167,37 @@ class LayerTree:
             instance.bound_by[owner] = binder
             # The next base's __init__ receives what this one passes to super().__init__(...).
             previous_call = _super_init_call(init.node, owner)
-            previous_eval = (lambda o: lambda expr: self.evaluate(expr, instance, o))(owner)
-            binder = (previous_call, owner.module, instance, owner)
+            previous_eval = evaluator(owner)
+            binder = Binding(previous_call, owner.module, instance, owner)
         return instance
 
-    def origin(self, expr, instance: Instance | None, owner: ClassInfo | None, module: ModuleInfo | None, depth: int = 0):
-        """Where the value of `expr` is set, for a fix to change it:
-        ("literal", node, module) — a literal to replace;
-        ("keyword", call, module, name, fallback) — a construction call that should pass
-        `name=` (fallback: the parameter's default, another origin, or None);
-        None when dp-lint cannot tell."""
+    def origin(self, expr: cst.BaseExpression | None, instance: Instance | None, owner: ClassInfo | None,
+               module: ModuleInfo | None, depth: int = 0) -> Origin | None:
+        """Where the value of `expr` is set, for a fix to change it: a literal to replace, or
+        a construction call that should pass the parameter by keyword; None when dp-lint
+        cannot tell."""
         if depth > 8 or expr is None:
             return None
         if literal(expr, None) is not UNKNOWN:
-            return ("literal", expr, module)
+            return LiteralOrigin(expr, module)
         if instance is None or owner is None:
             return None
         scope = instance.scopes.get(owner, {})
         if isinstance(expr, cst.Name) and expr.value in scope:
-            call, call_module, parent, parent_owner = instance.bound_by.get(owner, (None, None, None, None))
+            binding = instance.bound_by.get(owner, _UNBOUND)
+            call = binding.call
             init = owner.methods.get("__init__")
             param = next((p for p in init.params if p.name.value == expr.value), None) if init else None
             argument = _argument_for(call, init, expr.value) if call is not None and init is not None else None
             default = None
             if param is not None and param.default is not None and literal(param.default, None) is not UNKNOWN:
-                default = ("literal", param.default, owner.module)
+                default = LiteralOrigin(param.default, owner.module)
             if argument is not None:
-                return self.origin(argument, parent, parent_owner, call_module, depth + 1)
+                return self.origin(argument, binding.instance, binding.owner, binding.call_module, depth + 1)
             if call is not None and not any(a.star for a in call.args):
                 # The caller relies on the default: pass the value there (or, failing
                 # that, change the default itself: `fallback`).
-                return ("keyword", call, call_module, expr.value, default)
+                return KeywordOrigin(call, binding.call_module, expr.value, default)
             return default
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             found = self.models.model(instance.cls).attribute_values.get(expr.attr.value)
@@ -148,15 +206,17 @@ class LayerTree:
                 return self.origin(value_expr, instance, writer, writer.module, depth + 1)
         return None
 
-    def _bind(self, owner: ClassInfo, init, call: cst.Call | None, evaluate_arg) -> dict[str, object]:
-        def default(param):
+    def _bind(self, owner: ClassInfo, init: FunctionInfo, call: cst.Call | None,
+              evaluate_arg: Callable[[cst.BaseExpression], BoundValue]) -> dict[str, BoundValue]:
+        def default(param: cst.Param | None) -> BoundValue:
             if param is None or param.default is None:
                 return UNKNOWN
             return literal(param.default, owner.module)
 
         return bind_call(init.node, call, evaluate_arg, default, skip_self=True)
 
-    def argument_value(self, expr, module: ModuleInfo | None, parent: Instance | None, parent_owner: ClassInfo | None):
+    def argument_value(self, expr: cst.BaseExpression, module: ModuleInfo | None, parent: Instance | None,
+                       parent_owner: ClassInfo | None) -> BoundValue:
         """A constructor argument: a literal, a module built here, or a value from the parent's scope."""
         if module is not None and isinstance(expr, cst.Call):
             kind = self.models.kind_of(module, expr)
@@ -166,7 +226,7 @@ class LayerTree:
             return self.evaluate(expr, parent, parent_owner)
         return literal(expr, module)
 
-    def evaluate(self, expr, instance: Instance, owner: ClassInfo, depth: int = 0):
+    def evaluate(self, expr: cst.BaseExpression | None, instance: Instance, owner: ClassInfo, depth: int = 0) -> BoundValue:
         """The value of `expr` written in `owner.__init__` for this instance, or UNKNOWN."""
         if depth > 8 or expr is None:
             return UNKNOWN
@@ -205,13 +265,13 @@ class LayerTree:
                     stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
         return found
 
-    def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list:
+    def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list[Instance]:
         if kind.param is not None and instance is not None and owner is not None:
             handed = instance.scopes.get(owner, {}).get(kind.param)
             if isinstance(handed, ModuleArgument):
                 return self._instances(handed.kind, handed.instance, handed.owner, path)
             return []
-        found = []
+        found: list[Instance] = []
         for element in kind.elements:
             found.extend(self._instances(element, instance, owner, path))
         if kind.project_class is not None:
@@ -229,13 +289,13 @@ class LayerTree:
                 continue
             yield from self._visit(sub.kind, instance, sub.owner, f"{instance.path}.{attr}")
 
-    def _excluded(self, conditions, instance: Instance | None, owner: ClassInfo | None) -> bool:
+    def _excluded(self, conditions: tuple[Condition, ...], instance: Instance | None, owner: ClassInfo | None) -> bool:
         """Is a module built under `if <test>:` known not to be built for this instance?"""
         if not conditions or instance is None or owner is None:
             return False
-        for test, outcome in conditions:
-            value = self.evaluate(test, instance, owner)
-            if value is not UNKNOWN and bool(value) != outcome:
+        for condition in conditions:
+            value = self.evaluate(condition.test, instance, owner)
+            if value is not UNKNOWN and bool(value) != condition.outcome:
                 return True
         return False
 
@@ -262,7 +322,8 @@ class LayerTree:
 
     # -- settings ------------------------------------------------------------------
 
-    def setting(self, use: LayerUse, keyword: str, position: int | None, default):
+    def setting(self, use: LayerUse, keyword: str, position: int | None,
+                default: BoundValue) -> BoundValue:
         """The value of a layer's constructor setting, or UNKNOWN."""
         call = use.call
         if call is None:
@@ -277,7 +338,7 @@ class LayerTree:
             return self._value_at(positional[position].value, use)
         return default
 
-    def batch_first(self, use: LayerUse):
+    def batch_first(self, use: LayerUse) -> bool | Unknown:
         """The layer's resolved `batch_first` (torch and opacus default: False), or UNKNOWN."""
         position = BATCH_FIRST_LAYERS.get(use.name)
         if position is None:
@@ -285,20 +346,20 @@ class LayerTree:
         value = self.setting(use, "batch_first", position, False)
         return value if isinstance(value, bool) else UNKNOWN
 
-    def _value_at(self, expr, use: LayerUse):
+    def _value_at(self, expr: cst.BaseExpression, use: LayerUse) -> BoundValue:
         if use.instance is not None and use.owner is not None:
             return self.evaluate(expr, use.instance, use.owner)
         return literal(expr, use.module)
 
 
-def _constructions(model) -> Iterator[tuple[str, object]]:
+def _constructions(model: ModuleClass) -> Iterator[tuple[str, Submodule]]:
     """(attribute, submodule) for every construction of every attribute, conditional ones included."""
     for attr, sub in model.submodules.items():
         for variant in model.variants.get(attr, [sub]):
             yield attr, variant
 
 
-def _argument_for(call: cst.Call, init, name: str):
+def _argument_for(call: cst.Call, init: FunctionInfo, name: str) -> cst.BaseExpression | None:
     """The argument `call` passes for parameter `name` of `init`, or None."""
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
@@ -332,7 +393,7 @@ def _super_init_call(node: cst.FunctionDef, owner: ClassInfo) -> cst.Call | None
     return None
 
 
-def literal(expr, module: ModuleInfo | None):
+def literal(expr: cst.BaseExpression | None, module: ModuleInfo | None) -> Constant | Unknown:
     """Python literal value of `expr` (following module-level constants), or UNKNOWN."""
     if expr is None:
         return UNKNOWN

@@ -14,9 +14,10 @@ confidence, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any, NamedTuple
 
 import libcst as cst
 
@@ -34,6 +35,8 @@ from dp_lint.files.syntax import (
 
 
 class Tri(Enum):
+    """A three-valued answer: YES, NO, or UNKNOWN (the source does not say)."""
+
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
@@ -46,6 +49,20 @@ class Tri(Enum):
         if Tri.UNKNOWN in values:
             return Tri.UNKNOWN
         return Tri.NO
+
+
+class Condition(NamedTuple):
+    """`if <test>:` around a construction: the module is built when `test` is `outcome`."""
+
+    test: cst.BaseExpression
+    outcome: bool
+
+
+class AttributeValue(NamedTuple):
+    """`self.<attr> = <expr>` in the `__init__` of `writer` (the last one written wins)."""
+
+    expr: cst.BaseExpression
+    writer: ClassInfo
 
 
 @dataclass(frozen=True)
@@ -64,8 +81,12 @@ class ModuleKind:
     param: str | None = None  # for a module handed in: the constructor parameter's name
     # `if use_bn: layers.append(nn.BatchNorm1d(d))`: (test, outcome) pairs under which the
     # module is built; the layer tree skips it when a test resolves to the other outcome.
-    conditions: tuple = field(default=(), compare=False)
+    conditions: tuple[Condition, ...] = field(default=(), compare=False)
 
+
+# For freeze loops: loop variable -> the module expressions whose parameters (or which
+# modules themselves) it iterates over (`for p in self.x.parameters()` -> {"p": [self.x]}).
+LoopBindings = dict[str, list[cst.BaseExpression]]
 
 # Lower-case callables from other libraries whose result is probably a module.
 _FACTORY_HINTS = ("model", "encoder", "backbone", "net", "pretrained", "build", "create", "resnet", "vit")
@@ -73,12 +94,14 @@ _FACTORY_HINTS = ("model", "encoder", "backbone", "net", "pretrained", "build", 
 
 @dataclass(eq=False)
 class Submodule:
+    """One `self.<attr> = <module>` of an `__init__` (of `owner`, maybe a base class)."""
+
     attr: str
     owner: ClassInfo
     statement: cst.CSTNode  # the `self.x = ...` assignment, where findings are reported
     kind: ModuleKind
-    alias_of: str | None = None
-    conditions: tuple = ()  # see ModuleKind.conditions
+    alias_of: str | None = None  # `self.b = self.a`: the attribute it is another name for
+    conditions: tuple[Condition, ...] = ()  # see ModuleKind.conditions
 
     @property
     def description(self) -> str:
@@ -100,7 +123,7 @@ class ModuleClass:
     dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
     # Every `self.x = <expr>` of __init__ (last one wins), with the class whose __init__ wrote it:
     # `self.batch_first = batch_first` is how layer settings travel from parameters.
-    attribute_values: dict[str, tuple[cst.BaseExpression, ClassInfo]] = field(default_factory=dict)
+    attribute_values: dict[str, AttributeValue] = field(default_factory=dict)
     # Every construction an attribute may hold: `if use_bn: self.norm = BatchNorm1d(d)` /
     # `else: self.norm = LayerNorm(d)` keeps both (with their conditions) for the layer tree;
     # `submodules` holds the last one written.
@@ -119,7 +142,7 @@ class ModuleClass:
 class ModuleModels:
     """Builds and caches `ModuleClass` for every project class that is an `nn.Module`."""
 
-    def __init__(self, index: ProjectIndex, externally_frozen: set[str]):
+    def __init__(self, index: ProjectIndex, externally_frozen: set[str]) -> None:
         self.index = index
         # Attribute or variable names frozen somewhere in the project outside their class
         # (`model.teacher.requires_grad_(False)` in a training script).
@@ -192,13 +215,14 @@ class ModuleModels:
                 return self.kind_of(module, scope.locals[expr.value], scope, depth + 1)
             if expr.value in scope.params:
                 return ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False, param=expr.value)
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self" and scope is not None:
+        if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+                and scope is not None and scope.model is not None):
             sub = scope.model.submodules.get(expr.attr.value)
             if sub is not None:
                 return sub.kind
         return None
 
-    def _kind_of_call(self, module: ModuleInfo, call: cst.Call, scope, depth: int) -> ModuleKind | None:
+    def _kind_of_call(self, module: ModuleInfo, call: cst.Call, scope: _InitScope | None, depth: int) -> ModuleKind | None:
         func = call.func
         # Chained calls that return the same module: .to(device), .eval(), .requires_grad_(False)
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call | cst.Name | cst.Attribute):
@@ -225,7 +249,7 @@ class ModuleModels:
             if torch_name in tk.CLONING_CONTAINERS and call.args:
                 # nn.TransformerEncoder(layer, num_layers): copies of `layer`.
                 inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
-                elements = (inner,) if inner is not None else ()
+                elements: tuple[ModuleKind, ...] = (inner,) if inner is not None else ()
                 return ModuleKind(f"nn.{torch_name}", inner.owns_parameters if inner else Tri.UNKNOWN, True,
                                   torch_class=torch_name, elements=elements, call=call, module=module)
             if torch_name in tk.CONTAINERS:
@@ -268,8 +292,8 @@ class ModuleModels:
 
     def _kind_of_factory(self, function: FunctionInfo, depth: int) -> ModuleKind | None:
         scope = _InitScope.for_function(self, function)
-        kinds = [self.kind_of(function.module, r, scope, depth + 1) for r in _returns(function.node)]
-        kinds = [k for k in kinds if k is not None]
+        returned = [self.kind_of(function.module, r, scope, depth + 1) for r in _returns(function.node)]
+        kinds = [k for k in returned if k is not None]
         if not kinds:
             return None
         first = kinds[0]
@@ -287,11 +311,13 @@ class ModuleModels:
                 continue
             yield arg.value
 
-    def _container_elements(self, module, call: cst.Call, scope, depth) -> Iterator[ModuleKind | None]:
+    def _container_elements(self, module: ModuleInfo, call: cst.Call, scope: _InitScope | None,
+                            depth: int) -> Iterator[ModuleKind | None]:
         for value in self._container_element_exprs(call):
             yield from self._elements_of(module, value, scope, depth)
 
-    def _elements_of(self, module, value, scope, depth) -> Iterator[ModuleKind | None]:
+    def _elements_of(self, module: ModuleInfo, value: cst.BaseExpression, scope: _InitScope | None,
+                     depth: int) -> Iterator[ModuleKind | None]:
         if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
             for element in value.elements:
                 if isinstance(element, cst.StarredElement):
@@ -301,17 +327,17 @@ class ModuleModels:
         elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
             yield self.kind_of(module, value.elt, scope, depth + 1)
         elif isinstance(value, cst.Dict):
-            for element in value.elements:
-                if isinstance(element, cst.DictElement):
-                    yield self.kind_of(module, element.value, scope, depth + 1)
+            for entry in value.elements:
+                if isinstance(entry, cst.DictElement):
+                    yield self.kind_of(module, entry.value, scope, depth + 1)
         elif isinstance(value, cst.DictComp):
             yield self.kind_of(module, value.value, scope, depth + 1)
         elif isinstance(value, cst.Call) and dotted_name(value.func) in {"OrderedDict", "collections.OrderedDict", "dict"}:
             for arg in value.args:
                 yield from self._elements_of(module, arg.value, scope, depth)
         elif isinstance(value, cst.Name) and scope is not None and value.value in scope.list_elements:
-            for element, conditions in scope.list_elements[value.value]:
-                for kind in self._elements_of(module, element, scope, depth + 1):
+            for holder, conditions in scope.list_elements[value.value]:
+                for kind in self._elements_of(module, holder, scope, depth + 1):
                     yield _replace(kind, conditions=kind.conditions + conditions) if kind is not None and conditions else kind
         elif isinstance(value, cst.Call) or isinstance(value, cst.Attribute):
             yield self.kind_of(module, value, scope, depth + 1)
@@ -319,9 +345,7 @@ class ModuleModels:
             yield None  # something dp-lint cannot see into
 
 
-def _replace(kind: ModuleKind, **changes) -> ModuleKind:
-    from dataclasses import replace
-
+def _replace(kind: ModuleKind, **changes: Any) -> ModuleKind:
     return replace(kind, **changes)
 
 
@@ -374,8 +398,8 @@ class _InitScope:
     params: set[str]
     locals: dict[str, cst.BaseExpression] = field(default_factory=dict)
     # name -> [(expression holding elements, conditions under which they were added)]
-    list_elements: dict[str, list[tuple]] = field(default_factory=dict)
-    conditions: tuple = ()  # the if-tests around the statement being read
+    list_elements: dict[str, list[tuple[cst.BaseExpression, tuple[Condition, ...]]]] = field(default_factory=dict)
+    conditions: tuple[Condition, ...] = ()  # the if-tests around the statement being read
 
     @staticmethod
     def for_function(models: ModuleModels, function: FunctionInfo) -> _InitScope:
@@ -417,7 +441,7 @@ class _InitScope:
 class _InitReader:
     """Reads one class's `__init__` (and the `self.` methods it calls) into a ModuleClass."""
 
-    def __init__(self, models: ModuleModels, model: ModuleClass, owner: ClassInfo):
+    def __init__(self, models: ModuleModels, model: ModuleClass, owner: ClassInfo) -> None:
         self.models = models
         self.model = model
         self.owner = owner
@@ -439,7 +463,8 @@ class _InitReader:
                 scope = _InitScope(self.model, {p.name.value for p in method.params} - {"self"})
                 self._read_body(method.node.body, scope, loop_bindings={}, freezes_only=True)
 
-    def _read_body(self, suite, scope: _InitScope, loop_bindings: dict, freezes_only: bool = False) -> None:
+    def _read_body(self, suite: cst.BaseSuite | _Block, scope: _InitScope, loop_bindings: LoopBindings,
+                   freezes_only: bool = False) -> None:
         body = suite.body if isinstance(suite, cst.IndentedBlock) else (suite.body if hasattr(suite, "body") else [])
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -453,9 +478,9 @@ class _InitReader:
                 continue
             elif isinstance(stmt, cst.If):
                 outer = scope.conditions
-                scope.conditions = outer + ((stmt.test, True),)
+                scope.conditions = outer + (Condition(stmt.test, True),)
                 self._read_body(stmt.body, scope, loop_bindings, freezes_only)
-                scope.conditions = outer + ((stmt.test, False),)
+                scope.conditions = outer + (Condition(stmt.test, False),)
                 if isinstance(stmt.orelse, cst.Else):
                     self._read_body(stmt.orelse.body, scope, loop_bindings, freezes_only)
                 elif isinstance(stmt.orelse, cst.If):
@@ -465,7 +490,8 @@ class _InitReader:
                 for block in blocks(stmt):
                     self._read_body(_Block(block), scope, loop_bindings, freezes_only)
 
-    def _small(self, small, scope: _InitScope, loop_bindings: dict, freezes_only: bool) -> None:
+    def _small(self, small: cst.BaseSmallStatement, scope: _InitScope, loop_bindings: LoopBindings,
+               freezes_only: bool) -> None:
         if isinstance(small, (cst.Assign, cst.AnnAssign)):
             targets = small.targets if isinstance(small, cst.Assign) else [small]
             for target in targets:
@@ -479,7 +505,8 @@ class _InitReader:
             if not freezes_only:
                 scope.record_local(small)
 
-    def _assignment(self, target, value, statement, scope, loop_bindings, freezes_only) -> None:
+    def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, statement: cst.CSTNode,
+                    scope: _InitScope, loop_bindings: LoopBindings, freezes_only: bool) -> None:
         if value is None:
             return
         if isinstance(target, cst.Attribute) and target.attr.value == "requires_grad":
@@ -493,7 +520,7 @@ class _InitReader:
             return
         if is_self_attribute(target):
             attr = target.attr.value
-            self.model.attribute_values[attr] = (value, self.owner)
+            self.model.attribute_values[attr] = AttributeValue(value, self.owner)
             torch_param = self.module.resolve_expr(value.func) if isinstance(value, cst.Call) else None
             if torch_param and tk.torch_class_name(torch_param) in {"Parameter", "UninitializedParameter"}:
                 self.model.direct_parameters = True
@@ -512,7 +539,7 @@ class _InitReader:
             elif not scope.conditions:
                 self.model.submodules.pop(attr, None)
 
-    def _call_statement(self, call: cst.Call, scope, loop_bindings, freezes_only) -> None:
+    def _call_statement(self, call: cst.Call, scope: _InitScope, loop_bindings: LoopBindings, freezes_only: bool) -> None:
         func = call.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -543,7 +570,7 @@ class _InitReader:
         if function is not None:
             self._helper_freeze(function, call, loop_bindings)
 
-    def _helper_freeze(self, function: FunctionInfo, call: cst.Call, loop_bindings) -> None:
+    def _helper_freeze(self, function: FunctionInfo, call: cst.Call, loop_bindings: LoopBindings) -> None:
         """`set_requires_grad(self.target, False)` / `freeze(self.teacher)` via a project helper."""
         effect = helper_freeze_effect(function)
         if effect is None:
@@ -565,7 +592,8 @@ class _InitReader:
                 return
         self._freeze_receiver(receiver, loop_bindings)
 
-    def _freeze_target(self, param_expr, value, loop_bindings, scope) -> None:
+    def _freeze_target(self, param_expr: cst.BaseExpression, value: cst.BaseExpression, loop_bindings: LoopBindings,
+                       scope: _InitScope) -> None:
         """`p.requires_grad = False` where `p` iterates over some module's parameters."""
         if isinstance(value, cst.Name) and value.value == "True":
             return
@@ -581,7 +609,7 @@ class _InitReader:
         for owner in owners:
             self._freeze_receiver(owner, loop_bindings)
 
-    def _freeze_receiver(self, receiver, loop_bindings) -> None:
+    def _freeze_receiver(self, receiver: cst.BaseExpression, loop_bindings: LoopBindings) -> None:
         if is_self(receiver):
             self.model.freezes_everything = True
         elif is_self_attribute(receiver):
@@ -592,20 +620,20 @@ class _InitReader:
         else:
             self.model.unattributed_freeze = True
 
-    def _loop_bindings(self, stmt: cst.For, outer: dict) -> dict[str, list]:
+    def _loop_bindings(self, stmt: cst.For, outer: LoopBindings) -> LoopBindings:
         """Which module(s) each loop variable iterates over, for freeze loops."""
         return _bind_loop_target(stmt.target, stmt.iter, outer)
 
 
 @dataclass
 class _Block:
-    body: list
+    body: Sequence[cst.BaseStatement]
 
 
-def _bind_loop_target(target, iterable, outer: dict) -> dict[str, list]:
+def _bind_loop_target(target: cst.BaseExpression, iterable: cst.BaseExpression, outer: LoopBindings) -> LoopBindings:
     """`for p in self.x.parameters()` -> {"p": [self.x]}; zip/chain/list literals handled."""
     sources = _parameter_sources(iterable, outer)
-    bindings: dict[str, list] = {}
+    bindings: LoopBindings = {}
     if isinstance(target, cst.Name):
         if sources is not None:
             bindings[target.value] = [s for group in sources for s in group]
@@ -620,7 +648,7 @@ def _bind_loop_target(target, iterable, outer: dict) -> dict[str, list]:
     return bindings
 
 
-def _parameter_sources(iterable, outer: dict) -> list[list] | None:
+def _parameter_sources(iterable: cst.BaseExpression, outer: LoopBindings) -> list[list[cst.BaseExpression]] | None:
     """Modules whose parameters (or which modules themselves) `iterable` yields."""
     if isinstance(iterable, cst.Call):
         func = iterable.func
@@ -634,8 +662,9 @@ def _parameter_sources(iterable, outer: dict) -> list[list] | None:
             groups = [_parameter_sources(a.value, outer) for a in iterable.args]
             if name == "enumerate":
                 return None
-            if all(g is not None for g in groups) and groups:
-                return [m for g in groups for m in g]
+            known = [g for g in groups if g is not None]
+            if len(known) == len(groups) and groups:
+                return [m for g in known for m in g]
     if isinstance(iterable, cst.BinaryOperation) and isinstance(iterable.operator, cst.Add):
         left = _parameter_sources(iterable.left, outer)
         right = _parameter_sources(iterable.right, outer)
@@ -675,7 +704,7 @@ def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | Non
     params = {p.name.value for p in function.params}
     body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
 
-    def visit(stmts, bindings) -> tuple[str, str | None] | None:
+    def visit(stmts: Sequence[cst.BaseStatement], bindings: LoopBindings) -> tuple[str, str | None] | None:
         for stmt in stmts:
             if isinstance(stmt, cst.For):
                 inner = dict(bindings)
@@ -699,8 +728,9 @@ def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | Non
     return visit(body, {})
 
 
-def _freeze_in_small(small, bindings, params) -> tuple[str, str | None] | None:
-    def module_param(expr) -> str | None:
+def _freeze_in_small(small: cst.BaseSmallStatement, bindings: LoopBindings,
+                     params: set[str]) -> tuple[str, str | None] | None:
+    def module_param(expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.Name):
             if expr.value in params:
                 return expr.value
@@ -747,7 +777,7 @@ def collect_external_freezes(index: ProjectIndex) -> set[str]:
     return names
 
 
-def _collect_freezes(body, bindings: dict, names: set[str]) -> None:
+def _collect_freezes(body: Sequence[cst.BaseStatement], bindings: LoopBindings, names: set[str]) -> None:
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
@@ -768,7 +798,7 @@ def _collect_freezes(body, bindings: dict, names: set[str]) -> None:
                 _collect_freezes(block, bindings, names)
 
 
-def _frozen_receiver(small, bindings: dict) -> list:
+def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> list[cst.BaseExpression]:
     if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) and small.value.value == "False":
         found = []
         for target in small.targets:

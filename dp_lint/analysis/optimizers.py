@@ -11,6 +11,8 @@ Only files that build something from `torch.optim` are walked, and only when a r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from dp_lint.analysis.index import ProjectIndex
@@ -50,7 +52,7 @@ def _is_optimizer(qualname: str | None) -> bool:
     return last[:1].isupper() and last not in {"Optimizer"} and "lr_scheduler" not in qualname
 
 
-def _params_argument(call: cst.Call):
+def _params_argument(call: cst.Call) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "params":
             return arg.value
@@ -58,7 +60,7 @@ def _params_argument(call: cst.Call):
     return positional[0].value if positional and not positional[0].star else None
 
 
-def _attributes_of(expr) -> set[str] | None:
+def _attributes_of(expr: cst.BaseExpression | None) -> set[str] | None:
     """Submodule names whose parameters `expr` yields, or EVERYTHING."""
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         if expr.func.attr.value in {"parameters", "named_parameters"}:
@@ -68,8 +70,9 @@ def _attributes_of(expr) -> set[str] | None:
             return EVERYTHING  # `model.parameters()`: the whole model
     if isinstance(expr, cst.Call) and dotted_name(expr.func) in {"list", "itertools.chain", "chain"}:
         parts = [_attributes_of(a.value) for a in expr.args]
-        if parts and all(p is not EVERYTHING for p in parts):
-            return set().union(*parts)
+        known = [p for p in parts if p is not EVERYTHING]
+        if parts and len(known) == len(parts):
+            return set().union(*known)
         return EVERYTHING
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         left, right = _attributes_of(expr.left), _attributes_of(expr.right)
@@ -91,7 +94,7 @@ def _attributes_of(expr) -> set[str] | None:
     return EVERYTHING
 
 
-def not_optimized(optimized: set[str] | None, submodules, attr: str) -> bool:
+def not_optimized(optimized: set[str] | None, submodules: Iterable[str], attr: str) -> bool:
     """Is `attr` certainly left out of every optimizer? Only when the class is the one the
     optimizers name (it has one of the named submodules) and `attr` is not among them: a
     class nested deeper is trained through its parent's name."""

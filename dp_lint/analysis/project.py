@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
+from typing import TypeVar
 
 import libcst as cst
 
@@ -19,6 +21,8 @@ from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
 from dp_lint.config.settings import Config
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import calls_in, contains, dotted_name
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,22 @@ class PrivateModel:
     unresolved_engines: tuple[EngineCall, ...] = ()
 
 
+@dataclass(frozen=True)
+class ModelLayer:
+    """A layer of a checked model (`Project.layer_uses`): the layer, and the model it is in."""
+
+    use: LayerUse
+    model: PrivateModel
+
+
 class Project:
-    def __init__(self, files, config: Config | None = None):
-        self.files = files
-        self.config = config or Config()
-        self.index = ProjectIndex(files)
+    """What a rule queries: the parsed files, the shared index, and analyses computed once
+    for all rules (docs/dev/rule-api.md)."""
+
+    def __init__(self, files: list[SourceFile], config: Config | None = None) -> None:
+        self.files: list[SourceFile] = files
+        self.config: Config = config or Config()
+        self.index: ProjectIndex = ProjectIndex(files)
         self._flows: dict[ClassInfo, FlowResult] = {}
         # Analyses that failed on code dp-lint did not expect. The failing class, file or
         # rule yields no finding and everything else is still checked; the command reports
@@ -54,7 +69,9 @@ class Project:
                 return file
         raise ValueError(f"{type(node).__name__} node is not part of any file of the project")
 
-    def guarded(self, what: str, compute, fallback):
+    def guarded(self, what: str, compute: Callable[[], _T], fallback: _T) -> _T:
+        """`compute()`, or `fallback` when it fails on code dp-lint did not expect (the error
+        is kept in `internal_errors`, and the command reports it as a dp-lint bug)."""
         try:
             return compute()
         except (Exception, RecursionError) as exc:
@@ -66,6 +83,7 @@ class Project:
 
     @cached_property
     def modules(self) -> ModuleModels:
+        """The nn.Module classes of the project, read from their `__init__`."""
         return ModuleModels(self.index, collect_external_freezes(self.index))
 
     def module_classes(self) -> list[ClassInfo]:
@@ -109,6 +127,7 @@ class Project:
         return not_optimized(self.optimized_attributes, self.modules.model(cls).submodules, attr)
 
     def may_be_private(self, cls: ClassInfo) -> bool:
+        """May `cls` be part of a model an engine call wraps? (See `private_classes`.)"""
         scope = self.private_classes
         return scope is None or cls in scope
 
@@ -133,6 +152,7 @@ class Project:
 
     @cached_property
     def engine_calls(self) -> list[EngineCall]:
+        """Every `make_private*` call and `GradSampleModule*(...)` construction of the project."""
         return find_engine_calls(self.index, self.modules, self.guarded)
 
     @cached_property
@@ -147,6 +167,7 @@ class Project:
 
     @cached_property
     def layer_tree(self) -> LayerTree:
+        """Walks layer trees and resolves layer settings (`setting`, `batch_first`, `origin`)."""
         return LayerTree(self.modules)
 
     @cached_property
@@ -155,12 +176,13 @@ class Project:
         module class when there is no engine call, or when an engine's model is unresolved."""
         resolved = [e for e in self.engine_calls if e.wrapped is not None]
         unresolved = tuple(e for e in self.engine_calls if e.wrapped is None)
-        models = [
-            PrivateModel(self.layer_tree.root(e.wrapped, e.wrapped_call, e.wrapped_module), e)
-            for e in resolved
-        ]
+        models = []
+        covered: set[ClassInfo] = set()
+        for e in resolved:
+            if e.wrapped is not None:
+                models.append(PrivateModel(self.layer_tree.root(e.wrapped, e.wrapped_call, e.wrapped_module), e))
+                covered.add(e.wrapped)
         if not self.engine_calls or unresolved:
-            covered = {e.wrapped for e in resolved}
             self.module_classes()  # read every class once, with errors contained
             for cls in self._root_module_classes():
                 if cls not in covered:
@@ -168,12 +190,15 @@ class Project:
         return models
 
     @cached_property
-    def layer_uses(self) -> list[tuple[LayerUse, PrivateModel]]:
-        return [
-            (use, model)
-            for model in self.private_models
-            for use in self.guarded(f"layers of {model.instance.cls.qualname}", partial(self._layers_of, model.instance), [])
-        ]
+    def layer_uses(self) -> list[ModelLayer]:
+        """Every torch/opacus layer of every checked model (`private_models`), one entry per
+        path through the tree, with the model it belongs to."""
+        found: list[ModelLayer] = []
+        for model in self.private_models:
+            none: list[LayerUse] = []
+            layers = self.guarded(f"layers of {model.instance.cls.qualname}", partial(self._layers_of, model.instance), none)
+            found.extend(ModelLayer(use, model) for use in layers)
+        return found
 
     def _layers_of(self, instance: Instance) -> list[LayerUse]:
         return list(self.layer_tree.layers(instance))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.gradient_flow import FlowResult
 from dp_lint.analysis.index import ClassInfo
+from dp_lint.analysis.project import Project
 
 
-def uses_outside_forward(project, cls: ClassInfo, flow, attr: str) -> bool:
+def uses_outside_forward(project: Project, cls: ClassInfo, flow: FlowResult, attr: str) -> bool:
     """Is `self.<attr>` run (called, or handed to other code) in a method forward does not reach?
 
     `__init__` and parameter-level uses (`self.t.parameters()`, `self.t.eval()`,
@@ -48,7 +50,7 @@ def _runs_attr(node: cst.CSTNode, attr: str) -> bool:
     return found
 
 
-def _harmless_use(ref: cst.Attribute, parent, grandparent) -> bool:
+def _harmless_use(ref: cst.Attribute, parent: cst.CSTNode | None, grandparent: cst.CSTNode | None) -> bool:
     # self.t.parameters() / self.t.eval() / self.t.requires_grad_(False)
     if isinstance(parent, cst.Attribute) and parent.value is ref:
         if parent.attr.value in tk.NON_FORWARD_METHODS and isinstance(grandparent, cst.Call):

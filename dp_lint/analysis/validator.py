@@ -3,30 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
+import libcst as cst
+
+from dp_lint.analysis.index import ModuleInfo
 from dp_lint.analysis.layers import LayerUse
 from dp_lint.analysis.models import Tri
+from dp_lint.analysis.project import Project
 from dp_lint.core.findings import Confidence
+from dp_lint.files.source import SourceFile
 
 
-def refused_layers(project, accept: Callable[[LayerUse], bool]) -> Iterator[tuple[LayerUse, Confidence, str]]:
+@dataclass(frozen=True)
+class RefusedLayer:
+    """A layer `make_private` refuses (`refused_layers`). It knows where it is (`node`, `file`),
+    so a rule reports it directly: `self.report(refused, message, confidence=refused.confidence)`."""
+
+    use: LayerUse
+    call: cst.Call  # the layer's construction call
+    module: ModuleInfo  # the module whose code writes `call`
+    # High when the model is wrapped by a resolved engine call; medium when the wrapped
+    # model is not known (no engine call, or an unresolved one).
+    confidence: Confidence
+    where: str  # for messages: "wrapped by `make_private` at train.py:40", ...
+
+    @property
+    def node(self) -> cst.Call:
+        return self.call
+
+    @property
+    def file(self) -> SourceFile:
+        return self.module.file
+
+
+def refused_layers(project: Project, accept: Callable[[LayerUse], bool]) -> Iterator[RefusedLayer]:
     """Layers that `make_private` refuses, in the models it wraps.
 
     ModuleValidator checks only modules that own trainable parameters, and a model that
     passes through `ModuleValidator.fix(...)` before the engine has them replaced.
-    Yields (layer, confidence, where): confidence is medium when the wrapped model is
-    not known (no engine call, or an unresolved one).
     """
-    for use, model in project.layer_uses:
-        if use.call is None or not accept(use):
+    for layer in project.layer_uses:
+        use, model = layer.use, layer.model
+        if use.call is None or use.module is None or not accept(use):
             continue
         if use.kind.owns_parameters is not Tri.YES:
             continue
         if model.engine is not None:
             if model.engine.validator_fixed:
                 continue
-            yield use, Confidence.HIGH, f"wrapped by `{model.engine.kind}` at {model.engine.label()}"
+            yield RefusedLayer(use, use.call, use.module, Confidence.HIGH,
+                               f"wrapped by `{model.engine.kind.value}` at {model.engine.label()}")
         else:
             if project.calls_validator_fix:
                 continue
-            yield use, Confidence.MEDIUM, "in a model the project may wrap with make_private"
+            yield RefusedLayer(use, use.call, use.module, Confidence.MEDIUM,
+                               "in a model the project may wrap with make_private")

@@ -20,14 +20,16 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 
 import libcst as cst
 
-from dp_lint.analysis.engine_calls import MAKE_PRIVATE, EngineFinder
+from dp_lint.analysis.engine_calls import EngineFinder
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.layers import UNKNOWN, literal
+from dp_lint.analysis.layers import literal
 from dp_lint.analysis.project import Project
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.config.settings import Config, toml_value
 from dp_lint.files.discovery import discover, module_name_for
 from dp_lint.files.notebooks import is_notebook
@@ -543,7 +545,7 @@ class _Builder:
         for engine in calls:
             start, _ = info.file.span(engine.node)
             if not any(a <= start <= b for a, b in guarded):
-                return f"{engine.kind} at {self._engine_label(engine)}"
+                return f"{engine.kind.value} at {self._engine_label(engine)}"
         return None
 
     def _config_label(self, ref: ModelRef) -> str:
@@ -566,6 +568,8 @@ class _Builder:
             ("loss_reduction", getattr(engine, "loss_reduction", DEFAULT_LOSS_REDUCTION), DEFAULT_LOSS_REDUCTION, (str,)),
             ("grad_sample_mode", getattr(engine, "grad_sample_mode", DEFAULT_GRAD_SAMPLE_MODE), DEFAULT_GRAD_SAMPLE_MODE, (str,)),
         ):
+            if isinstance(value, Enum):
+                value = value.value  # GradSampleMode / LossReduction: the target holds the text
             if value is UNKNOWN or not isinstance(value, kinds):
                 target.notes.append(
                     f"the engine call at {label} sets {name} to a value dp-lint cannot read: "
@@ -574,7 +578,7 @@ class _Builder:
                 value = default
             setattr(target, name, value)
         target.validator_fix = bool(engine.validator_fixed)
-        target.validate = engine.kind in MAKE_PRIVATE
+        target.validate = engine.kind.makes_private
         if target.loss_reduction not in LOSS_REDUCTIONS:
             target.notes.append(f"unknown loss_reduction {target.loss_reduction!r}: 'mean' is used")
             target.loss_reduction = DEFAULT_LOSS_REDUCTION
@@ -722,10 +726,10 @@ class _Builder:
                 instance = tree.root(symbol, call, symbol.module)
             else:
                 finder = EngineFinder(self.index, self.project.modules, symbol.module)
-                cls, call, module = finder.resolve_factory(symbol, 0)
-                if cls is None:
+                built = finder.resolve_factory(symbol, 0)
+                if built is None:
                     return None
-                instance = tree.root(cls, call, module)
+                instance = tree.root(built.cls, built.call, built.module)
             return InputInference(self.project, instance, target.batch_first).infer()
         except (Exception, RecursionError) as exc:
             return InferredInputs([], [], [], problem=f"dp-lint failed while reading the model ({type(exc).__name__}: {exc})")
@@ -843,7 +847,8 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
             continue
         location = finding.location
         found: list[VerifyTarget] = []
-        for use, model in layer_uses:
+        for layer in layer_uses:
+            use, model = layer.use, layer.model
             if use.call is None or use.module is None or os.path.abspath(use.module.file.path) != path:
                 continue
             if _contains(use.module.file, use.call, location):

@@ -27,11 +27,17 @@ the project freezes it.
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator, Mapping
 
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from dp_lint.analysis.gradient_flow import CallSite, StopKind, StopPoint
+from dp_lint.analysis.project import Project
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability, Confidence
-from dp_lint.files.syntax import contains, enclosing
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
+from dp_lint.files.source import SourceFile
+from dp_lint.files.syntax import Parents, contains, enclosing
 from dp_lint.fix.edits import (
     FixUnavailable,
     calls_before,
@@ -44,7 +50,8 @@ from dp_lint.fix.edits import (
     with_import,
 )
 
-_DROPPED = {"method", "attribute", "function"}  # stop-gradients made redundant by no_grad
+# Stop-gradients made redundant by no_grad.
+_DROPPED = frozenset({StopKind.METHOD, StopKind.ATTRIBUTE, StopKind.FUNCTION})
 
 
 class DetachOnTrainableOutput(Rule):
@@ -53,7 +60,7 @@ class DetachOnTrainableOutput(Rule):
     summary = "Stop-gradient on the output of a trainable submodule call: Opacus raises at step()"
     fix_availability = FixAvailability.SAFE
 
-    def check(self, project):
+    def check(self, project: Project) -> Iterator[Finding]:
         for cls in project.module_classes():
             if not project.may_be_private(cls):
                 continue
@@ -74,9 +81,8 @@ class DetachOnTrainableOutput(Rule):
                 for stop in stops:
                     sub = model.submodules[site.attr]
                     yield self.report(
-                        stop.node,
+                        stop,
                         self._message(site.attr, sub.description, stop.how),
-                        file=stop.file,
                         confidence=Confidence.HIGH if site.confident else Confidence.MEDIUM,
                         fix=fix,
                     )
@@ -93,7 +99,7 @@ class DetachOnTrainableOutput(Rule):
 
     # -- the fix ---------------------------------------------------------------------
 
-    def _fix(self, project, site, stops):
+    def _fix(self, project: Project, site: CallSite, stops: list[StopPoint]) -> Fix:
         file = site.file
         if any(stop.file is not file for stop in stops):
             raise FixUnavailable("the stop-gradient is in another file")
@@ -114,35 +120,38 @@ class DetachOnTrainableOutput(Rule):
         )
 
     @staticmethod
-    def _replacement(stop):
-        if stop.kind in _DROPPED:
+    def _replacement(stop: StopPoint) -> cst.BaseExpression:
+        if stop.kind in _DROPPED and isinstance(stop.operand, cst.BaseExpression):
             return stop.operand
-        if stop.kind == "helper":
+        if stop.kind is StopKind.HELPER and isinstance(stop.node, cst.BaseExpression):
             return stop.node  # the helper may do more than detach: keep it, under no_grad
-        raise FixUnavailable(f"no automatic fix for a {stop.kind} stop-gradient here")
+        raise FixUnavailable(f"no automatic fix for a {stop.kind.value} stop-gradient here")
 
-    def _direct(self, file, site, stop, no_grad) -> cst.Module:
+    def _direct(self, file: SourceFile, site: CallSite, stop: StopPoint, no_grad: str) -> cst.Module:
         """`z = self.t(x).detach()` or `loss = f(p, self.t(x).detach())`."""
         parents = file.parents
         stmt = statement_in_block(stop.node, parents)
         small = stmt.body[0]
         replacement = self._replacement(stop)
+        new_statements: list[cst.BaseStatement]
         if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is stop.node:
-            new_statements = [under_no_grad([stmt.deep_replace(stop.node, replacement)], no_grad, stmt)]
+            new_statements = [under_no_grad([_replaced_in(stmt, stop.node, replacement)], no_grad, stmt)]
         else:
             _ensure_hoistable(stop.node, stmt, parents)
             if calls_before(stmt, stop.node, parents, file.positions):
                 raise FixUnavailable("another call runs before the stop-gradient in this statement")
             function = enclosing(stmt, parents, cst.FunctionDef)
+            if function is None:
+                raise FixUnavailable("the stop-gradient is not inside a function")
             name = fresh_name(function, f"{site.attr}_out")
             hoisted = cst.SimpleStatementLine(
                 [cst.Assign([cst.AssignTarget(cst.Name(name))], replacement)]
             )
-            rest = stmt.deep_replace(stop.node, cst.Name(name)).with_changes(leading_lines=())
+            rest = _replaced_in(stmt, stop.node, cst.Name(name)).with_changes(leading_lines=())
             new_statements = [under_no_grad([hoisted], no_grad, stmt), rest]
         return replace_nodes(file.module, {stmt: cst.FlattenSentinel(new_statements)}, parents)
 
-    def _through_variable(self, file, site, stops, no_grad) -> cst.Module:
+    def _through_variable(self, file: SourceFile, site: CallSite, stops: list[StopPoint], no_grad: str) -> cst.Module:
         """`t = self.t(x)` ... `t.detach()` / `t.detach_()` / `with torch.no_grad(): f(t)`."""
         parents = file.parents
         producer = statement_in_block(site.node, parents)
@@ -155,22 +164,26 @@ class DetachOnTrainableOutput(Rule):
             raise FixUnavailable("the call's result is not assigned to one variable")
         variable = assign.targets[0].target.value
         function = enclosing(producer, parents, cst.FunctionDef)
-        operands = set()
+        if function is None:
+            raise FixUnavailable("the call is not inside a function")
+        operands: set[cst.CSTNode] = set()
         for stop in stops:
             operand = stop.operand
-            if stop.kind == "helper" and isinstance(operand, cst.Call) and len(operand.args) == 1:
+            if stop.kind is StopKind.HELPER and isinstance(operand, cst.Call) and len(operand.args) == 1:
                 operand = operand.args[0].value  # `stop_gradient(z)`: the helper stays, under no_grad
             if not (isinstance(operand, cst.Name) and operand.value == variable):
                 raise FixUnavailable("the stop-gradient is not applied to the variable holding the call")
             if enclosing(stop.node, parents, cst.FunctionDef) is not function:
                 raise FixUnavailable("the stop-gradient is in another function")
             operands.add(operand)
-        in_place = [s.node for s in stops if s.kind == "detach_"]
+        in_place = [s.node for s in stops if s.kind is StopKind.DETACH_]
         _ensure_only_stopped_uses(function, producer, variable, operands, in_place, parents, file.positions)
 
-        replacements = {producer: under_no_grad([producer], no_grad, producer)}
+        replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {
+            producer: under_no_grad([producer], no_grad, producer),
+        }
         for stop in stops:
-            if stop.kind == "detach_":
+            if stop.kind is StopKind.DETACH_:
                 # `t.detach_()` has nothing left to do; a block needs at least `pass`.
                 stmt = statement_in_block(stop.node, parents)
                 alone = len(parents[stmt].body) == 1
@@ -180,7 +193,15 @@ class DetachOnTrainableOutput(Rule):
         return replace_nodes(file.module, replacements, parents)
 
 
-def _ensure_hoistable(node, stmt, parents) -> None:
+def _replaced_in(stmt: cst.SimpleStatementLine, old: cst.CSTNode, new: cst.CSTNode) -> cst.SimpleStatementLine:
+    """`stmt` with the expression `old` (inside it) replaced by `new`."""
+    replaced = stmt.deep_replace(old, new)
+    if not isinstance(replaced, cst.SimpleStatementLine):
+        raise FixUnavailable("the stop-gradient is the whole statement")
+    return replaced
+
+
+def _ensure_hoistable(node: cst.CSTNode, stmt: cst.CSTNode, parents: Parents) -> None:
     """Hoisting changes when (or whether) the expression runs inside these constructs."""
     current = parents.get(node)
     while current is not None and current is not stmt:
@@ -193,13 +214,13 @@ def _ensure_hoistable(node, stmt, parents) -> None:
 _UNCONDITIONAL = (cst.With, cst.IndentedBlock, cst.SimpleStatementLine)
 
 
-def statement_of(node, parents):
+def statement_of(node: cst.CSTNode, parents: Parents) -> cst.CSTNode | None:
     return enclosing(node, parents, cst.SimpleStatementLine)
 
 
-def _conditional_between(statement, producer, parents) -> bool:
+def _conditional_between(statement: cst.CSTNode | None, producer: cst.CSTNode, parents: Parents) -> bool:
     """Does `statement` sit inside an if/loop/try that `producer`'s block does not?"""
-    current = parents.get(statement)
+    current = parents.get(statement) if statement is not None else None
     while current is not None and current is not parents.get(producer):
         if not isinstance(current, _UNCONDITIONAL):
             return True
@@ -207,7 +228,9 @@ def _conditional_between(statement, producer, parents) -> bool:
     return current is None
 
 
-def _ensure_only_stopped_uses(function, producer, variable, operands, in_place, parents, positions) -> None:
+def _ensure_only_stopped_uses(function: cst.CSTNode, producer: cst.SimpleStatementLine, variable: str,
+                              operands: set[cst.CSTNode], in_place: list[cst.CSTNode], parents: Parents,
+                              positions: Mapping[cst.CSTNode, CodeRange]) -> None:
     """Every later read of `variable` must be one of the stop-gradients being fixed (or a
     shape query), until the variable is unconditionally reassigned or detached in place."""
     start = positions[producer].end
@@ -219,11 +242,13 @@ def _ensure_only_stopped_uses(function, producer, variable, operands, in_place, 
         where = positions[call].start
         if reassigned_at is None or (where.line, where.column) < reassigned_at:
             reassigned_at = (where.line, where.column)
+    assigned = producer.body[0]
+    target = assigned.targets[0].target if isinstance(assigned, cst.Assign) else None
     stack = [function]
     while stack:
         node = stack.pop()
         stack.extend(node.children)
-        if not isinstance(node, cst.Name) or node.value != variable or node is producer.body[0].targets[0].target:
+        if not isinstance(node, cst.Name) or node.value != variable or node is target:
             continue
         where = positions[node].start
         if (where.line, where.column) <= (start.line, start.column):

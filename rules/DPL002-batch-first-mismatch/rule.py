@@ -22,11 +22,15 @@ engine value is assumed (no engine call in the project) or the engine's model is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
-from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN
+from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, KeywordOrigin, LayerUse, LiteralOrigin, Origin
+from dp_lint.analysis.project import PrivateModel, Project
+from dp_lint.analysis.values import UNKNOWN, Unknown
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability, Confidence
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
 from dp_lint.fix.edits import FixUnavailable, add_keyword, make_fix, replace_nodes
 
 
@@ -36,25 +40,26 @@ class BatchFirstMismatch(Rule):
     summary = "Layer batch_first disagrees with the Opacus engine's: samples mixed silently or torch.stack error"
     fix_availability = FixAvailability.UNSAFE
 
-    def check(self, project):
+    def check(self, project: Project) -> Iterator[Finding]:
         tree = project.layer_tree
-        for use, model in project.layer_uses:
+        for layer in project.layer_uses:
+            use = layer.use
             layer_value = tree.batch_first(use)
             if layer_value is UNKNOWN or use.call is None:
                 continue
-            engine_value, engine_text, confidence = self._engine_value(project, model)
+            engine_value, engine_text, confidence = self._engine_value(project, layer.model)
             if engine_value is UNKNOWN or engine_value == layer_value:
                 continue
             yield self.report(
                 use.call,
                 self._message(use, layer_value, engine_value, engine_text),
-                file=use.module.file,
+                file=use.file,
                 confidence=confidence,
-                fix=self._fix(project, use, engine_value),
+                fix=self._fix(project, use, use.call, engine_value),
             )
 
     @staticmethod
-    def _fix(project, use, engine_value: bool):
+    def _fix(project: Project, use: LayerUse, call: cst.Call, engine_value: bool) -> Fix | None:
         """Set batch_first where its value comes from: the layer's own argument, or the
         construction call / default it was passed through (in the layer's file only)."""
         if not engine_value:
@@ -63,28 +68,31 @@ class BatchFirstMismatch(Rule):
             # dimension 1: not something a rewrite of one argument can promise.
             return None
         tree = project.layer_tree
-        call = use.call
+        file = use.file
+        if file is None:
+            return None
         argument = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_first"), None)
         positional = [a for a in call.args if a.keyword is None]
         position = BATCH_FIRST_LAYERS[use.name]
         if argument is None and len(positional) > position:
             argument = positional[position].value
+        origin: Origin | None
         if argument is None:
-            origin = ("keyword", call, use.module, "batch_first", None)
+            origin = KeywordOrigin(call, use.module, "batch_first")
         else:
             origin = tree.origin(argument, use.instance, use.owner, use.module)
-        if origin is not None and origin[0] == "keyword" and origin[2] is not None and origin[2].file is not use.module.file:
-            origin = origin[4]  # the call is in another file: change the default in this one
-        if origin is None or origin[2] is None or origin[2].file is not use.module.file:
+        if isinstance(origin, KeywordOrigin) and origin.module is not None and origin.module.file is not file:
+            origin = origin.fallback  # the call is in another file: change the default in this one
+        if origin is None or origin.module is None or origin.module.file is not file:
             return None
-        file = use.module.file
         value = cst.Name("True" if engine_value else "False")
-        if origin[0] == "literal":
-            changes = {origin[1]: value}
-            where = "here" if origin[1] is argument else "where its value is set"
+        changes: dict[cst.CSTNode, cst.CSTNode]
+        if isinstance(origin, LiteralOrigin):
+            changes = {origin.node: value}
+            where = "here" if origin.node is argument else "where its value is set"
         else:
-            changes = {origin[1]: add_keyword(origin[1], origin[3], value)}
-            where = "here" if origin[1] is call else f"in the call that builds it (`{origin[3]}=`)"
+            changes = {origin.call: add_keyword(origin.call, origin.name, value)}
+            where = "here" if origin.call is call else f"in the call that builds it (`{origin.name}=`)"
         note = ""
         if use.name == "DPMultiheadAttention" and engine_value:
             heads = tree.setting(use, "num_heads", 1, UNKNOWN)
@@ -101,10 +109,12 @@ class BatchFirstMismatch(Rule):
             return None
 
     @staticmethod
-    def _engine_value(project, model):
+    def _engine_value(project: Project, model: PrivateModel) -> tuple[bool | Unknown, str, Confidence]:
         if model.engine is not None:
             engine = model.engine
-            return engine.batch_first, f"the engine call `{engine.kind}(batch_first={engine.batch_first})` at {engine.label()}", Confidence.HIGH
+            return (engine.batch_first,
+                    f"the engine call `{engine.kind.value}(batch_first={engine.batch_first})` at {engine.label()}",
+                    Confidence.HIGH)
         if model.unresolved_engines:
             values = {e.batch_first for e in model.unresolved_engines}
             if len(values) != 1:
@@ -119,7 +129,7 @@ class BatchFirstMismatch(Rule):
         ), Confidence.MEDIUM
 
     @staticmethod
-    def _message(use, layer_value: bool, engine_value: bool, engine_text: str) -> str:
+    def _message(use: LayerUse, layer_value: bool, engine_value: bool, engine_text: str) -> str:
         if engine_value:
             consequence = (
                 "with batch-first data the layer mixes samples across the batch (no error, per-sample "

@@ -22,12 +22,18 @@ training script.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
-from dp_lint.analysis.models import Tri
+from dp_lint.analysis.gradient_flow import FlowResult
+from dp_lint.analysis.index import ClassInfo
+from dp_lint.analysis.models import ModuleClass, Submodule, Tri
+from dp_lint.analysis.project import Project
 from dp_lint.analysis.usage import uses_outside_forward
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability
+from dp_lint.core.findings import Applicability, Finding, Fix
+from dp_lint.files.source import SourceFile
 from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes, statement_in_block
 
 
@@ -37,8 +43,8 @@ class TrainableModuleWithoutGradient(Rule):
     summary = "Trainable submodule never gets a gradient in forward and is not frozen: Opacus raises at step()"
     fix_availability = FixAvailability.SAFE
 
-    def check(self, project):
-        verdicts: dict[tuple, list[str | None]] = {}
+    def check(self, project: Project) -> Iterator[Finding]:
+        verdicts: dict[tuple[ClassInfo, str], list[str | None]] = {}
         for cls in project.module_classes():
             if not project.may_be_private(cls):
                 continue
@@ -53,19 +59,20 @@ class TrainableModuleWithoutGradient(Rule):
                     continue
                 verdicts.setdefault(key, []).append(self._why_no_gradient(project, cls, flow, model, attr, sub))
         for (owner, attr), reasons in verdicts.items():
-            if reasons and all(reasons):
-                sub = project.modules.model(owner).submodules.get(attr)
-                if sub is None:
+            known = [reason for reason in reasons if reason]
+            if reasons and len(known) == len(reasons):
+                declared = project.modules.model(owner).submodules.get(attr)
+                if declared is None:
                     continue
                 yield self.report(
-                    sub.statement,
-                    self._message(attr, sub.description, reasons[0]),
+                    declared.statement,
+                    self._message(attr, declared.description, known[0]),
                     file=owner.file,
-                    fix=self._fix(owner.file, sub.statement, attr),
+                    fix=self._fix(owner.file, declared.statement, attr),
                 )
 
     @staticmethod
-    def _fix(file, assignment, attr: str):
+    def _fix(file: SourceFile, assignment: cst.CSTNode, attr: str) -> Fix | None:
         """Freeze the module on the line right after its assignment."""
         try:
             statement = statement_in_block(assignment, file.parents)
@@ -76,7 +83,8 @@ class TrainableModuleWithoutGradient(Rule):
             return None
 
     @staticmethod
-    def _why_no_gradient(project, cls, flow, model, attr, sub) -> str | None:
+    def _why_no_gradient(project: Project, cls: ClassInfo, flow: FlowResult, model: ModuleClass, attr: str,
+                         sub: Submodule) -> str | None:
         """Why `attr` gets no gradient in `cls.forward`, or None when it may get one."""
         if sub.kind.owns_parameters is not Tri.YES or not sub.kind.certain_module:
             return None

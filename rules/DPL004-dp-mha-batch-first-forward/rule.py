@@ -16,10 +16,13 @@ Confidence: high when the version is known; medium when it is unknown and assume
 
 from __future__ import annotations
 
-from dp_lint.analysis.layers import UNKNOWN
+from collections.abc import Iterator
+
+from dp_lint.analysis.project import Project
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.catalogue.rule import Rule
 from dp_lint.config.opacus_version import affected_by_mha_bug, detect_opacus_version
-from dp_lint.core.findings import Confidence
+from dp_lint.core.findings import Confidence, Finding
 
 
 class DPMultiheadAttentionBatchFirstForward(Rule):
@@ -27,12 +30,13 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
     name = "dp-mha-batch-first-forward"
     summary = "DPMultiheadAttention(batch_first=True) with several heads computes a wrong output on opacus <= 1.6.0"
 
-    def check(self, project):
+    def check(self, project: Project) -> Iterator[Finding]:
         version, source = detect_opacus_version(project.config.opacus_version, project.config.root)
         if not affected_by_mha_bug(version):
             return
         tree = project.layer_tree
-        for use, _model in project.layer_uses:
+        for layer in project.layer_uses:
+            use = layer.use
             if use.name != "DPMultiheadAttention" or use.call is None:
                 continue
             if tree.batch_first(use) is not True:
@@ -40,7 +44,7 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
             heads = tree.setting(use, "num_heads", 1, UNKNOWN)
             if heads == 1:
                 continue
-            heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"num_heads={heads}"
+            heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"num_heads={heads!s}"
             version_text = f"opacus {version} ({source})" if version else "an opacus version dp-lint could not determine (assumed <= 1.6.0)"
             yield self.report(
                 use.call,
@@ -49,6 +53,6 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
                 f"projection; ~0.5 off nn.MultiheadAttention). Training runs and per-sample gradients look "
                 f"exact for the wrong model. Use batch_first=False with sequence-first inputs (and the engine's "
                 f"batch_first=False), or num_heads=1.",
-                file=use.module.file,
+                file=use.file,
                 confidence=Confidence.HIGH if version else Confidence.MEDIUM,
             )

@@ -20,13 +20,15 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import libcst as cst
 
-from dp_lint.analysis.layers import literal
-from dp_lint.analysis.validator import refused_layers
+from dp_lint.analysis.layers import LayerUse, literal
+from dp_lint.analysis.project import Project
+from dp_lint.analysis.validator import RefusedLayer, refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability
+from dp_lint.core.findings import Applicability, Finding, Fix
 from dp_lint.fix.edits import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
 
 BATCH_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"}
@@ -39,10 +41,10 @@ class BatchNorm(Rule):
     summary = "BatchNorm (or InstanceNorm tracking running stats) is refused by make_private"
     fix_availability = FixAvailability.UNSAFE
 
-    def check(self, project):
+    def check(self, project: Project) -> Iterator[Finding]:
         tree = project.layer_tree
 
-        def refused(use) -> bool:
+        def refused(use: LayerUse) -> bool:
             if use.name in BATCH_NORMS:
                 return True
             if use.name in INSTANCE_NORMS:
@@ -50,7 +52,8 @@ class BatchNorm(Rule):
                 return tree.setting(use, "track_running_stats", 4, False) is True
             return False
 
-        for use, confidence, where in refused_layers(project, refused):
+        for layer in refused_layers(project, refused):
+            use = layer.use
             if use.name in BATCH_NORMS:
                 why = "it normalises with statistics of the whole batch, so samples are not independent"
                 fix = "replace it with `nn.GroupNorm(math.gcd(32, C), C)` (what ModuleValidator.fix does)"
@@ -58,15 +61,14 @@ class BatchNorm(Rule):
                 why = "it tracks running statistics, which would need their own privacy mechanism"
                 fix = "set `track_running_stats=False`"
             try:
-                edit = _group_norm_fix(use) if use.name in BATCH_NORMS else _stop_tracking_fix(use)
+                edit = _group_norm_fix(layer) if use.name in BATCH_NORMS else _stop_tracking_fix(layer)
             except FixUnavailable:
                 edit = None
             yield self.report(
-                use.call,
-                f"`{use.name}` at `{use.path}` ({where}): make_private raises UnsupportedModuleError because "
+                layer,
+                f"`{use.name}` at `{use.path}` ({layer.where}): make_private raises UnsupportedModuleError because "
                 f"{why}. {fix[0].upper()}{fix[1:]}.",
-                file=use.module.file,
-                confidence=confidence,
+                confidence=layer.confidence,
                 fix=edit,
             )
 
@@ -74,17 +76,17 @@ class BatchNorm(Rule):
 _KEPT_KEYWORDS = {"eps", "affine", "device", "dtype"}
 
 
-def _group_norm_fix(use):
+def _group_norm_fix(layer: RefusedLayer) -> Fix:
     """`nn.BatchNorm2d(C, ...)` -> `nn.GroupNorm(gcd(32, C), C, ...)`: unsafe, a new
     normalisation with new weights (what ModuleValidator.fix does)."""
-    call = use.call
+    use, call = layer.use, layer.call
     positional = [a for a in call.args if a.keyword is None]
     keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
     if len(positional) != 1 or positional[0].star or set(keywords) - _KEPT_KEYWORDS - {"momentum", "track_running_stats"}:
         raise FixUnavailable("arguments GroupNorm cannot take")
     channels = positional[0].value
-    module = use.module
-    tree_imports = []
+    module = layer.module
+    tree_imports: list[str] = []
     value = literal(channels, None)
     code = cst.Module([]).code_for_node(channels)
     if use.name == "BatchNorm1d":
@@ -109,7 +111,7 @@ def _group_norm_fix(use):
             tree_imports.append(import_needed)
     kept = [f"{name}={cst.Module([]).code_for_node(keywords[name].value)}" for name in ("eps", "affine", "device", "dtype") if name in keywords]
     new_call = cst.parse_expression(f"{func_code}({', '.join([groups, code, *kept])})")
-    file = module.file
+    file = layer.file
     tree = replace_nodes(file.module, {call: new_call}, file.parents)
     for statement in tree_imports:
         tree = with_import(tree, statement)
@@ -119,11 +121,12 @@ def _group_norm_fix(use):
     )
 
 
-def _stop_tracking_fix(use):
+def _stop_tracking_fix(layer: RefusedLayer) -> Fix:
     """InstanceNorm: `track_running_stats=True` -> `False` (unsafe: eval mode changes)."""
-    for arg in use.call.args:
+    use = layer.use
+    for arg in layer.call.args:
         if arg.keyword is not None and arg.keyword.value == "track_running_stats":
-            file = use.module.file
+            file = layer.file
             tree = replace_nodes(file.module, {arg.value: cst.Name("False")}, file.parents)
             return make_fix(
                 file.text, tree, Applicability.UNSAFE,

@@ -18,8 +18,13 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from dp_lint.analysis.layers import LayerUse
+from dp_lint.analysis.project import Project
 from dp_lint.analysis.validator import refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.core.findings import Finding
 from dp_lint.fix.layer_swap import replace_layer_class
 
 REPLACEMENTS = {"LSTM": "DPLSTM", "GRU": "DPGRU", "RNN": "DPRNN"}
@@ -34,24 +39,24 @@ class RnnLayer(Rule):
     summary = "nn.LSTM/nn.GRU/nn.RNN cannot be used with Opacus: use DPLSTM/DPGRU/DPRNN"
     fix_availability = FixAvailability.SAFE
 
-    def check(self, project):
-        def refused(use) -> bool:
+    def check(self, project: Project) -> Iterator[Finding]:
+        def refused(use: LayerUse) -> bool:
             return use.name in REPLACEMENTS or use.name in CELLS
 
-        for use, confidence, where in refused_layers(project, refused):
+        for layer in refused_layers(project, refused):
+            use = layer.use
             if use.name in CELLS:
                 yield self.report(
-                    use.call,
-                    f"`nn.{use.name}` at `{use.path}` ({where}): Opacus cannot compute its per-sample "
+                    layer,
+                    f"`nn.{use.name}` at `{use.path}` ({layer.where}): Opacus cannot compute its per-sample "
                     f"gradients and the first backward fails inside its hooks. Run "
                     f"`opacus.layers.{CELLS[use.name]}` over the whole sequence instead of unrolling the cell.",
-                    file=use.module.file,
-                    confidence=confidence,
+                    confidence=layer.confidence,
                 )
                 continue
             replacement = REPLACEMENTS[use.name]
             fix = None
-            positional = [a for a in use.call.args if a.keyword is None]
+            positional = [a for a in layer.call.args if a.keyword is None]
             # nn.RNN takes `nonlinearity` fourth; DPRNN takes it last: same only up to three.
             if use.name != "RNN" or len(positional) <= 3:
                 fix = replace_layer_class(
@@ -65,10 +70,9 @@ class RnnLayer(Rule):
                 else "Opacus cannot compute its per-sample gradients"
             )
             yield self.report(
-                use.call,
-                f"`nn.{use.name}` at `{use.path}` ({where}): {failure}. Use "
+                layer,
+                f"`nn.{use.name}` at `{use.path}` ({layer.where}): {failure}. Use "
                 f"`opacus.layers.{replacement}` with the same arguments (same computation; its load_state_dict accepts the old weights).",
-                file=use.module.file,
-                confidence=confidence,
+                confidence=layer.confidence,
                 fix=fix,
             )

@@ -18,8 +18,13 @@ Confidence: high inside a resolved wrapped model; medium otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from dp_lint.analysis.layers import LayerUse
+from dp_lint.analysis.project import Project
 from dp_lint.analysis.validator import refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.core.findings import Finding
 from dp_lint.fix.layer_swap import replace_layer_class
 
 TRANSFORMERS = {"Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"}
@@ -31,12 +36,13 @@ class MultiheadAttention(Rule):
     summary = "nn.MultiheadAttention (also inside nn.Transformer* layers) is refused by make_private"
     fix_availability = FixAvailability.SAFE
 
-    def check(self, project):
-        def refused(use) -> bool:
+    def check(self, project: Project) -> Iterator[Finding]:
+        def refused(use: LayerUse) -> bool:
             return use.name == "MultiheadAttention" or use.name in TRANSFORMERS
 
         tree = project.layer_tree
-        for use, confidence, where in refused_layers(project, refused):
+        for layer in refused_layers(project, refused):
+            use = layer.use
             heads = tree.setting(use, "num_heads" if use.name == "MultiheadAttention" else "nhead", 1, None)
             caveat = ""
             if tree.batch_first(use) is True and heads != 1:
@@ -61,9 +67,8 @@ class MultiheadAttention(Rule):
                 )
                 subject = f"`nn.{use.name}` (it holds an nn.MultiheadAttention)"
             yield self.report(
-                use.call,
-                f"{subject} at `{use.path}` ({where}): make_private raises UnsupportedModuleError. {advice}{caveat}",
-                file=use.module.file,
-                confidence=confidence,
+                layer,
+                f"{subject} at `{use.path}` ({layer.where}): make_private raises UnsupportedModuleError. {advice}{caveat}",
+                confidence=layer.confidence,
                 fix=fix,
             )
