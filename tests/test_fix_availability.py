@@ -19,8 +19,8 @@ from dp_lint.catalogue.loader import load_catalogue
 from dp_lint.catalogue.rule import FixAvailability
 from dp_lint.core.findings import Applicability, Finding
 from dp_lint.files.discovery import discover
-from dp_lint.lint.check import check_files
 from dp_lint.lint import run as runner
+from dp_lint.lint.check import check_files
 from dp_lint.lint.fix_loop import run_fixes
 
 ENTRIES = load_catalogue()
