@@ -1,13 +1,21 @@
 """Generate the documentation site's generated parts from the catalogue and the CLI.
 
-    python docs/gen_docs.py                  # rewrite docs/rules/, docs/cli.md, mkdocs.yml's rule list
-    python docs/gen_docs.py --readme-table   # print the Rules table for README.md
+    python docs/gen_docs.py                      # rewrite docs/rules/, docs/cli.md, mkdocs.yml's rule
+                                                 # list, README.md's rule table, docs/fix.md's fix table
+    python docs/gen_docs.py --readme-table       # print the Rules table for README.md
+    python docs/gen_docs.py --write-fixed-cases  # (re)write every case's pinned fix (`flag_x.fixed.py`)
 
 Each rule gets `docs/rules/<CODE>-<name>.md`: its README.md followed by a list of its
 cases; `docs/rules/index.md` lists every rule. `docs/cli.md` is the `--help` of every
-command, as click prints it. The rule pages are listed in mkdocs.yml's `nav` between
-two marker comments. Everything is committed, and tests/test_docs.py fails when it no
-longer matches the catalogue or the CLI.
+command, as click prints it. The rule pages are listed in mkdocs.yml's `nav`, the rules in
+README.md's table and the fixes in docs/fix.md's table, each between two marker comments.
+Everything is committed, and tests/test_docs.py fails when it no longer matches the
+catalogue or the CLI.
+
+`--write-fixed-cases` writes, next to every case that `dp-lint fix --unsafe-fixes` changes,
+the fixed text (`flag_x.fixed.py`, or `flag_x.fixed/` with the changed files of a folder
+case) and removes pinned fixes that no case produces any more; tests/test_fixed_cases.py
+compares them with the fixes computed now.
 """
 
 from __future__ import annotations
@@ -22,13 +30,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "docs" / "rules"
 CLI_PAGE = REPO_ROOT / "docs" / "cli.md"
 MKDOCS_YML = REPO_ROOT / "mkdocs.yml"
+README_MD = REPO_ROOT / "README.md"
+FIX_PAGE = REPO_ROOT / "docs" / "fix.md"
 NAV_BEGIN = "# BEGIN generated rule pages (python docs/gen_docs.py)"
 NAV_END = "# END generated rule pages"
+README_TABLE_BEGIN = "<!-- BEGIN generated rule table (python docs/gen_docs.py) -->"
+README_TABLE_END = "<!-- END generated rule table -->"
+FIX_TABLE_BEGIN = "<!-- BEGIN generated fix table (python docs/gen_docs.py) -->"
+FIX_TABLE_END = "<!-- END generated fix table -->"
 HELP_WIDTH = 100
 # Run from a checkout without installing: make `dp_lint` importable.
 sys.path.insert(0, str(REPO_ROOT))
 
-from dp_lint.catalogue.loader import RuleEntry, load_catalogue  # noqa: E402
+from dp_lint.catalogue.loader import (  # noqa: E402
+    RuleEntry,
+    is_pinned_fix,
+    load_catalogue,
+    pinned_fix_path,
+)
 
 PAGE_RE = re.compile(r"^DPL\d{3}-[a-z0-9-]+\.md$")
 
@@ -81,23 +100,17 @@ def _case_facts(files: list[Path]) -> tuple[str, str]:
 
 
 def _cases_section(entry: RuleEntry) -> str:
-    if not entry.cases_dir.is_dir():
-        return ""
     lines = ["## Cases", ""]
     fixes: list[str] = []
     # Flagged cases first: they show what the rule is about.
-    cases = sorted(entry.cases_dir.iterdir(), key=lambda c: (not c.name.startswith("flag_"), c.name))
+    cases = sorted(entry.cases(), key=lambda c: (not c.name.startswith("flag_"), c.name))
     for case in cases:
-        if not case.name.startswith(("flag_", "clean_")):
-            continue
         if case.is_dir():
             files = sorted(case.rglob("*.py"))
             label = f"`{case.name}/` (multi-file: {', '.join(f.relative_to(case).as_posix() for f in files)})"
-        elif case.suffix == ".py":
+        else:
             files = [case]
             label = f"`{case.name}`"
-        else:
-            continue
         verdict = "flagged" if case.name.startswith("flag_") else "not flagged"
         summary, runtime = _case_facts(files)
         details = [verdict] + ([RUNTIME_WORDS.get(runtime, runtime)] if runtime else [])
@@ -134,6 +147,76 @@ def _fixed_case(case: Path, code: str) -> list[str]:
             )
         )
     return [f"### `{case.name}`", "", "```diff", *diff, "```", ""]
+
+
+def fixed_case_texts(case: Path) -> dict[str, str]:
+    """What `dp-lint fix --unsafe-fixes` makes of a case, computed in memory: the text of
+    every file it changes, by path relative to the case (a file case: its own name)."""
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.fix_loop import run_fixes
+
+    report = run_fixes(discover([case]), unsafe=True)
+    if report.dropped or report.internal_errors:
+        raise RuntimeError(f"{case}: fixing failed: {report.dropped or report.internal_errors}")
+    base = case.parent if case.is_file() else case
+    return {state.path.relative_to(base).as_posix(): state.text for state in report.changed}
+
+
+def expected_pinned_fixes() -> dict[Path, dict[str, str]]:
+    """Pinned-fix path -> the files it must hold (relative path -> text), for every case of
+    the catalogue that the fixes change."""
+    pinned: dict[Path, dict[str, str]] = {}
+    for entry in load_catalogue():
+        for case in entry.cases():
+            texts = fixed_case_texts(case)
+            if texts:
+                pinned[pinned_fix_path(case)] = texts
+    return pinned
+
+
+def committed_pinned_fixes() -> dict[Path, dict[str, str]]:
+    """The pinned fixes in the catalogue now, read the same way."""
+    pinned: dict[Path, dict[str, str]] = {}
+    for entry in load_catalogue():
+        if not entry.cases_dir.is_dir():
+            continue
+        for path in sorted(p for p in entry.cases_dir.iterdir() if is_pinned_fix(p)):
+            if path.is_file():
+                pinned[path] = {path.name.replace(".fixed.py", ".py"): _read(path)}
+            else:
+                pinned[path] = {
+                    f.relative_to(path).as_posix(): _read(f)
+                    for f in sorted(path.rglob("*")) if f.is_file() and "__pycache__" not in f.parts
+                }
+    return pinned
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")
+
+
+def write_fixed_cases() -> list[Path]:
+    """(Re)write every pinned fix and remove the ones no case produces any more."""
+    import shutil
+
+    expected = expected_pinned_fixes()
+    for stale in set(committed_pinned_fixes()) - set(expected):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+    for path, texts in expected.items():
+        if path.suffix == ".py":
+            (text,) = texts.values()
+            path.write_bytes(text.encode("utf-8"))
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)  # a file the fix no longer changes must not stay behind
+        for relative, text in texts.items():
+            target = path / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(text.encode("utf-8"))
+    return sorted(expected)
 
 
 # A rule's README links its siblings in the catalogue (`../DPL003-name/README.md`); on the
@@ -175,6 +258,45 @@ def readme_table(rows: list[dict] | None = None) -> str:
         link = f"docs/rules/{page_name(row)}"
         lines.append(f"| [{row['code']}]({link}) | {row['name']} | {_table_cell(row['summary'])} |")
     return "\n".join(lines) + "\n"
+
+
+def fix_summary(documentation: str) -> str:
+    """The first paragraph of a README's `## Fix` section: the fix in one sentence."""
+    match = re.search(r"^## Fix\n(.*?)(?:\n\s*\n|\n## |\Z)", documentation, flags=re.MULTILINE | re.DOTALL)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def fix_table(rows: list[dict] | None = None) -> str:
+    """docs/fix.md's table: every rule that has a fix, its fix in one sentence, its applicability."""
+    rows = _rows() if rows is None else rows
+    lines = ["| Rule | Fix | Applicability |", "| --- | --- | --- |"]
+    for row in rows:
+        if row["fix"] == "none":
+            continue
+        link = f"rules/{page_name(row)}#fix"
+        lines.append(f"| [{row['code']}]({link}) | {_table_cell(fix_summary(row['documentation']))} | {row['fix']} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_between(text: str, begin: str, end: str, content: str, what: str) -> str:
+    """`text` with the lines between the marker lines `begin` and `end` replaced by `content`."""
+    lines = text.splitlines(keepends=True)
+    try:
+        first = next(i for i, line in enumerate(lines) if line.strip() == begin)
+        last = next(i for i, line in enumerate(lines) if line.strip() == end and i > first)
+    except StopIteration:
+        raise SystemExit(f"{what} lacks the marker lines {begin!r} / {end!r}") from None
+    return "".join(lines[: first + 1]) + content + "".join(lines[last:])
+
+
+def readme_md(text: str) -> str:
+    """README.md with its generated rule table brought up to date."""
+    return replace_between(text, README_TABLE_BEGIN, README_TABLE_END, readme_table(), "README.md")
+
+
+def fix_md(text: str) -> str:
+    """docs/fix.md with its generated fix table brought up to date."""
+    return replace_between(text, FIX_TABLE_BEGIN, FIX_TABLE_END, fix_table(), "docs/fix.md")
 
 
 def render() -> dict[str, str]:
@@ -248,14 +370,16 @@ def mkdocs_yml(text: str) -> str:
     return "\n".join(lines[: begin + 1] + mkdocs_nav(indent=indent) + lines[end:]) + "\n"
 
 
-def generate_site(out_dir: Path = DEFAULT_OUT, cli_page: Path = CLI_PAGE, mkdocs: Path = MKDOCS_YML) -> list[Path]:
-    """Rule pages, the CLI reference and mkdocs.yml's rule list."""
+def generate_site(out_dir: Path = DEFAULT_OUT, cli_page: Path = CLI_PAGE, mkdocs: Path = MKDOCS_YML,
+                  readme: Path = README_MD, fix_page: Path = FIX_PAGE) -> list[Path]:
+    """Rule pages, the CLI reference, mkdocs.yml's rule list, README.md's and docs/fix.md's tables."""
     written = generate(out_dir)
     cli_page.write_text(cli_reference(), encoding="utf-8")
     written.append(cli_page)
-    if mkdocs.is_file():
-        mkdocs.write_text(mkdocs_yml(mkdocs.read_text(encoding="utf-8")), encoding="utf-8")
-        written.append(mkdocs)
+    for path, update in ((mkdocs, mkdocs_yml), (readme, readme_md), (fix_page, fix_md)):
+        if path.is_file():
+            path.write_text(update(path.read_text(encoding="utf-8")), encoding="utf-8")
+            written.append(path)
     return written
 
 
@@ -263,9 +387,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write (default: docs/rules)")
     parser.add_argument("--readme-table", action="store_true", help="print the README's Rules table instead")
+    parser.add_argument("--write-fixed-cases", action="store_true",
+                        help="(re)write the pinned fix of every case (flag_x.fixed.py, flag_x.fixed/) instead")
     args = parser.parse_args(argv)
     if args.readme_table:
         sys.stdout.write(readme_table())
+        return 0
+    if args.write_fixed_cases:
+        for path in write_fixed_cases():
+            print(path.relative_to(REPO_ROOT))
         return 0
     written = generate(args.out) if args.out != DEFAULT_OUT else generate_site()
     for path in written:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from dp_lint.catalogue.loader import is_case
+
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "rules"
 EXPECT_RE = re.compile(r"#\s*expect:\s*(DPL\d{3}(?:\s*,\s*DPL\d{3})*)")
@@ -48,6 +50,6 @@ def all_cases() -> list[StaticCase]:
         if not cases_dir.is_dir():
             continue
         for entry in sorted(cases_dir.iterdir()):
-            if entry.name.startswith(("flag_", "clean_")) and (entry.suffix == ".py" or entry.is_dir()):
+            if is_case(entry):  # pinned fixes (`flag_x.fixed.py`, `flag_x.fixed/`) are not cases
                 cases.append(StaticCase(rule_dir.name, entry.stem if entry.is_file() else entry.name, entry))
     return cases

@@ -133,3 +133,52 @@ def test_mkdocs_build_strict(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "rules" / "DPL001-detach-on-trainable-output" / "index.html").is_file()
     assert (tmp_path / "site" / "cli" / "index.html").is_file()
+
+
+def test_readme_rule_table_between_markers_is_generated():
+    generator = load_generator()
+    committed = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+    assert generator.readme_md(committed) == committed, (
+        "README.md's generated rule table is out of date: run `python docs/gen_docs.py` and commit the result"
+    )
+
+
+def test_fix_table_is_generated():
+    generator = load_generator()
+    committed = (REPO_ROOT / "docs" / "fix.md").read_text(encoding="utf-8")
+
+    assert generator.fix_md(committed) == committed, (
+        "docs/fix.md's fix table is out of date with the rules' READMEs: run `python docs/gen_docs.py` "
+        "and commit the result"
+    )
+
+
+def test_a_stale_table_is_regenerated():
+    generator = load_generator()
+    committed = (REPO_ROOT / "docs" / "fix.md").read_text(encoding="utf-8")
+    stale = committed.replace("| safe |", "| unsafe |", 1)
+
+    assert stale != committed
+    assert generator.fix_md(stale) == committed
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert generator.readme_md(readme.replace("| syntax-error |", "| old-name |")) == readme
+
+
+def test_fix_table_lists_each_fixable_rule_with_its_readme_fix_sentence():
+    generator = load_generator()
+    table = generator.fix_table()
+
+    for row in generator._rows():
+        listed = f"[{row['code']}](rules/{generator.page_name(row)}#fix)" in table
+        assert listed == (row["fix"] != "none"), row["code"]
+        if listed:
+            assert generator.fix_summary(row["documentation"]), f"{row['code']}: its README's Fix section is empty"
+
+
+def test_fix_summary_is_the_first_paragraph_of_the_fix_section():
+    generator = load_generator()
+    text = "# T\n\n## Fix\nSwap the\nlayer.\n\nMore details.\n\n## Fix safety\nSafe.\n"
+
+    assert generator.fix_summary(text) == "Swap the layer."
+    assert generator.fix_summary("# T\n\n## Fix\nOnly line.\n## Fix safety\nSafe.\n") == "Only line."

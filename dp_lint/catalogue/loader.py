@@ -13,10 +13,37 @@ from dp_lint.catalogue.rule import FixAvailability, Rule
 
 _FOLDER_RE = re.compile(r"^(DPL\d{3})-([a-z0-9-]+)$")
 
+# A case's pinned fix (what `dp-lint fix --unsafe-fixes` makes of it) sits next to it:
+# `flag_x.py` -> `flag_x.fixed.py`; a folder case `flag_x/` -> `flag_x.fixed/`, holding only
+# the files the fix changes, at the same relative paths. Pinned fixes are not cases.
+FIXED_MARK = ".fixed"
+
+
+def is_pinned_fix(path: Path) -> bool:
+    """Is this entry of a `cases/` folder a case's pinned fix rather than a case?"""
+    return path.name.endswith((FIXED_MARK, FIXED_MARK + ".py"))
+
+
+def pinned_fix_path(case: Path) -> Path:
+    """Where the pinned fix of a case (a `.py` file or a folder) lives."""
+    if case.suffix == ".py":
+        return case.with_name(case.stem + FIXED_MARK + ".py")
+    return case.with_name(case.name + FIXED_MARK)
+
+
+def is_case(path: Path) -> bool:
+    """Is this entry of a `cases/` folder a case: `flag_*`/`clean_*`, a `.py` file or a folder?"""
+    return (
+        path.name.startswith(("flag_", "clean_"))
+        and (path.suffix == ".py" or path.is_dir())
+        and not is_pinned_fix(path)
+    )
+
 
 def catalogue_root() -> Path:
     """The `rules/` folder: next to the package in a checkout, else the installed copy."""
-    here = Path(__file__).resolve().parents[2] / "rules"  # dp_lint/catalogue/loader.py -> the checkout
+    # dp_lint/catalogue/loader.py -> the checkout's root holds `rules/` beside `dp_lint/`.
+    here = Path(__file__).resolve().parents[2] / "rules"
     if here.is_dir():
         return here
     # deferred: only an installed dp-lint (no checkout beside it) has this package
@@ -39,6 +66,12 @@ class RuleEntry:
     @property
     def cases_dir(self) -> Path:
         return self.folder / "cases"
+
+    def cases(self) -> list[Path]:
+        """The rule's cases (files and folders), by name; pinned fixes left out."""
+        if not self.cases_dir.is_dir():
+            return []
+        return sorted((p for p in self.cases_dir.iterdir() if is_case(p)), key=lambda p: p.name)
 
     @property
     def summary(self) -> str:

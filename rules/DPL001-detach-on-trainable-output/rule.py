@@ -1,29 +1,4 @@
-"""DPL001 detach-on-trainable-output.
-
-Finds: in `forward` (and the `self` methods and project functions it calls), a call of
-a trainable submodule, made with grad enabled, whose output reaches what `forward`
-returns only through stop-gradient operations (`.detach()`, `.detach_()`, `.data`,
-`torch.Tensor.detach(t)`, a helper that detaches, a read inside `torch.no_grad()`).
-
-Why Opacus breaks: the forward hook of every trainable layer in that call counts it
-(`_forward_counter += 1`); no gradient ever comes back through a detached output, so
-the backward hook never runs for it, the counter never returns to zero, `grad_sample`
-is never published and `DPOptimizer.step()` raises
-`ValueError: Per sample gradient is not initialized`. When the same module is called
-again with gradient, the LIFO activation stack also pairs gradients with the wrong
-inputs.
-
-Fix (safe): run the producing call under `torch.no_grad()` and drop the stop-gradient
-(a helper is kept, inside the block). Same values, same ordinary gradients (none flowed
-through the stopped output), and Opacus' hook skips calls made with grad disabled. A
-stop-gradient inside a larger expression is hoisted into its own statement with a fresh
-name, only when no other call runs before it in that statement (so dropout draws its
-random numbers in the same order).
-
-Confidence: high when the submodule's class is visible and owns parameters; medium
-when it comes from outside (a constructor argument, another library) and nothing in
-the project freezes it.
-"""
+"""DPL001 detach-on-trainable-output: see README.md."""
 
 from __future__ import annotations
 

@@ -1,24 +1,4 @@
-"""DPL002 batch-first-mismatch.
-
-Finds: a layer with a `batch_first` setting (`DPMultiheadAttention`, `DPLSTM`/`DPGRU`/`DPRNN`,
-their `torch.nn` twins, `nn.Transformer*`) inside a model wrapped by an Opacus engine call,
-whose resolved `batch_first` differs from the engine's (`make_private`/`GradSampleModule`,
-default True). Values are resolved through constructor parameters and defaults, across files.
-
-Why Opacus breaks: the engine has one global `batch_first` for every layer's per-sample
-gradients; the layer decides for itself which dimension is the batch. With batch-first data
-and a sequence-first layer, attention/recurrence runs across samples: no error, privacy
-silently void. With sequence-first data, `DPOptimizer.step()` fails in `torch.stack`.
-
-Fix (unsafe: the layer then expects the other data layout): when the engine is batch-first
-(Opacus' default), set `batch_first=True` where the layer's value is decided — its own
-argument, the construction call that passes it down, or that parameter's default — when
-that place is in the layer's file. No fix when the engine is sequence-first: forward()
-would also have to index sequence-first, which one argument cannot change.
-
-Confidence: high when the engine call and the wrapped model are resolved; medium when the
-engine value is assumed (no engine call in the project) or the engine's model is unresolved.
-"""
+"""DPL002 batch-first-mismatch: see README.md."""
 
 from __future__ import annotations
 

@@ -1,24 +1,4 @@
-"""DPL003 trainable-module-without-gradient.
-
-Finds: a submodule assigned in `__init__` that owns trainable parameters, is not
-frozen, and never gets a gradient from `forward`: it is never called, or every call is
-under `torch.no_grad()` or reaches the outputs only through a stop-gradient.
-
-Why Opacus breaks: its parameters still have `requires_grad=True` and sit in the
-optimizer, but no backward ever reaches them, so they never get `grad_sample` and
-`DPOptimizer.step()` raises `ValueError: Per sample gradient is not initialized`.
-Freezing the module (`requires_grad_(False)`) changes nothing in ordinary training:
-it never received a gradient there either.
-
-Fix (safe): `self.<name>.requires_grad_(False)` on the line after the assignment. In
-ordinary training the module never received a gradient either, so nothing changes.
-
-Confidence: high. The rule stays silent when the class (or a subclass, or code
-elsewhere in the project) may use the module in a way it cannot follow: another
-method the training loop may call, `getattr(self, ...)`, a module passed to an
-unknown function, an unattributed freeze, or a call such as `model.head(x)` in a
-training script.
-"""
+"""DPL003 trainable-module-without-gradient: see README.md."""
 
 from __future__ import annotations
 

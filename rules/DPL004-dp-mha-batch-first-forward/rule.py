@@ -1,18 +1,4 @@
-"""DPL004 dp-mha-batch-first-forward.
-
-Finds: `DPMultiheadAttention(batch_first=True)` with `num_heads` other than 1 (or not
-resolvable) in a checked model, while the project runs on opacus <= 1.6.0 (from
-`[tool.dp-lint] opacus-version`, else the installed package, else a pin in
-`pyproject.toml`/`requirements*.txt`; unknown counts as affected).
-
-Why it is wrong: in those versions the batch-first path reshapes the attention output
-without moving the heads back (`layers/dp_multihead_attention.py`), so the layer's forward
-output differs from `nn.MultiheadAttention` with the same weights (by ~0.5 on unit-scale
-inputs). Training runs, per-sample gradients are "exact" for a wrong model: no check that
-only compares gradients can see it.
-
-Confidence: high when the version is known; medium when it is unknown and assumed affected.
-"""
+"""DPL004 dp-mha-batch-first-forward: see README.md."""
 
 from __future__ import annotations
 

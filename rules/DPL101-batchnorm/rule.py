@@ -1,21 +1,4 @@
-"""DPL101 batchnorm.
-
-Finds: a trainable `BatchNorm1d/2d/3d` or `SyncBatchNorm` (affine, the default), or an
-`InstanceNorm1d/2d/3d` with `affine=True` and `track_running_stats=True`, in a model
-wrapped by an Opacus engine (or in any root nn.Module when the project has no engine call).
-
-Why Opacus refuses it: batch normalisation computes statistics across the batch, so
-one sample's output depends on the others and per-sample gradients are not defined;
-running statistics would leak data without a privacy mechanism. `make_private` raises
-`UnsupportedModuleError` from ModuleValidator.
-
-Fix (unsafe: new normalisation, new weights): `nn.GroupNorm(gcd(32, C), C)` keeping `eps`
-and `affine`, as ModuleValidator.fix does — except for BatchNorm1d, which becomes
-`nn.GroupNorm(1, C)`: on `[batch, features]` inputs gcd(32, C) groups would hold a single
-value each. For InstanceNorm, `track_running_stats=False`.
-
-Confidence: high inside a resolved wrapped model; medium otherwise.
-"""
+"""DPL101 batchnorm: see README.md."""
 
 from __future__ import annotations
 

@@ -1,20 +1,4 @@
-"""DPL102 rnn-layer.
-
-Finds: `nn.LSTM`, `nn.GRU` or `nn.RNN` (and the cells `nn.LSTMCell`/`nn.GRUCell`/`nn.RNNCell`) in a model wrapped by an Opacus engine (or in
-any root nn.Module when the project has no engine call).
-
-Why Opacus refuses it: these layers run fused kernels whose parameters Opacus' hooks
-cannot see per sample. `make_private` raises `UnsupportedModuleError` for nn.LSTM and
-nn.GRU (ModuleValidator); nn.RNN has no validator and fails when per-sample gradients
-are computed. `opacus.layers.DPLSTM`/`DPGRU`/`DPRNN` are drop-in replacements with the
-same arguments; their own load_state_dict accepts the old weights.
-
-Fix (safe): swap the class for its opacus.layers twin and import it; arguments are kept.
-None for the cells, for nn.RNN with `nonlinearity` passed positionally, or with
-device/dtype arguments (the DP layers do not take them).
-
-Confidence: high inside a resolved wrapped model; medium otherwise.
-"""
+"""DPL102 rnn-layer: see README.md."""
 
 from __future__ import annotations
 

@@ -1,20 +1,4 @@
-"""DPL103 multihead-attention.
-
-Finds: `nn.MultiheadAttention`, and `nn.Transformer`/`nn.TransformerEncoderLayer`/
-`nn.TransformerDecoderLayer` (which hold one), in a model wrapped by an Opacus engine
-(or in any root nn.Module when the project has no engine call).
-
-Why Opacus refuses it: nn.MultiheadAttention computes its projections with fused
-functional calls on raw parameters that Opacus' hooks cannot see per sample.
-`make_private` raises `UnsupportedModuleError` (ModuleValidator).
-`opacus.layers.DPMultiheadAttention` is the drop-in replacement.
-
-Fix (safe): swap nn.MultiheadAttention for opacus.layers.DPMultiheadAttention and import
-it; arguments are kept. None for nn.Transformer* layers, and none when batch_first=True
-with several heads (the replacement would compute a wrong output, DPL004).
-
-Confidence: high inside a resolved wrapped model; medium otherwise.
-"""
+"""DPL103 multihead-attention: see README.md."""
 
 from __future__ import annotations
 
