@@ -24,15 +24,23 @@ when it is False), which is the layout of the data the engine is told about.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.forward_walk import (
+    ForwardWalker,
+    bind_arguments,
+    is_bound_method,
+    project_function,
+    self_method,
+)
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
 from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
 from dp_lint.analysis.models import ModuleKind
-from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, is_self_attribute, walk_statements
+from dp_lint.files.syntax import assignments_in, bind_call, dotted_name, is_self, is_self_attribute, walk_statements
 
 SEQ_LEN = 7  # sequence length of inferred sequence inputs
 SPATIAL = 16  # spatial size of inferred image/volume inputs
@@ -227,7 +235,7 @@ class InputInference:
         return sub
 
     def method(self, instance: Instance, name: str) -> FunctionInfo | None:
-        found = self.index.find_method(instance.cls, name)
+        found = self_method(self.index, instance.cls, name)
         return found[1] if found is not None else None
 
     def is_preserving(self, instance: Instance, attr: str, element: int | None) -> bool:
@@ -512,8 +520,22 @@ class _Missing:
 _MISSING = _Missing()  # the argument is not written: the layer's default applies
 
 
-class _FirstUse:
-    """Walks forward() in source order for the first submodule call that consumes `param`."""
+class _Found(Exception):
+    """Raised from the walk when the first consumer is found: the walk stops there."""
+
+    def __init__(self, consumer: _Consumer):
+        super().__init__(consumer)
+        self.consumer = consumer
+
+
+class _FirstUse(ForwardWalker[None]):
+    """Walks forward() in source order for the first submodule call that consumes `param`.
+
+    One path through the code: branches and loop bodies are walked once each, in source
+    order, on the same names (no state of its own: `fork` is the identity); the first
+    consumer ends the walk."""
+
+    max_depth = 8  # helper functions followed, at most this deep
 
     def __init__(self, inference: InputInference, instance: Instance, function: FunctionInfo, param: str,
                  modules: dict[str, str] | None = None, depth: int = 0):
@@ -531,87 +553,47 @@ class _FirstUse:
         self.loops: dict[str, tuple[str, int | None]] = {name: (attr, None) for name, attr in (modules or {}).items()}
 
     def find(self) -> _Consumer:
-        body = self.function.node.body
-        found = self._block(body.body if isinstance(body, cst.IndentedBlock) else [])
-        if found is None:
-            raise InferenceError(f"forward() never passes `{self.param}` to a layer dp-lint can follow")
-        return found
+        try:
+            self.walk_function(self.function, None)
+        except _Found as found:
+            return found.consumer
+        raise InferenceError(f"forward() never passes `{self.param}` to a layer dp-lint can follow")
 
-    def _block(self, statements) -> _Consumer | None:
-        for stmt in statements:
-            found = self._statement(stmt)
-            if found is not None:
-                return found
-        return None
+    # -- statements (the walk is ForwardWalker's) ------------------------------------------
 
-    def _statement(self, stmt) -> _Consumer | None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                found = self._small(small)
-                if found is not None:
-                    return found
-            return None
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            return None
-        if isinstance(stmt, cst.For):
-            found = self._expr(stmt.iter)
-            if found is not None:
-                return found
-            attr = _iterated_attr(stmt.iter)
-            target = stmt.target
-            iterable = stmt.iter.args[0].value if _is_enumerate(stmt.iter) and stmt.iter.args else stmt.iter
-            if isinstance(target, cst.Tuple) and _is_enumerate(stmt.iter) and len(target.elements) == 2:
-                target = target.elements[1].value
-            if attr is not None and isinstance(target, cst.Name):
-                self.loops[target.value] = (attr, 0)
-            elif isinstance(target, cst.Name):
-                # `for crop in (x1, x2):` - the loop variable is the argument in one iteration.
-                self._bind(target, self._iterates_over_argument(iterable))
-        elif isinstance(stmt, (cst.If, cst.While)):
-            found = self._expr(stmt.test)
-            if found is not None:
-                return found
-        elif isinstance(stmt, cst.With):
-            for item in stmt.items:
-                found = self._expr(item.item)
-                if found is not None:
-                    return found
-        for block in blocks(stmt):
-            found = self._block(block)
-            if found is not None:
-                return found
-        return None
+    def expression(self, expr: cst.BaseExpression, state: None) -> None:
+        found = self._expr(expr)
+        if found is not None:
+            raise _Found(found)
 
-    def _small(self, small) -> _Consumer | None:
-        if isinstance(small, (cst.Assign, cst.AnnAssign)):
-            if small.value is None:
-                return None
-            found = self._expr(small.value)
-            if found is not None:
-                return found
-            targets = small.targets if isinstance(small, cst.Assign) else [small]
-            for target in targets:
-                if isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(small.value, (cst.Tuple, cst.List)) \
-                        and len(target.target.elements) == len(small.value.elements):
-                    # `ctx, tgt = x[:, :4], x[:, 4:]`
-                    for t, v in zip(target.target.elements, small.value.elements):
-                        self._bind(t.value, self.carries(v.value))
-                        if isinstance(t.value, cst.Name):
-                            self.assigned[t.value.value] = v.value
-                    continue
-                self._bind(target.target, self.carries(small.value))
-                if isinstance(target.target, cst.Name):
-                    self.assigned[target.target.value] = small.value
-            return None
-        if isinstance(small, cst.AugAssign):
-            return self._expr(small.value)
-        if isinstance(small, (cst.Expr, cst.Return)) and small.value is not None:
-            return self._expr(small.value)
-        if isinstance(small, cst.Assert):
-            return None
-        return None
+    def loop_target(self, stmt: cst.For, iterated: object, state: None) -> None:
+        attr = _iterated_attr(stmt.iter)
+        target = stmt.target
+        iterable = stmt.iter.args[0].value if _is_enumerate(stmt.iter) and stmt.iter.args else stmt.iter
+        if isinstance(target, cst.Tuple) and _is_enumerate(stmt.iter) and len(target.elements) == 2:
+            target = target.elements[1].value
+        if attr is not None and isinstance(target, cst.Name):
+            self.loops[target.value] = (attr, 0)
+        elif isinstance(target, cst.Name):
+            # `for crop in (x1, x2):` - the loop variable is the argument in one iteration.
+            self._bind(target, self._iterates_over_argument(iterable))
 
-    def _bind(self, target, carries: bool) -> None:
+    def assignment(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, state: None) -> None:
+        self.expression(value, state)
+        for target in targets:
+            if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) \
+                    and len(target.elements) == len(value.elements):
+                # `ctx, tgt = x[:, :4], x[:, 4:]`
+                for t, v in zip(target.elements, value.elements):
+                    self._bind(t.value, self.carries(v.value))
+                    if isinstance(t.value, cst.Name):
+                        self.assigned[t.value.value] = v.value
+                continue
+            self._bind(target, self.carries(value))
+            if isinstance(target, cst.Name):
+                self.assigned[target.value] = value
+
+    def _bind(self, target: cst.BaseExpression, carries: bool) -> None:
         if isinstance(target, cst.Name):
             if carries:
                 self.aliases.add(target.value)
@@ -761,38 +743,26 @@ class _FirstUse:
         classes = self.inference.classes(self.instance, logits, self.assigned)
         return _Consumer("", None, None, None, labels=classes)
 
-    def _project_function(self, func) -> FunctionInfo | None:
-        name = dotted_name(func)
-        if name is None or name.startswith("self."):
-            return None
-        qualname = self.module.resolve_expr(func)
-        return self.inference.index.lookup_function(qualname) if qualname else None
+    def _project_function(self, func: cst.BaseExpression) -> FunctionInfo | None:
+        return project_function(self.module, func)
 
     def _follow(self, function: FunctionInfo, call: cst.Call, arg: cst.Arg, method: bool) -> _Consumer:
         """The first consumer of the argument inside a helper method or project function."""
-        if self.depth > 8:
+        if self.depth > self.max_depth:
             raise InferenceError("forward() goes through too many helper functions to follow")
-        params = function.node.params
-        positional = [*params.posonly_params, *params.params]
-        if method and "staticmethod" not in [d.rsplit(".", 1)[-1] for d in function.decorator_names()]:
-            positional = positional[1:]
-        names = [p.name.value for p in positional + list(params.kwonly_params)]
-        if arg.keyword is not None:
-            name = arg.keyword.value if arg.keyword.value in names else None
-        else:
-            index = next(i for i, a in enumerate(a for a in call.args if a.keyword is None) if a is arg)
-            name = positional[index].name.value if index < len(positional) else None
+        # Which expression of the call each parameter receives (None: not passed visibly).
+        passed = bind_arguments(function, call, evaluate=lambda expr: expr, default=lambda param: None,
+                                bound_self=method and is_bound_method(function))
+        name = next((pname for pname, expr in passed.items() if expr is arg.value), None)
         if name is None:
             raise InferenceError(f"`{function.name}()` takes `{self.param}` through *args or **kwargs")
         # Submodules handed to a helper function: `embed(self.backbone, self.head, x)`.
         modules = {}
-        bound = list(zip([p.name.value for p in positional], [a for a in call.args if a.keyword is None]))
-        bound += [(a.keyword.value, a) for a in call.args if a.keyword is not None]
-        for pname, a in bound:
-            if is_self_attribute(a.value):
-                modules[pname] = a.value.attr.value
-            elif isinstance(a.value, cst.Name) and a.value.value in self.loops:
-                modules[pname] = self.loops[a.value.value][0]
+        for pname, expr in passed.items():
+            if isinstance(expr, cst.Attribute) and is_self(expr.value):
+                modules[pname] = expr.attr.value
+            elif isinstance(expr, cst.Name) and expr.value in self.loops:
+                modules[pname] = self.loops[expr.value][0]
         return _FirstUse(self.inference, self.instance, function, name, modules, self.depth + 1).find()
 
     def _function_name(self, func) -> str:
