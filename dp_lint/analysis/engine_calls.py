@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from dp_lint.analysis.constants import ConstantEvaluator, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
-from dp_lint.analysis.layers import UNKNOWN, literal
 from dp_lint.analysis.models import ModuleModels
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.core.paths import display_path
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import (
@@ -158,12 +159,14 @@ class EngineFinder:
         value = keyword_argument(call, keyword)
         if value is None:
             return UNKNOWN if any(a.star == "**" for a in call.args) else default
-        result = literal(value, self.module)
-        if result is UNKNOWN and isinstance(value, cst.Name):
-            candidates = scope.get(value.value) or self.module_scope.get(value.value) or []
+
+        def assigned_once(name: str, depth: int) -> object:
+            """A local (or module-level) name every assignment of which is the same literal."""
+            candidates = scope.get(name) or self.module_scope.get(name) or []
             values = {literal(v, self.module) for v in candidates if not isinstance(v, cst.Name)} if candidates else set()
-            if len(values) == 1 and UNKNOWN not in values:
-                result = values.pop()
+            return values.pop() if len(values) == 1 and UNKNOWN not in values else UNKNOWN
+
+        result = ConstantEvaluator(self.module, names=assigned_once).evaluate(value)
         return result if isinstance(result, kind) else UNKNOWN
 
     def resolve_model(self, expr, scope, params, module: ModuleInfo, depth: int):

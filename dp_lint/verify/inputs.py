@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.constants import ConstantEvaluator, constructor_setting, literal, python_literal
 from dp_lint.analysis.forward_walk import (
     ForwardWalker,
     bind_arguments,
@@ -38,8 +39,9 @@ from dp_lint.analysis.forward_walk import (
     self_method,
 )
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
+from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, Instance, ModuleArgument
 from dp_lint.analysis.models import ModuleKind
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.files.syntax import assignments_in, bind_call, dotted_name, is_self, is_self_attribute, walk_statements
 
 SEQ_LEN = 7  # sequence length of inferred sequence inputs
@@ -448,59 +450,50 @@ class InputInference:
 
     # -- evaluating constructor arguments -----------------------------------------------
 
-    def setting(self, kind: ModuleKind, ctx: _Ctx, keyword: str, position: int | None):
-        call = kind.call
-        if call is None:
-            return UNKNOWN
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == keyword:
-                return self.evaluate(arg.value, ctx)
-        if any(a.star for a in call.args):
-            return UNKNOWN
-        positional = [a for a in call.args if a.keyword is None]
-        if position is not None and len(positional) > position:
-            return self.evaluate(positional[position].value, ctx)
-        return _MISSING
+    def setting(self, kind: ModuleKind, ctx: _Ctx, keyword: str, position: int | None) -> object:
+        return constructor_setting(kind.call, keyword, position, lambda expr: self.evaluate(expr, ctx), _MISSING)
 
-    def evaluate(self, expr, ctx: _Ctx, depth: int = 0):
+    def evaluate(self, expr: cst.BaseExpression | None, ctx: _Ctx, depth: int = 0) -> object:
         """A literal value of `expr` in `ctx` (arithmetic on literals included), or UNKNOWN."""
-        if depth > 12 or expr is None:
+        return self.evaluator(ctx).evaluate(expr, depth)
+
+    def evaluator(self, ctx: _Ctx) -> ConstantEvaluator:
+        """How constructor expressions are read in `ctx`: a factory's bound parameters, or the
+        class's `__init__` scope (`self.<x>` as `__init__` wrote it; `not` as the layer tree
+        reads it); single local assignments; arithmetic on numbers; lists and tuples."""
+        class_scope = ctx.bindings is None and ctx.instance is not None and ctx.owner is not None
+
+        def names(name: str, depth: int) -> object:
+            if ctx.bindings is not None and name in ctx.bindings:
+                return ctx.bindings[name]
+            if class_scope:
+                scope = ctx.instance.scopes.get(ctx.owner, {})  # type: ignore[union-attr,arg-type]
+                if name in scope:
+                    return scope[name]
+            if name in ctx.locals:
+                return self.evaluate(ctx.locals[name], ctx, depth + 1)
             return UNKNOWN
-        if isinstance(expr, cst.BinaryOperation):
-            return _arithmetic(expr.operator, self.evaluate(expr.left, ctx, depth + 1),
-                               self.evaluate(expr.right, ctx, depth + 1))
-        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and len(expr.args) == 1:
-            value = self.evaluate(expr.args[0].value, ctx, depth + 1)
-            return int(value) if _number(value) else UNKNOWN
-        if isinstance(expr, (cst.List, cst.Tuple)):
-            values = [self.evaluate(e.value, ctx, depth + 1) for e in expr.elements
-                      if not isinstance(e, cst.StarredElement)]
-            if len(values) != len(expr.elements) or any(v is UNKNOWN for v in values):
+
+        def attribute(name: str, depth: int) -> object:
+            found = self.models.model(ctx.instance.cls).attribute_values.get(name)  # type: ignore[union-attr]
+            if found is None:
                 return UNKNOWN
-            return values if isinstance(expr, cst.List) else tuple(values)
-        value = literal(expr, ctx.module)
-        if value is not UNKNOWN:
-            return value
-        if isinstance(expr, cst.Name):
-            if ctx.bindings is not None and expr.value in ctx.bindings:
-                return ctx.bindings[expr.value]
-            if ctx.bindings is None and ctx.instance is not None and ctx.owner is not None:
-                scope = ctx.instance.scopes.get(ctx.owner, {})
-                if expr.value in scope:
-                    return scope[expr.value]
-            if expr.value in ctx.locals:
-                return self.evaluate(ctx.locals[expr.value], ctx, depth + 1)
-            return UNKNOWN
-        if ctx.bindings is None and ctx.instance is not None and ctx.owner is not None:
-            if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
-                found = self.models.model(ctx.instance.cls).attribute_values.get(expr.attr.value)
-                if found is not None:
-                    value_expr, writer = found
-                    inner = _Ctx(ctx.instance, writer, writer.module, None, _init_locals(writer))
-                    return self.evaluate(value_expr, inner, depth + 1)
-                return UNKNOWN
-            return self.tree.evaluate(expr, ctx.instance, ctx.owner)
-        return UNKNOWN
+            value_expr, writer = found
+            inner = _Ctx(ctx.instance, writer, writer.module, None, _init_locals(writer))
+            return self.evaluate(value_expr, inner, depth + 1)
+
+        def layer_tree_view(expr: cst.BaseExpression) -> object:
+            return self.tree.evaluate(expr, ctx.instance, ctx.owner)  # type: ignore[arg-type]
+
+        return ConstantEvaluator(
+            ctx.module,
+            names=names,
+            self_attribute=attribute if class_scope else None,
+            arithmetic=True,
+            sequences=True,
+            otherwise=layer_tree_view if class_scope else None,
+            max_depth=12,
+        )
 
 
 def element_is_method(scan: _FirstUse, target: tuple[str, int | None]) -> bool:
@@ -845,33 +838,6 @@ def _iterated_attr(expr) -> str | None:
     return expr.attr.value if is_self_attribute(expr) else None
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _arithmetic(operator, left, right):
-    if not (_number(left) and _number(right)):
-        return UNKNOWN
-    try:
-        if isinstance(operator, cst.Add):
-            return left + right
-        if isinstance(operator, cst.Subtract):
-            return left - right
-        if isinstance(operator, cst.Multiply):
-            return left * right
-        if isinstance(operator, cst.FloorDivide):
-            return left // right
-        if isinstance(operator, cst.Divide):
-            return left / right
-        if isinstance(operator, cst.Modulo):
-            return left % right
-        if isinstance(operator, cst.Power) and abs(right) < 64:
-            return left ** right
-    except (ArithmeticError, ValueError):
-        return UNKNOWN
-    return UNKNOWN
-
-
 def _init_locals(owner: ClassInfo | None) -> dict:
     if owner is None:
         return {}
@@ -910,23 +876,6 @@ def _literal_call(name: str, call: cst.Call, evaluate) -> cst.Call:
         text = python_literal(value)
         parts.append(f"{arg.keyword.value}={text}" if arg.keyword is not None else text)
     return cst.parse_expression(f"{name}({', '.join(parts)})")
-
-
-def python_literal(value) -> str:
-    """Python source for a literal value, `...` for anything else."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return repr(value)
-    if isinstance(value, float):
-        text = repr(value)
-        return text if text not in ("inf", "-inf", "nan") else "..."
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(python_literal(v) for v in value)
-        if isinstance(value, tuple):
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        return f"[{inner}]"
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return "{" + ", ".join(f"{k!r}: {python_literal(v)}" for k, v in value.items()) + "}"
-    return "..."
 
 
 def _code_of_setting(kind: ModuleKind, keyword: str, position: int) -> str:

@@ -16,7 +16,7 @@ Confidence: high when the version is known; medium when it is unknown and assume
 
 from __future__ import annotations
 
-from dp_lint.analysis.layers import UNKNOWN
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.catalogue.rule import Rule
 from dp_lint.config.opacus_version import affected_by_mha_bug, detect_opacus_version
 from dp_lint.core.findings import Confidence

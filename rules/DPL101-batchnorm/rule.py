@@ -23,7 +23,7 @@ import math
 
 import libcst as cst
 
-from dp_lint.analysis.layers import literal
+from dp_lint.analysis.constants import literal
 from dp_lint.analysis.validator import refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Applicability
