@@ -128,7 +128,7 @@ class EngineFinder:
         else:
             qualname = self.module.resolve_expr(func) if dotted_name(func) else None
             last = qualname.rsplit(".", 1)[-1] if qualname else None
-            if last in GRAD_SAMPLE_MODULES and (qualname.startswith("opacus") or qualname == last):
+            if qualname is not None and last in GRAD_SAMPLE_MODULES and (qualname.startswith("opacus") or qualname == last):
                 kind = last
                 wrapped = keyword_argument(call, "m")
                 positional = [a for a in call.args if a.keyword is None and not a.star]

@@ -263,7 +263,7 @@ class ForwardFlow(ForwardWalker[_Scope]):
         inner_grad = state.grad
         for item in stmt.items:
             mode = self._grad_mode_of(item.item, state.frame)
-            if mode != "unchanged":
+            if not isinstance(mode, str):  # not "unchanged"
                 inner_grad = mode
             value = self.expression(item.item, state)
             if item.asname is not None:
@@ -394,12 +394,12 @@ class ForwardFlow(ForwardWalker[_Scope]):
             return result
         if isinstance(expr, cst.Dict):
             values = []
-            for element in expr.elements:
-                if isinstance(element, cst.DictElement):
-                    self._expr(element.key, env, frame, grad)
-                    values.append(self._expr(element.value, env, frame, grad))
+            for item in expr.elements:
+                if isinstance(item, cst.DictElement):
+                    self._expr(item.key, env, frame, grad)
+                    values.append(self._expr(item.value, env, frame, grad))
                 else:
-                    values.append(self._expr(element.value, env, frame, grad))
+                    values.append(self._expr(item.value, env, frame, grad))
             return self._escape_refs(values)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self._comprehension(expr, env, frame, grad)
@@ -551,9 +551,9 @@ class ForwardFlow(ForwardWalker[_Scope]):
         if qualname == "getattr" and call.args and is_self(call.args[0].value):
             self.result.dynamic_access = True
             return EMPTY
-        function = project_function(frame.module, func) if isinstance(func, cst.Name) else None
-        if function is not None:
-            return self._call_function(function, frame, call, values, grad)
+        helper = project_function(frame.module, func) if isinstance(func, cst.Name) else None
+        if helper is not None:
+            return self._call_function(helper, frame, call, values, grad)
         return self._escape_refs(arg_values + list(kwarg_values.values()))
 
     def _call_super(self, method: str, call: cst.Call, values: dict[int, Value], frame: _Frame, grad: GradMode) -> Value:
@@ -602,7 +602,7 @@ class ForwardFlow(ForwardWalker[_Scope]):
     def _stop_point(self, node, how: str, frame: _Frame, kind: str, operand) -> StopPoint:
         if frame.anchor is not None:
             helper = dotted_name(frame.anchor.func) if isinstance(frame.anchor, cst.Call) else None
-            return StopPoint(frame.anchor, frame.anchor_file, f"the helper `{helper}()` ({how})" if helper else how,
+            return StopPoint(frame.anchor, frame.anchor_file or frame.file, f"the helper `{helper}()` ({how})" if helper else how,
                              "helper", frame.anchor)
         return StopPoint(node, frame.file, how, kind, operand)
 

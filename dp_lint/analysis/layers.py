@@ -24,7 +24,7 @@ import libcst as cst
 
 from dp_lint.analysis.constants import ConstantEvaluator, constructor_setting, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.models import ModuleKind, ModuleModels
+from dp_lint.analysis.models import ModuleClass, ModuleKind, ModuleModels, Submodule
 from dp_lint.analysis.values import UNKNOWN
 from dp_lint.files.syntax import bind_call, dotted_name
 
@@ -276,7 +276,7 @@ class LayerTree:
         return literal(expr, use.module)
 
 
-def _constructions(model) -> Iterator[tuple[str, object]]:
+def _constructions(model: ModuleClass) -> Iterator[tuple[str, Submodule]]:
     """(attribute, submodule) for every construction of every attribute, conditional ones included."""
     for attr, sub in model.submodules.items():
         for variant in model.variants.get(attr, [sub]):

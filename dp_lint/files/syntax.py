@@ -7,7 +7,7 @@ Everything here is a pure function of the tree: no project index, no name resolu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 import libcst as cst
 
@@ -34,7 +34,7 @@ def is_self(expr: cst.CSTNode | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "self"
 
 
-def is_self_attribute(expr: cst.CSTNode | None) -> bool:
+def is_self_attribute(expr: cst.CSTNode | None) -> TypeGuard[cst.Attribute]:
     """Is `expr` of the form `self.<name>`?"""
     return isinstance(expr, cst.Attribute) and is_self(expr.value)
 

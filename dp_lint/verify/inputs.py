@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -293,6 +294,7 @@ class InputInference:
 
     def _child_instance(self, kind: ModuleKind, ctx: _Ctx, depth: int) -> Instance:
         cls = kind.project_class
+        assert cls is not None, "called for project classes only"
         if ctx.bindings is None and ctx.instance is not None:
             return self.tree.instantiate(cls, kind.call, kind.module, ctx.instance, ctx.owner,
                                          f"{ctx.instance.path}.{cls.name}", depth + 1)
@@ -461,29 +463,31 @@ class InputInference:
         """How constructor expressions are read in `ctx`: a factory's bound parameters, or the
         class's `__init__` scope (`self.<x>` as `__init__` wrote it; `not` as the layer tree
         reads it); single local assignments; arithmetic on numbers; lists and tuples."""
-        class_scope = ctx.bindings is None and ctx.instance is not None and ctx.owner is not None
+        instance, owner = ctx.instance, ctx.owner
+        class_scope = ctx.bindings is None and instance is not None and owner is not None
+        scope = instance.scopes.get(owner, {}) if class_scope and instance is not None and owner is not None else {}
 
         def names(name: str, depth: int) -> object:
             if ctx.bindings is not None and name in ctx.bindings:
                 return ctx.bindings[name]
-            if class_scope:
-                scope = ctx.instance.scopes.get(ctx.owner, {})  # type: ignore[union-attr,arg-type]
-                if name in scope:
-                    return scope[name]
+            if class_scope and name in scope:
+                return scope[name]
             if name in ctx.locals:
                 return self.evaluate(ctx.locals[name], ctx, depth + 1)
             return UNKNOWN
 
         def attribute(name: str, depth: int) -> object:
-            found = self.models.model(ctx.instance.cls).attribute_values.get(name)  # type: ignore[union-attr]
+            assert instance is not None, "class scope only"
+            found = self.models.model(instance.cls).attribute_values.get(name)
             if found is None:
                 return UNKNOWN
             value_expr, writer = found
-            inner = _Ctx(ctx.instance, writer, writer.module, None, _init_locals(writer))
+            inner = _Ctx(instance, writer, writer.module, None, _init_locals(writer))
             return self.evaluate(value_expr, inner, depth + 1)
 
         def layer_tree_view(expr: cst.BaseExpression) -> object:
-            return self.tree.evaluate(expr, ctx.instance, ctx.owner)  # type: ignore[arg-type]
+            assert instance is not None and owner is not None, "class scope only"
+            return self.tree.evaluate(expr, instance, owner)
 
         return ConstantEvaluator(
             ctx.module,
@@ -561,7 +565,7 @@ class _FirstUse(ForwardWalker[None]):
 
     def loop_target(self, stmt: cst.For, iterated: object, state: None) -> None:
         attr = _iterated_attr(stmt.iter)
-        target = stmt.target
+        target: cst.BaseExpression = stmt.target
         iterable = stmt.iter.args[0].value if _is_enumerate(stmt.iter) and stmt.iter.args else stmt.iter
         if isinstance(target, cst.Tuple) and _is_enumerate(stmt.iter) and len(target.elements) == 2:
             target = target.elements[1].value
@@ -678,7 +682,9 @@ class _FirstUse(ForwardWalker[None]):
         target = self._module_call(func)
         carrying = [(i, arg) for i, arg in enumerate(call.args) if not arg.star and self.carries(arg.value)]
         if target is not None and carrying and element_is_method(self, target):
-            return self._follow(self.inference.method(self.instance, target[0]), call, carrying[0][1], method=True)
+            helper = self.inference.method(self.instance, target[0])
+            assert helper is not None, "element_is_method found it"
+            return self._follow(helper, call, carrying[0][1], method=True)
         if target is None and carrying:
             function = self._project_function(func)
             if function is not None:
@@ -823,7 +829,7 @@ def _spec(dtype: str, dims: list, high: int | None = None) -> str:
     return f"{text} < {high}" if high is not None else text
 
 
-def _is_enumerate(expr) -> bool:
+def _is_enumerate(expr: cst.BaseExpression) -> TypeGuard[cst.Call]:
     return isinstance(expr, cst.Call) and dotted_name(expr.func) == "enumerate"
 
 
@@ -875,7 +881,9 @@ def _literal_call(name: str, call: cst.Call, evaluate) -> cst.Call:
         value = evaluate(arg.value)
         text = python_literal(value)
         parts.append(f"{arg.keyword.value}={text}" if arg.keyword is not None else text)
-    return cst.parse_expression(f"{name}({', '.join(parts)})")
+    rebuilt = cst.parse_expression(f"{name}({', '.join(parts)})")
+    assert isinstance(rebuilt, cst.Call)
+    return rebuilt
 
 
 def _code_of_setting(kind: ModuleKind, keyword: str, position: int) -> str:
