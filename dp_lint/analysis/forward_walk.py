@@ -132,7 +132,11 @@ class ForwardWalker(Generic[StateT]):
     """
 
     loop_passes = 1  # how often a loop body is walked (twice: values carried to the next iteration)
-    max_depth = 6  # inlined calls deeper than this are not followed
+    max_depth = 6  # calls are inlined at most this many levels below `forward`
+
+    def too_deep(self, depth: int) -> bool:
+        """Would inlining a call made at `depth` (0: `forward` itself) go past `max_depth`?"""
+        return depth >= self.max_depth
 
     # -- what an analysis defines --------------------------------------------------------
 

@@ -191,7 +191,7 @@ class ForwardFlow(ForwardWalker[_Scope]):
         """Interpret a `self` method (owner given) or a project function called from `caller`;
         `values` holds the evaluated arguments of `call` (by node)."""
         passed = list(values.values())
-        if caller.depth >= self.max_depth or function.node in caller.context:
+        if self.too_deep(caller.depth) or function.node in caller.context:
             return union(passed)
         self.result.analysed_functions.add(function.node)
         if owner is not None:

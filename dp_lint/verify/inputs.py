@@ -532,7 +532,7 @@ class _FirstUse(ForwardWalker[None]):
     order, on the same names (no state of its own: `fork` is the identity); the first
     consumer ends the walk."""
 
-    max_depth = 8  # helper functions followed, at most this deep
+    max_depth = 9  # helper functions are followed at most this many levels below forward()
 
     def __init__(self, inference: InputInference, instance: Instance, function: FunctionInfo, param: str,
                  modules: dict[str, str] | None = None, depth: int = 0):
@@ -747,7 +747,7 @@ class _FirstUse(ForwardWalker[None]):
 
     def _follow(self, function: FunctionInfo, call: cst.Call, arg: cst.Arg, method: bool) -> _Consumer:
         """The first consumer of the argument inside a helper method or project function."""
-        if self.depth > self.max_depth:
+        if self.too_deep(self.depth):
             raise InferenceError("forward() goes through too many helper functions to follow")
         # Which expression of the call each parameter receives (None: not passed visibly).
         passed = bind_arguments(function, call, evaluate=lambda expr: expr, default=lambda param: None,
