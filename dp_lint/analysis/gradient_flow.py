@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.constants import literal
 from dp_lint.analysis.forward_walk import (
     ForwardWalker,
     bind_arguments,
@@ -333,17 +334,16 @@ class ForwardFlow(ForwardWalker[_Scope]):
             return "unchanged"
         if qualname in tk.NO_GRAD:
             if isinstance(expr, cst.Call) and expr.args and qualname.endswith("inference_mode"):
-                value = expr.args[0].value
-                if isinstance(value, cst.Name) and value.value == "False":
+                if literal(expr.args[0].value, None) is False:
                     return "unchanged"
             return False
         if qualname in tk.ENABLE_GRAD:
             return True
         if qualname in tk.SET_GRAD_ENABLED:
             if isinstance(expr, cst.Call) and expr.args:
-                value = expr.args[0].value
-                if isinstance(value, cst.Name) and value.value in {"True", "False"}:
-                    return value.value == "True"
+                value = literal(expr.args[0].value, None)
+                if isinstance(value, bool):
+                    return value
             return None
         return "unchanged"
 
