@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import libcst as cst
 
+from dp_lint.analysis.constants import ConstantEvaluator, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
-from dp_lint.analysis.layers import literal
 from dp_lint.analysis.models import ModuleModels
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.core.paths import display_path
@@ -226,13 +226,15 @@ class EngineFinder:
         value = keyword_argument(call, keyword)
         if value is None:
             return UNKNOWN if any(a.star == "**" for a in call.args) else default
-        result = literal(value, self.module)
-        if result is UNKNOWN and isinstance(value, cst.Name):
-            candidates = scope.get(value.value) or self.module_scope.get(value.value) or []
+
+        def assigned_once(name: str, depth: int) -> object:
+            """A local (or module-level) name every assignment of which is the same literal."""
+            candidates = scope.get(name) or self.module_scope.get(name) or []
             values = {literal(v, self.module) for v in candidates if not isinstance(v, cst.Name)} if candidates else set()
-            if len(values) == 1 and UNKNOWN not in values:
-                result = values.pop()
-        return result if isinstance(result, kind) else UNKNOWN
+            return values.pop() if len(values) == 1 and UNKNOWN not in values else UNKNOWN
+
+        result = ConstantEvaluator(self.module, names=assigned_once).evaluate(value)
+        return cast(Constant, result) if isinstance(result, kind) else UNKNOWN
 
     def resolve_model(self, expr: cst.BaseExpression | None, scope: Scope, params: set[str],
                       module: ModuleInfo, depth: int) -> ResolvedModel | None:

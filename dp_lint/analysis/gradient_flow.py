@@ -19,19 +19,31 @@ project functions called from `forward` are interpreted in place (bounded depth)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.constants import literal
+from dp_lint.analysis.forward_walk import (
+    ForwardWalker,
+    bind_arguments,
+    body_of,
+    is_bound_method,
+    is_super_call,
+    project_function,
+    self_method,
+    super_method,
+)
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
 from dp_lint.analysis.models import ModuleClass, ModuleModels, Tri
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import dotted_name, is_self, root_name
 
-MAX_DEPTH = 6
+MAX_DEPTH = 6  # inlined `self` methods and project functions, at most this deep
+GradMode = bool | None  # True: grad enabled; False: disabled (no_grad); None: unknown (eval branch, set_grad_enabled(x))
 # Container methods whose results iterate over the container's modules.
 _ITERATING_METHODS = frozenset({"values", "items", "children", "named_children", "modules", "named_modules"})
 # Builtins that pass a container's modules through (`for i, blk in enumerate(self.blocks)`).
@@ -158,8 +170,20 @@ class _Frame:
     depth: int = 0
 
 
-class ForwardFlow:
+@dataclass
+class _Scope:
+    """The walker's state: local names, the function being interpreted, the grad mode."""
+
+    env: dict[str, Value]
+    frame: _Frame
+    grad: GradMode
+
+
+class ForwardFlow(ForwardWalker[_Scope]):
     """Interprets `forward` of one module class."""
+
+    loop_passes = 2  # values carried from one iteration to the next
+    max_depth = MAX_DEPTH
 
     def __init__(self, models: ModuleModels, cls: ClassInfo) -> None:
         self.models = models
@@ -177,7 +201,7 @@ class ForwardFlow:
         owner, forward = found
         root = _Frame(owner, owner.module, owner.module.file, None, None, (forward.node,))
         self.result.analysed_functions.add(forward.node)
-        self._run(forward, root, args=[], kwargs={}, bound_self=True, grad=True)
+        self._run(forward, root, {}, grad=True)
         self.result.outputs = union(root.returns)
         self.result.has_outputs = bool(root.returns)
         self.result.analyzed = True
@@ -185,154 +209,113 @@ class ForwardFlow:
 
     # -- functions ---------------------------------------------------------------
 
-    def _call_function(self, function: FunctionInfo, caller: _Frame, args, kwargs, grad, call_node, owner=None) -> Value:
-        """Interpret a `self` method (owner given) or a project function called from `caller`."""
-        if caller.depth >= MAX_DEPTH or function.node in caller.context:
-            return union(list(args) + list(kwargs.values()))
+    def _call_function(self, function: FunctionInfo, caller: _Frame, call: cst.Call, values: dict[int, Value],
+                       grad: GradMode, owner: ClassInfo | None = None) -> Value:
+        """Interpret a `self` method (owner given) or a project function called from `caller`;
+        `values` holds the evaluated arguments of `call` (by node)."""
+        passed = list(values.values())
+        if self.too_deep(caller.depth) or function.node in caller.context:
+            return union(passed)
         self.result.analysed_functions.add(function.node)
         if owner is not None:
             # A method of the analysed class: stops inside it are reported where they are.
             frame = _Frame(owner, function.module, function.module.file, caller.anchor, caller.anchor_file,
-                           caller.context + (call_node, function.node), depth=caller.depth + 1)
+                           caller.context + (call, function.node), depth=caller.depth + 1)
         else:
             # A helper function: stops inside it are reported at the call in the class's code.
             frame = _Frame(None, function.module, function.module.file,
-                           caller.anchor or call_node, caller.anchor_file or caller.file,
-                           caller.context + (call_node, function.node), depth=caller.depth + 1)
-        bound = owner is not None and "staticmethod" not in function.decorator_names()
-        self._run(function, frame, args, kwargs, bound_self=bound, grad=grad)
+                           caller.anchor or call, caller.anchor_file or caller.file,
+                           caller.context + (call, function.node), depth=caller.depth + 1)
+        bound_self = owner is not None and is_bound_method(function)
+        # What the call may pass but dp-lint cannot place (`*args`, `**kwargs`): any argument.
+        env = bind_arguments(
+            function, call,
+            evaluate=lambda expr: values.get(id(expr), EMPTY),
+            default=lambda param: EMPTY if param is not None else union(passed),
+            bound_self=bound_self,
+            rest=lambda args: union(values.get(id(a.value), EMPTY) for a in args),
+        )
+        self._run(function, frame, env, grad)
         return union(frame.returns)
 
-    def _run(self, function: FunctionInfo, frame: _Frame, args, kwargs, bound_self: bool, grad) -> None:
-        env: dict[str, Value] = {}
-        kwargs = dict(kwargs)
-        params = [p.name.value for p in function.params]
-        if bound_self and params:
-            params = params[1:]
-        positional = list(args)
-        for name in params:
-            if positional:
-                env[name] = positional.pop(0)
-            elif name in kwargs:
-                env[name] = kwargs.pop(name)
-        star = function.node.params.star_arg
-        if isinstance(star, cst.Param):
-            env[star.name.value] = union(positional)
-        if function.node.params.star_kwarg is not None:
-            env[function.node.params.star_kwarg.name.value] = union(kwargs.values())
+    def _run(self, function: FunctionInfo, frame: _Frame, env: dict[str, Value], grad: GradMode) -> None:
         for name in function.decorator_names():
             if name in tk.NO_GRAD:
                 grad = False
             elif name in tk.ENABLE_GRAD:
                 grad = True
-        body = function.node.body
-        statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
-        self._block(statements, env, frame, grad)
+        self.walk_function(function, _Scope(env, frame, grad))
 
-    # -- statements --------------------------------------------------------------
+    # -- statements (the walk is ForwardWalker's; these hooks give it meaning) ----------------
 
-    def _block(self, statements, env: dict, frame: _Frame, grad) -> None:
-        for stmt in statements:
-            self._statement(stmt, env, frame, grad)
+    def expression(self, expr: cst.BaseExpression, state: _Scope) -> Value:
+        return self._expr(expr, state.env, state.frame, state.grad)
 
-    def _statement(self, stmt, env: dict, frame: _Frame, grad) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                self._small(small, env, frame, grad)
-        elif isinstance(stmt, cst.If) and _training_test(stmt.test) is not None:
-            # `if self.training:` / `if not self.training:`: Opacus trains in training mode
-            # and its hooks skip modules in eval mode, so calls on the eval branch are not
-            # counted (grad mode None: no call sites, no verdict about those modules).
-            training_first = _training_test(stmt.test)
-            orelse = stmt.orelse.body.body if isinstance(stmt.orelse, cst.Else) else (
-                [stmt.orelse] if stmt.orelse is not None else [])
-            training_body, eval_body = (stmt.body.body, orelse) if training_first else (orelse, stmt.body.body)
-            results = []
-            for body, mode in ((training_body, grad), (eval_body, None if grad is not False else False)):
-                branch_env = dict(env)
-                self._block(body, branch_env, frame, mode)
-                results.append(branch_env)
-            for branch_env in results:
-                _merge_into(env, branch_env)
-        elif isinstance(stmt, cst.If):
-            self._expr(stmt.test, env, frame, grad)
-            branches = [stmt.body.body]
-            clause = stmt.orelse
-            while clause is not None:
-                branches.append(clause.body.body if isinstance(clause.body, cst.IndentedBlock) else [])
-                clause = clause.orelse if isinstance(clause, cst.If) else None
-            if not isinstance(stmt.orelse, cst.Else):
-                branches.append([])
-            self._branches(branches, env, frame, grad)
-        elif isinstance(stmt, (cst.For, cst.While)):
-            if isinstance(stmt, cst.For):
-                iterated = self._expr(stmt.iter, env, frame, grad)
-            else:
-                self._expr(stmt.test, env, frame, grad)
-            before = dict(env)
-            for _ in range(2):  # twice: values carried from one iteration to the next
-                if isinstance(stmt, cst.For):
-                    self._bind(stmt.target, iterated, env)  # elements keep data and module references
-                self._block(stmt.body.body, env, frame, grad)
-            _merge_into(env, before)
-            if stmt.orelse is not None:
-                self._block(stmt.orelse.body.body, env, frame, grad)
-        elif isinstance(stmt, cst.With):
-            inner_grad = grad
-            for item in stmt.items:
-                mode = self._grad_mode_of(item.item, frame, grad)
-                if mode != "unchanged":
-                    inner_grad = mode
-                value = self._expr(item.item, env, frame, grad)
-                if item.asname is not None:
-                    self._bind(item.asname.name, value, env)
-            self._block(stmt.body.body, env, frame, inner_grad)
-        elif isinstance(stmt, cst.Try):
-            self._block(stmt.body.body, env, frame, grad)
-            branches = [h.body.body for h in stmt.handlers]
-            if branches:
-                self._branches(branches + [[]], env, frame, grad)
-            if stmt.orelse is not None:
-                self._block(stmt.orelse.body.body, env, frame, grad)
-            if stmt.finalbody is not None:
-                self._block(stmt.finalbody.body.body, env, frame, grad)
-        elif isinstance(stmt, cst.Match):
-            self._expr(stmt.subject, env, frame, grad)
-            self._branches([c.body.body for c in stmt.cases] + [[]], env, frame, grad)
-        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            env[stmt.name.value] = EMPTY
+    def fork(self, state: _Scope) -> _Scope:
+        return _Scope(dict(state.env), state.frame, state.grad)
 
-    def _branches(self, branches, env: dict, frame: _Frame, grad) -> None:
+    def join(self, state: _Scope, others: Sequence[_Scope]) -> None:
+        for other in others:
+            _merge_into(state.env, other.env)
+
+    def if_statement(self, stmt: cst.If, state: _Scope) -> None:
+        training_first = _training_test(stmt.test)
+        if training_first is None:
+            super().if_statement(stmt, state)
+            return
+        # `if self.training:` / `if not self.training:`: Opacus trains in training mode
+        # and its hooks skip modules in eval mode, so calls on the eval branch are not
+        # counted (grad mode None: no call sites, no verdict about those modules).
+        orelse = body_of(stmt.orelse.body) if isinstance(stmt.orelse, cst.Else) else (
+            [stmt.orelse] if stmt.orelse is not None else [])
+        body = body_of(stmt.body)
+        training_body, eval_body = (body, orelse) if training_first else (orelse, body)
+        grad = state.grad
         results = []
-        for body in branches:
-            branch_env = dict(env)
-            self._block(body, branch_env, frame, grad)
-            results.append(branch_env)
-        for branch_env in results:
-            _merge_into(env, branch_env)
+        for block, mode in ((training_body, grad), (eval_body, None if grad is not False else False)):
+            branch = _Scope(dict(state.env), state.frame, mode)
+            self.walk_block(block, branch)
+            results.append(branch)
+        self.join(state, results)
 
-    def _small(self, small, env: dict, frame: _Frame, grad) -> None:
-        if isinstance(small, cst.Assign):
-            value = self._expr(small.value, env, frame, grad)
-            for target in small.targets:
-                self._assign(target.target, value, env, frame, grad)
-        elif isinstance(small, cst.AnnAssign) and small.value is not None:
-            self._assign(small.target, self._expr(small.value, env, frame, grad), env, frame, grad)
-        elif isinstance(small, cst.AugAssign):
-            value = self._expr(small.value, env, frame, grad)
-            current = self._expr(small.target, env, frame, grad)
-            self._assign(small.target, current.data() | value.data(), env, frame, grad)
-        elif isinstance(small, cst.Return):
-            if small.value is not None:
-                frame.returns.append(self._expr(small.value, env, frame, grad).data())
-        elif isinstance(small, cst.Expr):
-            self._expr(small.value, env, frame, grad, statement=True)
-        elif isinstance(small, (cst.Raise, cst.Assert)):
-            pass
-        elif isinstance(small, cst.Del):
-            pass
+    def loop_target(self, stmt: cst.For, iterated: object, state: _Scope) -> None:
+        assert isinstance(iterated, Value)
+        self._bind(stmt.target, iterated, state.env)  # elements keep data and module references
 
-    def _assign(self, target, value: Value, env: dict, frame: _Frame, grad) -> None:
+    def with_statement(self, stmt: cst.With, state: _Scope) -> None:
+        inner_grad = state.grad
+        for item in stmt.items:
+            mode = self._grad_mode_of(item.item, state.frame)
+            if not isinstance(mode, str):  # not "unchanged"
+                inner_grad = mode
+            value = self.expression(item.item, state)
+            if item.asname is not None:
+                self._bind(item.asname.name, value, state.env)
+        self.walk_block(body_of(stmt.body), _Scope(state.env, state.frame, inner_grad))
+
+    def definition(self, stmt: cst.FunctionDef | cst.ClassDef, state: _Scope) -> None:
+        state.env[stmt.name.value] = EMPTY
+
+    def other_statement(self, stmt: cst.BaseStatement, state: _Scope) -> None:
+        pass  # `try/except*` and the like: not followed
+
+    def assignment(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, state: _Scope) -> None:
+        result = self.expression(value, state)
+        for target in targets:
+            self._assign(target, result, state.env)
+
+    def augmented_assignment(self, small: cst.AugAssign, state: _Scope) -> None:
+        value = self.expression(small.value, state)
+        current = self.expression(small.target, state)
+        self._assign(small.target, current.data() | value.data(), state.env)
+
+    def return_statement(self, value: cst.BaseExpression, state: _Scope) -> None:
+        state.frame.returns.append(self.expression(value, state).data())
+
+    def expression_statement(self, value: cst.BaseExpression, state: _Scope) -> None:
+        self._expr(value, state.env, state.frame, state.grad, statement=True)
+
+    def _assign(self, target: cst.BaseExpression, value: Value, env: dict[str, Value]) -> None:
         if isinstance(target, cst.Subscript):
             # `out[i] = v`: `out` now also holds v.
             base = root_name(target)
@@ -349,7 +332,7 @@ class ForwardFlow:
             return
         self._bind(target, value, env)
 
-    def _bind(self, target, value: Value, env: dict) -> None:
+    def _bind(self, target: cst.BaseExpression, value: Value, env: dict[str, Value]) -> None:
         if isinstance(target, cst.Name):
             env[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -365,7 +348,7 @@ class ForwardFlow:
 
     # -- grad mode -----------------------------------------------------------------
 
-    def _grad_mode_of(self, expr, frame: _Frame, grad):
+    def _grad_mode_of(self, expr: cst.BaseExpression, frame: _Frame) -> GradMode | str:
         """False under no_grad/inference_mode, True under enable_grad, None when unknowable."""
         func = expr.func if isinstance(expr, cst.Call) else expr
         qualname = frame.module.resolve_expr(func)
@@ -373,17 +356,16 @@ class ForwardFlow:
             return "unchanged"
         if qualname in tk.NO_GRAD:
             if isinstance(expr, cst.Call) and expr.args and qualname.endswith("inference_mode"):
-                value = expr.args[0].value
-                if isinstance(value, cst.Name) and value.value == "False":
+                if literal(expr.args[0].value, None) is False:
                     return "unchanged"
             return False
         if qualname in tk.ENABLE_GRAD:
             return True
         if qualname in tk.SET_GRAD_ENABLED:
             if isinstance(expr, cst.Call) and expr.args:
-                value = expr.args[0].value
-                if isinstance(value, cst.Name) and value.value in {"True", "False"}:
-                    return value.value == "True"
+                value = literal(expr.args[0].value, None)
+                if isinstance(value, bool):
+                    return value
             return None
         return "unchanged"
 
@@ -503,12 +485,14 @@ class ForwardFlow:
 
     def _call(self, call: cst.Call, env: dict, frame: _Frame, grad, statement: bool) -> Value:
         func = call.func
-        arg_values = []
-        kwarg_values = {}
+        arg_values: list[Value] = []
+        kwarg_values: dict[str, Value] = {}
+        values: dict[int, Value] = {}  # every argument's value, by its expression node
 
-        def evaluate_args():
+        def evaluate_args() -> list[Value]:
             for arg in call.args:
                 value = self._expr(arg.value, env, frame, grad)
+                values[id(arg.value)] = value
                 if arg.keyword is not None:
                     kwarg_values[arg.keyword.value] = value
                 else:
@@ -529,9 +513,9 @@ class ForwardFlow:
             method = func.attr.value
             receiver_node = func.value
             # super().forward(x) / super(Cls, self).method(x)
-            if isinstance(receiver_node, cst.Call) and dotted_name(receiver_node.func) == "super":
+            if is_super_call(receiver_node):
                 evaluate_args()
-                return self._call_super(method, call, arg_values, kwarg_values, frame, grad)
+                return self._call_super(method, call, values, frame, grad)
             if is_self(receiver_node) and method in self.model.submodules and f"self.{method}" not in env:
                 evaluate_args()
                 return self._module_call(method, call, arg_values, kwarg_values, frame, grad)
@@ -562,7 +546,7 @@ class ForwardFlow:
                 if found is not None:
                     evaluate_args()
                     owner, function = found
-                    return self._call_function(function, frame, arg_values, kwarg_values, grad, call, owner=owner)
+                    return self._call_function(function, frame, call, values, grad, owner=owner)
             evaluate_args()
             if method in _SHAPE_METHODS:
                 return EMPTY
@@ -589,25 +573,24 @@ class ForwardFlow:
         if qualname == "getattr" and call.args and is_self(call.args[0].value):
             self.result.dynamic_access = True
             return EMPTY
-        if qualname is not None:
-            function = self.index.lookup_function(qualname)
-            if function is not None:
-                return self._call_function(function, frame, arg_values, kwarg_values, grad, call)
+        helper = project_function(frame.module, func) if isinstance(func, cst.Name) else None
+        if helper is not None:
+            return self._call_function(helper, frame, call, values, grad)
         return self._escape_refs(arg_values + list(kwarg_values.values()))
 
-    def _call_super(self, method: str, call, args, kwargs, frame: _Frame, grad) -> Value:
+    def _call_super(self, method: str, call: cst.Call, values: dict[int, Value], frame: _Frame, grad: GradMode) -> Value:
         if frame.owner is None:
-            return union(args)
-        found = self.index.find_method(self.cls, method, after=frame.owner)
+            return union(values[id(a.value)] for a in call.args if a.keyword is None)
+        found = super_method(self.index, self.cls, method, frame.owner)
         if found is None:
-            return union(list(args) + list(kwargs.values()))
+            return union(values.values())
         owner, function = found
-        return self._call_function(function, frame, args, kwargs, grad, call, owner=owner)
+        return self._call_function(function, frame, call, values, grad, owner=owner)
 
-    def _self_method(self, name: str):
+    def _self_method(self, name: str) -> tuple[ClassInfo, FunctionInfo] | None:
         if name in self.model.submodules:
             return None
-        return self.index.find_method(self.cls, name)
+        return self_method(self.index, self.cls, name)
 
     def _module_call(self, attr: str, call: cst.Call, args, kwargs, frame: _Frame, grad) -> Value:
         inputs = union(list(args) + list(kwargs.values()))
@@ -642,7 +625,7 @@ class ForwardFlow:
                     operand: cst.CSTNode | None) -> StopPoint:
         if frame.anchor is not None and frame.anchor_file is not None:
             helper = dotted_name(frame.anchor.func) if isinstance(frame.anchor, cst.Call) else None
-            return StopPoint(frame.anchor, frame.anchor_file, f"the helper `{helper}()` ({how})" if helper else how,
+            return StopPoint(frame.anchor, frame.anchor_file or frame.file, f"the helper `{helper}()` ({how})" if helper else how,
                              StopKind.HELPER, frame.anchor)
         return StopPoint(node, frame.file, how, kind, operand)
 

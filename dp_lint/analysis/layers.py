@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import libcst as cst
 
+from dp_lint.analysis.constants import ConstantEvaluator, constructor_setting, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
 from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleModels, Submodule
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
@@ -228,25 +229,28 @@ class LayerTree:
 
     def evaluate(self, expr: cst.BaseExpression | None, instance: Instance, owner: ClassInfo, depth: int = 0) -> BoundValue:
         """The value of `expr` written in `owner.__init__` for this instance, or UNKNOWN."""
-        if depth > 8 or expr is None:
-            return UNKNOWN
-        value = literal(expr, owner.module)
-        if value is not UNKNOWN:
-            return value
+        # The evaluator's hooks (names, attributes) only produce BoundValues.
+        return cast(BoundValue, self.evaluator(instance, owner).evaluate(expr, depth))
+
+    def evaluator(self, instance: Instance, owner: ClassInfo) -> ConstantEvaluator:
+        """How `owner.__init__` of this instance is read: its bound parameters, `self.<x>`
+        as `__init__` wrote it, `not`."""
         scope = instance.scopes.get(owner, {})
-        if isinstance(expr, cst.Name) and expr.value in scope:
-            return scope[expr.value]
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
-            model = self.models.model(instance.cls)
-            found = model.attribute_values.get(expr.attr.value)
-            if found is not None:
-                value_expr, writer = found
-                return self.evaluate(value_expr, instance, writer, depth + 1)
-            return UNKNOWN
-        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-            inner = self.evaluate(expr.expression, instance, owner, depth + 1)
-            return UNKNOWN if inner is UNKNOWN else (not inner)
-        return UNKNOWN
+
+        def attribute(name: str, depth: int) -> object:
+            found = self.models.model(instance.cls).attribute_values.get(name)
+            if found is None:
+                return UNKNOWN
+            value_expr, writer = found
+            return self.evaluate(value_expr, instance, writer, depth + 1)
+
+        return ConstantEvaluator(
+            owner.module,
+            names=lambda name, depth: scope.get(name, UNKNOWN),
+            self_attribute=attribute,
+            negation=True,
+            max_depth=8,
+        )
 
     # -- walking -------------------------------------------------------------------
 
@@ -325,18 +329,8 @@ class LayerTree:
     def setting(self, use: LayerUse, keyword: str, position: int | None,
                 default: BoundValue) -> BoundValue:
         """The value of a layer's constructor setting, or UNKNOWN."""
-        call = use.call
-        if call is None:
-            return UNKNOWN
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == keyword:
-                return self._value_at(arg.value, use)
-        positional = [a for a in call.args if a.keyword is None]
-        if any(a.star for a in call.args):
-            return UNKNOWN
-        if position is not None and len(positional) > position:
-            return self._value_at(positional[position].value, use)
-        return default
+        return cast(BoundValue, constructor_setting(use.call, keyword, position,
+                                                    lambda expr: self._value_at(expr, use), default))
 
     def batch_first(self, use: LayerUse) -> bool | Unknown:
         """The layer's resolved `batch_first` (torch and opacus default: False), or UNKNOWN."""
@@ -361,15 +355,8 @@ def _constructions(model: ModuleClass) -> Iterator[tuple[str, Submodule]]:
 
 def _argument_for(call: cst.Call, init: FunctionInfo, name: str) -> cst.BaseExpression | None:
     """The argument `call` passes for parameter `name` of `init`, or None."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    params = [*init.node.params.posonly_params, *init.node.params.params][1:]
-    for param, arg in zip(params, positional):
-        if param.name.value == name:
-            return arg.value
-    return None
+    passed = bind_call(init.node, call, lambda expr: expr, lambda param: None, skip_self=True)
+    return passed.get(name)
 
 
 def _super_init_call(node: cst.FunctionDef, owner: ClassInfo) -> cst.Call | None:
@@ -391,30 +378,3 @@ def _super_init_call(node: cst.FunctionDef, owner: ClassInfo) -> cst.Call | None
                     # Base.__init__(self, ...): drop the explicit self.
                     return call.with_changes(args=call.args[1:])
     return None
-
-
-def literal(expr: cst.BaseExpression | None, module: ModuleInfo | None) -> Constant | Unknown:
-    """Python literal value of `expr` (following module-level constants), or UNKNOWN."""
-    if expr is None:
-        return UNKNOWN
-    if isinstance(expr, cst.Name):
-        if expr.value in {"True", "False", "None"}:
-            return {"True": True, "False": False, "None": None}[expr.value]
-        if module is not None and expr.value in module.assignments:
-            target = module.assignments[expr.value]
-            if not isinstance(target, cst.Name):
-                return literal(target, None)
-        return UNKNOWN
-    if isinstance(expr, cst.Integer):
-        return int(expr.value.replace("_", ""), 0)
-    if isinstance(expr, cst.Float):
-        try:
-            return float(expr.value.replace("_", ""))
-        except ValueError:
-            return UNKNOWN
-    if isinstance(expr, cst.SimpleString):
-        return expr.evaluated_value
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        inner = literal(expr.expression, module)
-        return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else UNKNOWN
-    return UNKNOWN

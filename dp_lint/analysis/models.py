@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.constants import literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.files.syntax import (
     blocks,
@@ -352,8 +353,7 @@ def _replace(kind: ModuleKind, **changes: Any) -> ModuleKind:
 def _first_arg_is_false(call: cst.Call) -> bool:
     if not call.args:
         return False
-    value = call.args[0].value
-    return isinstance(value, cst.Name) and value.value == "False"
+    return literal(call.args[0].value, None) is False
 
 
 def _torch_layer_owns(name: str | None, call: cst.Call | None) -> Tri:
@@ -363,15 +363,15 @@ def _torch_layer_owns(name: str | None, call: cst.Call | None) -> Tri:
         return Tri.NO
     if name in tk.AFFINE_DEFAULT_OFF:
         value = keyword_argument(call, "affine")
-        if value is None or (isinstance(value, cst.Name) and value.value == "False"):
+        if value is None or literal(value, None) is False:
             return Tri.NO
-        return Tri.YES if isinstance(value, cst.Name) and value.value == "True" else Tri.UNKNOWN
+        return Tri.YES if literal(value, None) is True else Tri.UNKNOWN
     if name in tk.LAYERS_WITH_PARAMETERS:
         keyword = tk.AFFINE_KEYWORD.get(name)
         value = keyword_argument(call, keyword) if keyword else None
-        if value is None or (isinstance(value, cst.Name) and value.value == "True"):
+        if value is None or literal(value, None) is True:
             return Tri.YES
-        if isinstance(value, cst.Name) and value.value == "False":
+        if literal(value, None) is False:
             return Tri.NO
         return Tri.UNKNOWN
     return Tri.UNKNOWN
@@ -586,8 +586,8 @@ class _InitReader:
             if value is None:
                 default = next((p.default for p in function.params if p.name.value == value_param), None)
                 value = default
-            if not (isinstance(value, cst.Name) and value.value == "False"):
-                if not (isinstance(value, cst.Name) and value.value == "True"):
+            if literal(value, None) is not False:
+                if literal(value, None) is not True:
                     self.model.unattributed_freeze = True
                 return
         self._freeze_receiver(receiver, loop_bindings)
@@ -595,9 +595,9 @@ class _InitReader:
     def _freeze_target(self, param_expr: cst.BaseExpression, value: cst.BaseExpression, loop_bindings: LoopBindings,
                        scope: _InitScope) -> None:
         """`p.requires_grad = False` where `p` iterates over some module's parameters."""
-        if isinstance(value, cst.Name) and value.value == "True":
+        if literal(value, None) is True:
             return
-        is_false = isinstance(value, cst.Name) and value.value == "False"
+        is_false = literal(value, None) is False
         owners = loop_bindings.get(dotted_name(param_expr) or "", None) if isinstance(param_expr, cst.Name) else None
         if not is_false or owners is None:
             if is_self_attribute(param_expr.value if isinstance(param_expr, cst.Attribute) else param_expr):
@@ -692,10 +692,8 @@ def _requires_grad_value(call: cst.Call) -> bool | None:
     """`requires_grad_()` means True; `requires_grad_(False)` False; anything else None."""
     if not call.args:
         return True
-    value = call.args[0].value
-    if isinstance(value, cst.Name) and value.value in {"True", "False"}:
-        return value.value == "True"
-    return None
+    value = literal(call.args[0].value, None)
+    return value if isinstance(value, bool) else None
 
 
 def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | None:
@@ -746,7 +744,7 @@ def _freeze_in_small(small: cst.BaseSmallStatement, bindings: LoopBindings,
                 owner = module_param(t.value)
                 if owner:
                     value = small.value
-                    if isinstance(value, cst.Name) and value.value == "False":
+                    if literal(value, None) is False:
                         return owner, None
                     if isinstance(value, cst.Name) and value.value in params:
                         return owner, value.value
@@ -799,7 +797,7 @@ def _collect_freezes(body: Sequence[cst.BaseStatement], bindings: LoopBindings, 
 
 
 def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> list[cst.BaseExpression]:
-    if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) and small.value.value == "False":
+    if isinstance(small, cst.Assign) and literal(small.value, None) is False:
         found = []
         for target in small.targets:
             t = target.target
@@ -820,7 +818,7 @@ def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> l
         last = name.rsplit(".", 1)[-1].lower()
         if "freeze" in last and "unfreeze" not in last or last == "set_requires_grad":
             args = small.value.args
-            if args and not (len(args) > 1 and isinstance(args[1].value, cst.Name) and args[1].value.value == "True"):
+            if args and not (len(args) > 1 and literal(args[1].value, None) is True):
                 return [args[0].value]
     return []
 

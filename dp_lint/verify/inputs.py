@@ -24,15 +24,26 @@ when it is False), which is the layout of the data the engine is told about.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.constants import ConstantEvaluator, constructor_setting, literal, python_literal
+from dp_lint.analysis.forward_walk import (
+    ForwardWalker,
+    bind_arguments,
+    is_bound_method,
+    project_function,
+    self_method,
+)
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN, Instance, ModuleArgument, literal
+from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, Instance, ModuleArgument
 from dp_lint.analysis.models import ModuleKind
-from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, is_self_attribute, walk_statements
+from dp_lint.analysis.values import UNKNOWN
+from dp_lint.files.syntax import assignments_in, bind_call, dotted_name, is_self, is_self_attribute, walk_statements
 
 SEQ_LEN = 7  # sequence length of inferred sequence inputs
 SPATIAL = 16  # spatial size of inferred image/volume inputs
@@ -227,7 +238,7 @@ class InputInference:
         return sub
 
     def method(self, instance: Instance, name: str) -> FunctionInfo | None:
-        found = self.index.find_method(instance.cls, name)
+        found = self_method(self.index, instance.cls, name)
         return found[1] if found is not None else None
 
     def is_preserving(self, instance: Instance, attr: str, element: int | None) -> bool:
@@ -283,6 +294,7 @@ class InputInference:
 
     def _child_instance(self, kind: ModuleKind, ctx: _Ctx, depth: int) -> Instance:
         cls = kind.project_class
+        assert cls is not None, "called for project classes only"
         if ctx.bindings is None and ctx.instance is not None:
             return self.tree.instantiate(cls, kind.call, kind.module, ctx.instance, ctx.owner,
                                          f"{ctx.instance.path}.{cls.name}", depth + 1)
@@ -440,59 +452,52 @@ class InputInference:
 
     # -- evaluating constructor arguments -----------------------------------------------
 
-    def setting(self, kind: ModuleKind, ctx: _Ctx, keyword: str, position: int | None):
-        call = kind.call
-        if call is None:
-            return UNKNOWN
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == keyword:
-                return self.evaluate(arg.value, ctx)
-        if any(a.star for a in call.args):
-            return UNKNOWN
-        positional = [a for a in call.args if a.keyword is None]
-        if position is not None and len(positional) > position:
-            return self.evaluate(positional[position].value, ctx)
-        return _MISSING
+    def setting(self, kind: ModuleKind, ctx: _Ctx, keyword: str, position: int | None) -> object:
+        return constructor_setting(kind.call, keyword, position, lambda expr: self.evaluate(expr, ctx), _MISSING)
 
-    def evaluate(self, expr, ctx: _Ctx, depth: int = 0):
+    def evaluate(self, expr: cst.BaseExpression | None, ctx: _Ctx, depth: int = 0) -> object:
         """A literal value of `expr` in `ctx` (arithmetic on literals included), or UNKNOWN."""
-        if depth > 12 or expr is None:
+        return self.evaluator(ctx).evaluate(expr, depth)
+
+    def evaluator(self, ctx: _Ctx) -> ConstantEvaluator:
+        """How constructor expressions are read in `ctx`: a factory's bound parameters, or the
+        class's `__init__` scope (`self.<x>` as `__init__` wrote it; `not` as the layer tree
+        reads it); single local assignments; arithmetic on numbers; lists and tuples."""
+        instance, owner = ctx.instance, ctx.owner
+        class_scope = ctx.bindings is None and instance is not None and owner is not None
+        scope = instance.scopes.get(owner, {}) if class_scope and instance is not None and owner is not None else {}
+
+        def names(name: str, depth: int) -> object:
+            if ctx.bindings is not None and name in ctx.bindings:
+                return ctx.bindings[name]
+            if class_scope and name in scope:
+                return scope[name]
+            if name in ctx.locals:
+                return self.evaluate(ctx.locals[name], ctx, depth + 1)
             return UNKNOWN
-        if isinstance(expr, cst.BinaryOperation):
-            return _arithmetic(expr.operator, self.evaluate(expr.left, ctx, depth + 1),
-                               self.evaluate(expr.right, ctx, depth + 1))
-        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and len(expr.args) == 1:
-            value = self.evaluate(expr.args[0].value, ctx, depth + 1)
-            return int(value) if _number(value) else UNKNOWN
-        if isinstance(expr, (cst.List, cst.Tuple)):
-            values = [self.evaluate(e.value, ctx, depth + 1) for e in expr.elements
-                      if not isinstance(e, cst.StarredElement)]
-            if len(values) != len(expr.elements) or any(v is UNKNOWN for v in values):
+
+        def attribute(name: str, depth: int) -> object:
+            assert instance is not None, "class scope only"
+            found = self.models.model(instance.cls).attribute_values.get(name)
+            if found is None:
                 return UNKNOWN
-            return values if isinstance(expr, cst.List) else tuple(values)
-        value = literal(expr, ctx.module)
-        if value is not UNKNOWN:
-            return value
-        if isinstance(expr, cst.Name):
-            if ctx.bindings is not None and expr.value in ctx.bindings:
-                return ctx.bindings[expr.value]
-            if ctx.bindings is None and ctx.instance is not None and ctx.owner is not None:
-                scope = ctx.instance.scopes.get(ctx.owner, {})
-                if expr.value in scope:
-                    return scope[expr.value]
-            if expr.value in ctx.locals:
-                return self.evaluate(ctx.locals[expr.value], ctx, depth + 1)
-            return UNKNOWN
-        if ctx.bindings is None and ctx.instance is not None and ctx.owner is not None:
-            if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
-                found = self.models.model(ctx.instance.cls).attribute_values.get(expr.attr.value)
-                if found is not None:
-                    value_expr, writer = found
-                    inner = _Ctx(ctx.instance, writer, writer.module, None, _init_locals(writer))
-                    return self.evaluate(value_expr, inner, depth + 1)
-                return UNKNOWN
-            return self.tree.evaluate(expr, ctx.instance, ctx.owner)
-        return UNKNOWN
+            value_expr, writer = found
+            inner = _Ctx(instance, writer, writer.module, None, _init_locals(writer))
+            return self.evaluate(value_expr, inner, depth + 1)
+
+        def layer_tree_view(expr: cst.BaseExpression) -> object:
+            assert instance is not None and owner is not None, "class scope only"
+            return self.tree.evaluate(expr, instance, owner)
+
+        return ConstantEvaluator(
+            ctx.module,
+            names=names,
+            self_attribute=attribute if class_scope else None,
+            arithmetic=True,
+            sequences=True,
+            otherwise=layer_tree_view if class_scope else None,
+            max_depth=12,
+        )
 
 
 def element_is_method(scan: _FirstUse, target: tuple[str, int | None]) -> bool:
@@ -512,8 +517,22 @@ class _Missing:
 _MISSING = _Missing()  # the argument is not written: the layer's default applies
 
 
-class _FirstUse:
-    """Walks forward() in source order for the first submodule call that consumes `param`."""
+class _Found(Exception):
+    """Raised from the walk when the first consumer is found: the walk stops there."""
+
+    def __init__(self, consumer: _Consumer):
+        super().__init__(consumer)
+        self.consumer = consumer
+
+
+class _FirstUse(ForwardWalker[None]):
+    """Walks forward() in source order for the first submodule call that consumes `param`.
+
+    One path through the code: branches and loop bodies are walked once each, in source
+    order, on the same names (no state of its own: `fork` is the identity); the first
+    consumer ends the walk."""
+
+    max_depth = 9  # helper functions are followed at most this many levels below forward()
 
     def __init__(self, inference: InputInference, instance: Instance, function: FunctionInfo, param: str,
                  modules: dict[str, str] | None = None, depth: int = 0):
@@ -531,87 +550,47 @@ class _FirstUse:
         self.loops: dict[str, tuple[str, int | None]] = {name: (attr, None) for name, attr in (modules or {}).items()}
 
     def find(self) -> _Consumer:
-        body = self.function.node.body
-        found = self._block(body.body if isinstance(body, cst.IndentedBlock) else [])
-        if found is None:
-            raise InferenceError(f"forward() never passes `{self.param}` to a layer dp-lint can follow")
-        return found
+        try:
+            self.walk_function(self.function, None)
+        except _Found as found:
+            return found.consumer
+        raise InferenceError(f"forward() never passes `{self.param}` to a layer dp-lint can follow")
 
-    def _block(self, statements) -> _Consumer | None:
-        for stmt in statements:
-            found = self._statement(stmt)
-            if found is not None:
-                return found
-        return None
+    # -- statements (the walk is ForwardWalker's) ------------------------------------------
 
-    def _statement(self, stmt) -> _Consumer | None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                found = self._small(small)
-                if found is not None:
-                    return found
-            return None
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            return None
-        if isinstance(stmt, cst.For):
-            found = self._expr(stmt.iter)
-            if found is not None:
-                return found
-            attr = _iterated_attr(stmt.iter)
-            target = stmt.target
-            iterable = stmt.iter.args[0].value if _is_enumerate(stmt.iter) and stmt.iter.args else stmt.iter
-            if isinstance(target, cst.Tuple) and _is_enumerate(stmt.iter) and len(target.elements) == 2:
-                target = target.elements[1].value
-            if attr is not None and isinstance(target, cst.Name):
-                self.loops[target.value] = (attr, 0)
-            elif isinstance(target, cst.Name):
-                # `for crop in (x1, x2):` - the loop variable is the argument in one iteration.
-                self._bind(target, self._iterates_over_argument(iterable))
-        elif isinstance(stmt, (cst.If, cst.While)):
-            found = self._expr(stmt.test)
-            if found is not None:
-                return found
-        elif isinstance(stmt, cst.With):
-            for item in stmt.items:
-                found = self._expr(item.item)
-                if found is not None:
-                    return found
-        for block in blocks(stmt):
-            found = self._block(block)
-            if found is not None:
-                return found
-        return None
+    def expression(self, expr: cst.BaseExpression, state: None) -> None:
+        found = self._expr(expr)
+        if found is not None:
+            raise _Found(found)
 
-    def _small(self, small) -> _Consumer | None:
-        if isinstance(small, (cst.Assign, cst.AnnAssign)):
-            if small.value is None:
-                return None
-            found = self._expr(small.value)
-            if found is not None:
-                return found
-            targets = small.targets if isinstance(small, cst.Assign) else [small]
-            for target in targets:
-                if isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(small.value, (cst.Tuple, cst.List)) \
-                        and len(target.target.elements) == len(small.value.elements):
-                    # `ctx, tgt = x[:, :4], x[:, 4:]`
-                    for t, v in zip(target.target.elements, small.value.elements):
-                        self._bind(t.value, self.carries(v.value))
-                        if isinstance(t.value, cst.Name):
-                            self.assigned[t.value.value] = v.value
-                    continue
-                self._bind(target.target, self.carries(small.value))
-                if isinstance(target.target, cst.Name):
-                    self.assigned[target.target.value] = small.value
-            return None
-        if isinstance(small, cst.AugAssign):
-            return self._expr(small.value)
-        if isinstance(small, (cst.Expr, cst.Return)) and small.value is not None:
-            return self._expr(small.value)
-        if isinstance(small, cst.Assert):
-            return None
-        return None
+    def loop_target(self, stmt: cst.For, iterated: object, state: None) -> None:
+        attr = _iterated_attr(stmt.iter)
+        target: cst.BaseExpression = stmt.target
+        iterable = stmt.iter.args[0].value if _is_enumerate(stmt.iter) and stmt.iter.args else stmt.iter
+        if isinstance(target, cst.Tuple) and _is_enumerate(stmt.iter) and len(target.elements) == 2:
+            target = target.elements[1].value
+        if attr is not None and isinstance(target, cst.Name):
+            self.loops[target.value] = (attr, 0)
+        elif isinstance(target, cst.Name):
+            # `for crop in (x1, x2):` - the loop variable is the argument in one iteration.
+            self._bind(target, self._iterates_over_argument(iterable))
 
-    def _bind(self, target, carries: bool) -> None:
+    def assignment(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, state: None) -> None:
+        self.expression(value, state)
+        for target in targets:
+            if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) \
+                    and len(target.elements) == len(value.elements):
+                # `ctx, tgt = x[:, :4], x[:, 4:]`
+                for t, v in zip(target.elements, value.elements):
+                    self._bind(t.value, self.carries(v.value))
+                    if isinstance(t.value, cst.Name):
+                        self.assigned[t.value.value] = v.value
+                continue
+            self._bind(target, self.carries(value))
+            if isinstance(target, cst.Name):
+                self.assigned[target.value] = value
+
+    def _bind(self, target: cst.BaseExpression, carries: bool) -> None:
         if isinstance(target, cst.Name):
             if carries:
                 self.aliases.add(target.value)
@@ -703,7 +682,9 @@ class _FirstUse:
         target = self._module_call(func)
         carrying = [(i, arg) for i, arg in enumerate(call.args) if not arg.star and self.carries(arg.value)]
         if target is not None and carrying and element_is_method(self, target):
-            return self._follow(self.inference.method(self.instance, target[0]), call, carrying[0][1], method=True)
+            helper = self.inference.method(self.instance, target[0])
+            assert helper is not None, "element_is_method found it"
+            return self._follow(helper, call, carrying[0][1], method=True)
         if target is None and carrying:
             function = self._project_function(func)
             if function is not None:
@@ -761,38 +742,26 @@ class _FirstUse:
         classes = self.inference.classes(self.instance, logits, self.assigned)
         return _Consumer("", None, None, None, labels=classes)
 
-    def _project_function(self, func) -> FunctionInfo | None:
-        name = dotted_name(func)
-        if name is None or name.startswith("self."):
-            return None
-        qualname = self.module.resolve_expr(func)
-        return self.inference.index.lookup_function(qualname) if qualname else None
+    def _project_function(self, func: cst.BaseExpression) -> FunctionInfo | None:
+        return project_function(self.module, func)
 
     def _follow(self, function: FunctionInfo, call: cst.Call, arg: cst.Arg, method: bool) -> _Consumer:
         """The first consumer of the argument inside a helper method or project function."""
-        if self.depth > 8:
+        if self.too_deep(self.depth):
             raise InferenceError("forward() goes through too many helper functions to follow")
-        params = function.node.params
-        positional = [*params.posonly_params, *params.params]
-        if method and "staticmethod" not in [d.rsplit(".", 1)[-1] for d in function.decorator_names()]:
-            positional = positional[1:]
-        names = [p.name.value for p in positional + list(params.kwonly_params)]
-        if arg.keyword is not None:
-            name = arg.keyword.value if arg.keyword.value in names else None
-        else:
-            index = next(i for i, a in enumerate(a for a in call.args if a.keyword is None) if a is arg)
-            name = positional[index].name.value if index < len(positional) else None
+        # Which expression of the call each parameter receives (None: not passed visibly).
+        passed = bind_arguments(function, call, evaluate=lambda expr: expr, default=lambda param: None,
+                                bound_self=method and is_bound_method(function))
+        name = next((pname for pname, expr in passed.items() if expr is arg.value), None)
         if name is None:
             raise InferenceError(f"`{function.name}()` takes `{self.param}` through *args or **kwargs")
         # Submodules handed to a helper function: `embed(self.backbone, self.head, x)`.
         modules = {}
-        bound = list(zip([p.name.value for p in positional], [a for a in call.args if a.keyword is None]))
-        bound += [(a.keyword.value, a) for a in call.args if a.keyword is not None]
-        for pname, a in bound:
-            if is_self_attribute(a.value):
-                modules[pname] = a.value.attr.value
-            elif isinstance(a.value, cst.Name) and a.value.value in self.loops:
-                modules[pname] = self.loops[a.value.value][0]
+        for pname, expr in passed.items():
+            if isinstance(expr, cst.Attribute) and is_self(expr.value):
+                modules[pname] = expr.attr.value
+            elif isinstance(expr, cst.Name) and expr.value in self.loops:
+                modules[pname] = self.loops[expr.value][0]
         return _FirstUse(self.inference, self.instance, function, name, modules, self.depth + 1).find()
 
     def _function_name(self, func) -> str:
@@ -860,7 +829,7 @@ def _spec(dtype: str, dims: list, high: int | None = None) -> str:
     return f"{text} < {high}" if high is not None else text
 
 
-def _is_enumerate(expr) -> bool:
+def _is_enumerate(expr: cst.BaseExpression) -> TypeGuard[cst.Call]:
     return isinstance(expr, cst.Call) and dotted_name(expr.func) == "enumerate"
 
 
@@ -873,33 +842,6 @@ def _iterated_attr(expr) -> str | None:
     }:
         expr = expr.func.value
     return expr.attr.value if is_self_attribute(expr) else None
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _arithmetic(operator, left, right):
-    if not (_number(left) and _number(right)):
-        return UNKNOWN
-    try:
-        if isinstance(operator, cst.Add):
-            return left + right
-        if isinstance(operator, cst.Subtract):
-            return left - right
-        if isinstance(operator, cst.Multiply):
-            return left * right
-        if isinstance(operator, cst.FloorDivide):
-            return left // right
-        if isinstance(operator, cst.Divide):
-            return left / right
-        if isinstance(operator, cst.Modulo):
-            return left % right
-        if isinstance(operator, cst.Power) and abs(right) < 64:
-            return left ** right
-    except (ArithmeticError, ValueError):
-        return UNKNOWN
-    return UNKNOWN
 
 
 def _init_locals(owner: ClassInfo | None) -> dict:
@@ -939,24 +881,9 @@ def _literal_call(name: str, call: cst.Call, evaluate) -> cst.Call:
         value = evaluate(arg.value)
         text = python_literal(value)
         parts.append(f"{arg.keyword.value}={text}" if arg.keyword is not None else text)
-    return cst.parse_expression(f"{name}({', '.join(parts)})")
-
-
-def python_literal(value) -> str:
-    """Python source for a literal value, `...` for anything else."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return repr(value)
-    if isinstance(value, float):
-        text = repr(value)
-        return text if text not in ("inf", "-inf", "nan") else "..."
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(python_literal(v) for v in value)
-        if isinstance(value, tuple):
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        return f"[{inner}]"
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return "{" + ", ".join(f"{k!r}: {python_literal(v)}" for k, v in value.items()) + "}"
-    return "..."
+    rebuilt = cst.parse_expression(f"{name}({', '.join(parts)})")
+    assert isinstance(rebuilt, cst.Call)
+    return rebuilt
 
 
 def _code_of_setting(kind: ModuleKind, keyword: str, position: int) -> str:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import libcst as cst
 
+from dp_lint.analysis.constants import ConstantEvaluator, python_literal
 from dp_lint.analysis.engine_calls import EngineFinder
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.layers import literal
 from dp_lint.analysis.project import Project
 from dp_lint.analysis.values import UNKNOWN
 from dp_lint.config.settings import Config, toml_value
@@ -35,7 +35,7 @@ from dp_lint.files.discovery import discover, module_name_for
 from dp_lint.files.notebooks import is_notebook
 from dp_lint.files.source import SourceError, parse_source
 from dp_lint.files.syntax import dotted_name
-from dp_lint.verify.inputs import InferredInputs, InputInference, python_literal
+from dp_lint.verify.inputs import InferredInputs, InputInference
 from dp_lint.verify.specs import parse_input_spec
 
 DEFAULT_BATCH_FIRST = True
@@ -770,28 +770,10 @@ def _constructor_call(name: str, args: list, kwargs: dict) -> cst.Call:
     return cst.parse_expression(f"{name}({', '.join(parts)})")
 
 
-def _literal_value(expr, module: ModuleInfo | None):
-    """A Python literal (lists, tuples and dicts of literals included), or UNKNOWN."""
-    if isinstance(expr, (cst.List, cst.Tuple)):
-        values = [_literal_value(e.value, module) for e in expr.elements if not isinstance(e, cst.StarredElement)]
-        if len(values) != len(expr.elements) or any(v is UNKNOWN for v in values):
-            return UNKNOWN
-        return values if isinstance(expr, cst.List) else tuple(values)
-    if isinstance(expr, cst.Dict):
-        result = {}
-        for element in expr.elements:
-            if not isinstance(element, cst.DictElement):
-                return UNKNOWN
-            key, value = _literal_value(element.key, module), _literal_value(element.value, module)
-            if key is UNKNOWN or value is UNKNOWN or not isinstance(key, str):
-                return UNKNOWN
-            result[key] = value
-        return result
-    if isinstance(expr, cst.Name) and dotted_name(expr) and module is not None and expr.value in module.assignments:
-        target = module.assignments[expr.value]
-        if isinstance(target, (cst.List, cst.Tuple, cst.Dict)):
-            return _literal_value(target, None)
-    return literal(expr, module)
+def _literal_value(expr: cst.BaseExpression, module: ModuleInfo | None) -> object:
+    """A Python literal (lists, tuples and dicts of literals included, also as module-level
+    constants), or UNKNOWN."""
+    return ConstantEvaluator(module, sequences=True, dicts=True, container_constants=True, max_depth=100).evaluate(expr)
 
 
 # --------------------------------------------------------------------------- findings -> models

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from dp_lint.analysis.layers import LayerUse, literal
+from dp_lint.analysis.constants import literal
+from dp_lint.analysis.layers import LayerUse
 from dp_lint.analysis.project import Project
 from dp_lint.analysis.validator import RefusedLayer, refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
