@@ -56,6 +56,8 @@ def _load_rule(folder: Path, code: str) -> Rule:
         module = sys.modules[module_name]
     else:
         spec = importlib.util.spec_from_file_location(module_name, folder / "rule.py")
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {folder / 'rule.py'}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)

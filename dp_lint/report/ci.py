@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from dp_lint import __version__
@@ -130,7 +131,7 @@ def sarif(findings: Sequence[Finding], cwd: Path) -> str:
         })
     results = []
     for finding in findings:
-        result = {
+        result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": level(finding),
             "message": {"text": finding.message},

@@ -72,6 +72,7 @@ def _random_tensor(spec: InputSpec, batch_size: int, generator: Any) -> Any:
     dtype = getattr(torch, DTYPES[spec.dtype])
     if dtype.is_floating_point:
         return torch.randn(shape, generator=generator, dtype=dtype)
+    assert spec.high is not None, "parse_input_spec gives every integer input an upper bound"
     return torch.randint(0, spec.high, shape, generator=generator, dtype=dtype)
 
 
@@ -477,4 +478,5 @@ def check_model(
         )
         if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
             worst = verdict
+    assert worst is not None, "there is always at least one batch size"
     return worst
