@@ -100,8 +100,3 @@ def find_entry(code_or_name: str) -> RuleEntry | None:
         if wanted.upper() == entry.code or wanted.lower() == entry.name:
             return entry
     return None
-
-
-def engine_reported_codes() -> dict[str, str]:
-    """Codes the lint engine reports itself (DPL000, DPL900), with their names."""
-    return {entry.code: entry.name for entry in load_catalogue() if entry.rule.reported_by_engine}
