@@ -370,6 +370,7 @@ def _torch_twin(layer):
             twin.out_proj.bias.copy_(layer.out_proj.bias)
         twin.out_proj.weight.copy_(layer.out_proj.weight)
         if layer.add_bias_kv:
+            assert twin.bias_k is not None and twin.bias_v is not None, "add_bias_kv=True creates both"
             twin.bias_k.copy_(layer.seq_bias_k.bias.view_as(twin.bias_k))
             twin.bias_v.copy_(layer.seq_bias_v.bias.view_as(twin.bias_v))
     return twin
