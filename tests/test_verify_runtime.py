@@ -457,7 +457,8 @@ def test_parent_imports_neither_torch_nor_user_code(isolation_run):
         "except SystemExit as e:\n    code = e.code\n"
         "print('EXIT', code, 'torch' in sys.modules, 'opacus' in sys.modules, 'models' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=120)
+    # A cap for a hung run, not a speed test: the child alone may take STARTUP_TIMEOUT (120 s) to start.
+    done = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=600)
     assert "models.py:Fine: ok" in done.stdout, done.stdout + done.stderr
     assert done.stdout.strip().endswith("EXIT 0 False False False")
 
