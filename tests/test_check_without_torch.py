@@ -21,7 +21,7 @@ main()
 
 def test_check_runs_with_torch_and_opacus_unimportable():
     result = subprocess.run(
-        [sys.executable, "-c", BLOCK_AND_RUN, str(EXAMPLES)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", BLOCK_AND_RUN, str(EXAMPLES)], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 1, result.stderr
     assert "DPL001" in result.stdout and "DPL002" in result.stdout
@@ -35,7 +35,7 @@ def test_check_does_not_execute_user_code(tmp_path):
         "class M(nn.Module):\n    def forward(self, x):\n        return x\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", BLOCK_AND_RUN, str(tmp_path)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", BLOCK_AND_RUN, str(tmp_path)], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert not marker.exists()

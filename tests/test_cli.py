@@ -453,7 +453,7 @@ def run_dp_lint(*args, cwd):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert "Traceback" not in result.stdout + result.stderr
     return result

@@ -89,6 +89,8 @@ def _load_rule(folder: Path, code: str) -> Rule:
         module = sys.modules[module_name]
     else:
         spec = importlib.util.spec_from_file_location(module_name, folder / "rule.py")
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {folder / 'rule.py'}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
@@ -131,8 +133,3 @@ def find_entry(code_or_name: str) -> RuleEntry | None:
         if wanted.upper() == entry.code or wanted.lower() == entry.name:
             return entry
     return None
-
-
-def engine_reported_codes() -> dict[str, str]:
-    """Codes the lint engine reports itself (DPL000, DPL900), with their names."""
-    return {entry.code: entry.name for entry in load_catalogue() if entry.rule.reported_by_engine}

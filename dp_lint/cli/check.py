@@ -142,14 +142,14 @@ def check(
             _add_noqa(run)
             return
         if verify:
-            verify_check_findings(run, paths, config_file, timeout=verify_timeout, device=verify_device,
+            verify_check_findings(run, timeout=verify_timeout, device=verify_device,
                                   stdin=stdin_text is not None)
 
         to_file = output_file is not None
         color = not to_file and use_color(sys.stdout)
         if output_format is None:
             output_format = "full" if (common.is_terminal() and not to_file) else "concise"
-        sources = dict(run.texts) if stdin_text is not None else None
+        sources = run.texts  # what the check decoded: the code frames read no file again
         if statistics:
             text = format_statistics(run.findings, output_format)
         else:
@@ -163,9 +163,9 @@ def check(
                 raise CliError(f"cannot write {output_file}: {exc.strerror or exc}") from None
         else:
             click.echo(text, nl=False, color=color)
-        for error in run.internal_errors:
+        for internal_error in run.internal_errors:
             click.echo(
-                f"error: dp-lint stopped analysing {error}. It was skipped and the rest was checked. "
+                f"error: dp-lint stopped analysing {internal_error}. It was skipped and the rest was checked. "
                 "This is a bug in dp-lint, not a finding in your code: please report it with the code "
                 "that triggers it (DP_LINT_DEBUG=1 adds the traceback).",
                 err=True,

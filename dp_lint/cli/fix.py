@@ -12,7 +12,6 @@ from dp_lint.cli.common import (
     config_options,
     overrides,
     report_internal_errors,
-    resolver,
     run_options,
     warn_unreadable_folder,
 )
@@ -64,7 +63,7 @@ def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ig
             raise CliError(str(error)) from None
 
         if verify:
-            _verify(report, request, apply_fixes, verify_timeout, verify_device)
+            _verify(report, apply_fixes, verify_timeout, verify_device)
         problems = write_fixes(report) if apply_fixes else []
         if not apply_fixes:
             click.echo(unified_diff(report, display_path), nl=False)
@@ -90,23 +89,22 @@ def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ig
                 click.echo(f"  {line}{note}")
         for problem in problems:
             click.echo(f"error: {problem}", err=True)
-        for error in report.internal_errors:
-            click.echo(f"error: dp-lint stopped analysing {error}; please report this bug.", err=True)
+        for internal_error in report.internal_errors:
+            click.echo(f"error: dp-lint stopped analysing {internal_error}; please report this bug.", err=True)
     if problems or report.internal_errors:
         sys.exit(2)
     sys.exit(1 if report.remaining else 0)
 
 
 
-def _verify(report: FixReport, request: runner.Request, apply_fixes: bool, timeout: float, device: str) -> None:
+def _verify(report: FixReport, apply_fixes: bool, timeout: float, device: str) -> None:
     """Print before -> after verdicts; with --apply, keep only the files whose fixes were confirmed."""
     # deferred: the verify package loads only with --verify, not at start-up.
     from dp_lint.verify.fixes import verify_fixes
     from dp_lint.verify.targets import VerifyUsageError
 
-    config = resolver(request.config_file, request.overrides).for_path(runner.project_path(request))
     try:
-        verification = verify_fixes(report, config, device=device, timeout=timeout, display=display_path)
+        verification = verify_fixes(report, device=device, timeout=timeout, display=display_path)
     except VerifyUsageError as error:
         raise CliError(str(error)) from None
     for line in verification.lines:

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from dp_lint.cli.common import CliError, load_config, report_internal_errors, run_options
+from dp_lint.lint.run import Run
 from dp_lint.report.output import use_color
 
 # dp_lint.verify.report.FORMATS, written out so that `dp-lint check` never loads the verify package.
@@ -178,8 +179,9 @@ def _split_command(command: str) -> list[str]:
     return words
 
 
-def verify_check_findings(run, paths, config_file, *, timeout: float, device: str, stdin: bool) -> None:
-    """`dp-lint check --verify`: set each finding's `verification` (see dp_lint.verify.check_findings)."""
+def verify_check_findings(run: Run, *, timeout: float, device: str, stdin: bool) -> None:
+    """`dp-lint check --verify`: set each finding's `verification` (see dp_lint.verify.check_findings),
+    placing the findings in the project and configuration the check ran with."""
     # deferred: the verify package loads only with --verify, not at start-up.
     from dp_lint.verify.check_findings import verify_findings
     from dp_lint.verify.targets import VerifyUsageError
@@ -190,8 +192,9 @@ def verify_check_findings(run, paths, config_file, *, timeout: float, device: st
         for finding in run.findings:
             finding.extra["verification"] = "not verified: the code came from standard input"
         return
-    config = load_config(config_file, tuple(paths))
+    assert run.project is not None, "runner.run hands out the project it checked"
     try:
-        verify_findings(run.findings, run.files, root=Path.cwd(), config=config, device=device, timeout=timeout)
+        verify_findings(run.findings, run.project, root=Path.cwd(), config=run.project_config, device=device,
+                        timeout=timeout)
     except VerifyUsageError as exc:
         raise CliError(str(exc)) from None

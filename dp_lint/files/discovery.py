@@ -22,23 +22,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dp_lint.config.settings import DEFAULT_EXCLUDE, Config, ConfigResolver
+from dp_lint.config.settings import Config, ConfigResolver
 from dp_lint.files.notebooks import is_notebook
-
-# Kept for callers that want the default list of skipped folder names.
-SKIPPED_DIR_NAMES = frozenset(name for name in DEFAULT_EXCLUDE if "*" not in name)
 
 
 class UsageError(Exception):
     """A mistake in what the user asked for (the CLI exits with status 2)."""
-
-
-def is_skipped_dir(path: Path) -> bool:
-    """Is `path` a folder the default configuration never walks into?"""
-    name = path.name
-    if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
-        return True
-    return is_virtualenv(path)
 
 
 def is_virtualenv(path: Path) -> bool:

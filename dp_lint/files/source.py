@@ -104,15 +104,19 @@ class SourceFile:
         )
 
 
-def parse_source(path: Path, module_name: str, data: bytes) -> SourceFile:
-    """Parse a file's bytes (a `.ipynb` file is read as a notebook)."""
+def decode_file(path: Path, data: bytes) -> str:
+    """A file's bytes as text: a notebook's JSON (UTF-8), or Python source in its declared encoding."""
     if is_notebook(path):
         try:
-            text = decode_notebook(data)
+            return decode_notebook(data)
         except NotebookError as error:
             raise SourceError(error.message, error.row, error.column) from None
-        return parse_text(path, module_name, text)
-    return parse_text(path, module_name, decode_source(data))
+    return decode_source(data)
+
+
+def parse_source(path: Path, module_name: str, data: bytes) -> SourceFile:
+    """Parse a file's bytes (a `.ipynb` file is read as a notebook)."""
+    return parse_text(path, module_name, decode_file(path, data))
 
 
 def parse_text(path: Path, module_name: str, text: str) -> SourceFile:

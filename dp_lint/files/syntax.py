@@ -7,7 +7,7 @@ Everything here is a pure function of the tree: no project index, no name resolu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeGuard, TypeVar
+from typing import TypeGuard, TypeVar, overload
 
 import libcst as cst
 
@@ -15,6 +15,7 @@ Parents = Mapping[cst.CSTNode, cst.CSTNode]
 """Child -> parent for every node of a tree (see `parents_of`)."""
 
 _T = TypeVar("_T")
+_Node = TypeVar("_Node", bound=cst.CSTNode)
 
 
 def dotted_name(expr: cst.BaseExpression | None) -> str | None:
@@ -192,6 +193,14 @@ def parents_of(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
             parents[child] = node
             stack.append(child)
     return parents
+
+
+@overload
+def enclosing(node: cst.CSTNode | None, parents: Parents, kinds: type[_Node]) -> _Node | None: ...
+
+
+@overload
+def enclosing(node: cst.CSTNode | None, parents: Parents, kinds: tuple[type, ...]) -> cst.CSTNode | None: ...
 
 
 def enclosing(node: cst.CSTNode | None, parents: Parents, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:

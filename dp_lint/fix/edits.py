@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -161,7 +162,7 @@ def replace_nodes(tree: cst.Module, replacements: dict, parents: dict | None = N
         changes = pending.pop(parent)
         rebuilt = _with_children(parent, changes)
         if parent is tree:
-            return rebuilt
+            return cast(cst.Module, rebuilt)  # `with_changes` on the root keeps it a Module
         pending.setdefault(parents[parent], {})[parent] = rebuilt
     return tree
 
@@ -184,7 +185,7 @@ def _with_children(parent: cst.CSTNode, changes: dict) -> cst.CSTNode:
         if isinstance(value, cst.CSTNode) and value in changes:
             updates[f.name] = changes[value]
         elif isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) and v in changes for v in value):
-            items = []
+            items: list[object] = []
             for item in value:
                 new = changes.get(item, item) if isinstance(item, cst.CSTNode) else item
                 if isinstance(new, cst.FlattenSentinel):

@@ -14,12 +14,14 @@ from dp_lint.fix.edits import FixUnavailable, class_reference, make_fix, replace
 def replace_layer_class(use: LayerUse, name: str, import_from: str, message: str,
                         forbidden_keywords: Collection[str] = ()) -> Fix | None:
     """A safe Fix swapping the layer's class for `import_from.name`, arguments kept."""
+    call, module = use.call, use.module
+    if call is None or module is None:
+        return None  # a layer whose constructor call is unknown has nothing to rewrite
     try:
-        call = use.call
         if any(a.keyword is not None and a.keyword.value in forbidden_keywords for a in call.args):
             raise FixUnavailable(f"{name} does not take those arguments")
-        file = use.module.file
-        expression, import_needed = class_reference(use.module, f"{import_from}.{name}", import_from, name)
+        file = module.file
+        expression, import_needed = class_reference(module, f"{import_from}.{name}", import_from, name)
         tree = replace_nodes(file.module, {call.func: cst.parse_expression(expression)}, file.parents)
         if import_needed:
             tree = with_import(tree, import_needed)

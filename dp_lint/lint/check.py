@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -12,7 +12,7 @@ from dp_lint.catalogue.loader import RuleEntry, load_catalogue
 from dp_lint.config.settings import Config
 from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import module_name_for
-from dp_lint.files.source import SourceError, parse_source, parse_text, syntax_error_finding
+from dp_lint.files.source import SourceError, SourceFile, decode_file, parse_text, syntax_error_finding
 
 
 @dataclass
@@ -21,9 +21,14 @@ class CheckResult:
     files_checked: int = 0
     # Classes or files an analysis failed on (a dp-lint bug): they yield no finding.
     internal_errors: list[str] = field(default_factory=list)
+    # What the check built, for the steps after it (suppressions, code frames, --verify):
+    # the project of every file that parsed, and the text of every file that could be read
+    # and decoded (files with a syntax error included).
+    project: Project | None = None
+    texts: dict[Path, str] = field(default_factory=dict)
 
 
-def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
+def _selected(code: str, select: Collection[str] | None, ignore: Collection[str]) -> bool:
     def matches(prefixes: Iterable[str]) -> bool:
         return any(code.startswith(prefix) for prefix in prefixes)
 
@@ -39,12 +44,12 @@ def _run_rule(entry: RuleEntry, project: Project) -> list[Finding]:
 def check_files(
     files: Sequence[Path],
     *,
-    select: set[str] | None = None,
-    ignore: set[str] = frozenset(),
+    select: Collection[str] | None = None,
+    ignore: Collection[str] = frozenset(),
     module_names: dict[Path, str] | None = None,
     config: Config | None = None,
     texts: dict[Path, str] | None = None,
-    progress=None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> CheckResult:
     """Check `files` (already discovered). `select`/`ignore` hold rule codes or prefixes.
 
@@ -53,16 +58,13 @@ def check_files(
     `progress(stage, done, total)` is told about each file parsed and each rule run.
     """
     result = CheckResult()
-    sources = []
+    sources: list[SourceFile] = []
     for done, path in enumerate(files):
         if progress is not None:
             progress("parse", done, len(files))
         name = (module_names or {}).get(path) or module_name_for(path)
         try:
-            if texts is not None and path in texts:
-                sources.append(parse_text(path, name, texts[path]))
-                continue
-            data = path.read_bytes()
+            text = texts[path] if texts is not None and path in texts else decode_file(path, path.read_bytes())
         except OSError as exc:
             error = SourceError(f"cannot read file: {exc.strerror or exc}")
             result.findings.append(syntax_error_finding(path, error))
@@ -70,20 +72,23 @@ def check_files(
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
             continue
+        result.texts[path] = text
         try:
-            sources.append(parse_source(path, name, data))
+            sources.append(parse_text(path, name, text))
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
     result.files_checked = len(files)
     result.findings = [f for f in result.findings if _selected(f.code, select, ignore)]
 
     project = Project(sources, config)
+    result.project = project
     seen = set()
     entries = [e for e in load_catalogue() if not e.rule.reported_by_engine and _selected(e.code, select, ignore)]
     for done, entry in enumerate(entries):
         if progress is not None:
             progress("rules", done, len(entries))
-        findings = project.guarded(f"rule {entry.code}", partial(_run_rule, entry, project), [])
+        no_findings: list[Finding] = []
+        findings = project.guarded(f"rule {entry.code}", partial(_run_rule, entry, project), no_findings)
         for finding in findings:
             key = (finding.code, finding.path, finding.location)
             if key not in seen:

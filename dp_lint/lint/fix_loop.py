@@ -11,11 +11,13 @@ newline style, and are not overwritten when they changed on disk since they were
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 
+from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config
 from dp_lint.core.findings import Applicability, Finding
 from dp_lint.files.notebooks import NotebookError, decode_notebook, is_notebook, parse_notebook_text
@@ -44,6 +46,10 @@ class FixReport:
     states: dict[Path, SourceState] = field(default_factory=dict)
     dropped: list[tuple[Finding, str]] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    # The first pass's project (the files as they were read) and the run's configuration,
+    # for `fix --verify`, which places the fixed findings in the original models.
+    original_project: Project | None = None
+    config: Config | None = None
 
     @property
     def changed(self) -> list[SourceState]:
@@ -82,13 +88,13 @@ def _fixable(finding: Finding, unsafe: bool) -> bool:
 
 
 def run_fixes(
-    files_or_request,
+    files_or_request: runner.Request | Sequence[Path],
     *,
     unsafe: bool = False,
-    select: set[str] | None = None,
-    ignore: set[str] = frozenset(),
+    select: Collection[str] | None = None,
+    ignore: Collection[str] = frozenset(),
     config: Config | None = None,
-    on_error=None,
+    on_error: Callable[[Path, OSError], None] | None = None,
 ) -> FixReport:
     """Fix in passes. Given a `runner.Request`, configuration, per-file selection and
     inline suppressions apply exactly as in `check` (and DPL900's fixes remove unused
@@ -97,16 +103,18 @@ def run_fixes(
     if isinstance(files_or_request, runner.Request):
         prepared = runner.prepare(files_or_request, on_error=on_error)
         files = prepared.files
+        report.config = prepared.project_config
 
-        def check(texts):
+        def check(texts: dict[Path, str]) -> tuple[list[Finding], list[str], Project | None]:
             run = runner.analyse(prepared, texts)
-            return run.findings, run.internal_errors
+            return run.findings, run.internal_errors, run.project
     else:
         files = list(files_or_request)
+        report.config = config
 
-        def check(texts):
+        def check(texts: dict[Path, str]) -> tuple[list[Finding], list[str], Project | None]:
             result = check_files(files, select=select, ignore=ignore, config=config, texts=texts)
-            return result.findings, result.internal_errors
+            return result.findings, result.internal_errors, result.project
 
     for path in files:
         state = _read_state(path)
@@ -114,7 +122,9 @@ def run_fixes(
             report.states[path] = state
     findings: list[Finding] = []
     for _ in range(MAX_PASSES):
-        findings, errors = check({path: state.text for path, state in report.states.items()})
+        findings, errors, project = check({path: state.text for path, state in report.states.items()})
+        if report.original_project is None:
+            report.original_project = project
         report.internal_errors.extend(e for e in errors if e not in report.internal_errors)
         candidates = [f for f in findings if _fixable(f, unsafe) and f.path in report.states]
         if not candidates or not _apply_pass(candidates, report):
@@ -170,6 +180,8 @@ def _non_overlapping(text: str, findings: list[Finding]):
     taken: list[tuple[int, int]] = []
     for finding in sorted(findings, key=lambda f: (f.location, f.code)):
         fix = finding.fix
+        if fix is None:  # not a candidate (`_fixable`)
+            continue
         if fix in chosen:
             fixed.append(finding)
             continue

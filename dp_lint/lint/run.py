@@ -12,14 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dp_lint.analysis.project import Project
 from dp_lint.catalogue import loader as catalogue
 from dp_lint.config.settings import Config, ConfigResolver, Overrides
 from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import discover, is_excluded
-from dp_lint.files.source import SourceError, decode_source, module_text
+from dp_lint.files.source import module_text
 from dp_lint.lint import check as engine
 from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION
-from dp_lint.lint.suppressions import Malformed, apply_suppressions, might_have_directives
+from dp_lint.lint.suppressions import Malformed, apply_suppressions
 
 STDIN = "-"
 
@@ -45,7 +46,11 @@ class Run:
     project_config: Config
     suppressed: int = 0
     malformed: list[tuple[Path, Malformed]] = field(default_factory=list)
+    # The text of every checked file that could be read and decoded (standard input included),
+    # for code frames: nothing is read twice.
     texts: dict[Path, str] = field(default_factory=dict)
+    # The project the rules ran on, for the steps after the check (`check --verify`, `fix --verify`).
+    project: Project | None = None
 
 
 class Selection:
@@ -128,12 +133,11 @@ def analyse(
 ) -> Run:
     """Check the prepared files (`texts`: current in-memory text of some of them)."""
     texts = {**prepared.texts, **(texts or {})}
-    kwargs = {"texts": texts} if texts else {}
-    if progress is not None:
-        kwargs["progress"] = progress
-    result = engine.check_files(prepared.files, select=prepared.selected, config=prepared.project_config, **kwargs)
-    return finish(result.findings, prepared.files, prepared.selection, texts=texts,
-                  internal_errors=result.internal_errors, project_config=prepared.project_config)
+    result = engine.check_files(prepared.files, select=prepared.selected, config=prepared.project_config,
+                                texts=texts or None, progress=progress)
+    return finish(result.findings, prepared.files, prepared.selection, texts={**texts, **result.texts},
+                  internal_errors=result.internal_errors, project_config=prepared.project_config,
+                  project=result.project)
 
 
 def run(
@@ -154,23 +158,17 @@ def finish(
     texts: dict[Path, str] | None = None,
     internal_errors: Sequence[str] = (),
     project_config: Config | None = None,
+    project: Project | None = None,
 ) -> Run:
     """Per-file selection, `per-file-ignores`, suppressions and DPL900 on the engine's findings.
 
-    `texts` holds the text of files not read from disk (standard input, files being
-    fixed in memory); other files are read again only when they mention `dp-lint` or
-    `noqa`. Unused suppressions are not reported after an internal error (a rule that
-    crashed may have had findings that a suppression was for).
+    `texts` holds the text of each checked file as the engine decoded it (`CheckResult.texts`);
+    a file without one is not searched for suppressions. Unused suppressions are not reported
+    after an internal error (a rule that crashed may have had findings that a suppression was for).
     """
     texts = dict(texts or {})
     unparsed = {f.path for f in findings if f.code == "DPL000"}
     kept = [f for f in findings if f.code in selection.enabled_for(f.path)]
-    for path in files:
-        if path in texts or path in unparsed:
-            continue
-        text = _text_with_directives(path)
-        if text is not None:
-            texts[path] = text
     checked = set(files)
     # Suppressions are comments of the code rules saw: a notebook's virtual module.
     modules = {p: module_text(p, t) for p, t in texts.items() if p in checked}
@@ -191,22 +189,8 @@ def finish(
         suppressed=result.suppressed,
         malformed=result.malformed,
         texts=texts,
+        project=project,
     )
-
-
-def _text_with_directives(path: Path) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    lowered = data.lower()
-    if b"dp-lint" not in lowered and b"noqa" not in lowered:
-        return None
-    try:
-        text = decode_source(data)
-    except SourceError:
-        return None
-    return text if might_have_directives(text) else None
 
 
 __all__ = ["Request", "Run", "Prepared", "Selection", "prepare", "analyse", "run", "finish", "UNUSED_SUPPRESSION", "STDIN"]

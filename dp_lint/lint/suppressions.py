@@ -15,7 +15,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,9 +222,9 @@ def apply_suppressions(
     findings: Sequence[Finding],
     texts: dict[Path, str],
     *,
-    enabled_for: callable,
+    enabled_for: Callable[[Path], AbstractSet[str]],
     all_codes: Iterable[str],
-    unparsed: set[Path] = frozenset(),
+    unparsed: Collection[Path] = frozenset(),
     report_unused: bool = True,
 ) -> SuppressionResult:
     """Drop suppressed findings and add DPL900 findings for unused suppressions.
@@ -264,7 +265,7 @@ def apply_suppressions(
     return result
 
 
-def _unused(path: Path, comments: FileComments, enabled: set[str], all_codes: set[str]) -> list[Finding]:
+def _unused(path: Path, comments: FileComments, enabled: AbstractSet[str], all_codes: set[str]) -> list[Finding]:
     findings = []
     rule_codes = {c for c in all_codes if c != CODE}
     for row, directives in sorted(comments.directives.items()):

@@ -2,15 +2,18 @@
 
 Layout (the parent never imports torch, Opacus or user code; only the child does):
 
-- `targets`  which models to build and how: target strings, engine calls, `[[tool.dp-lint.verify]]`,
-             constructor arguments, settings (static, no torch)
-- `inputs`   inferring forward()'s inputs from the first layer that consumes each argument (static)
-- `runner`   the child process: time limit, process group, captured output, restarts (parent side)
-- `child`    what runs in the child: imports user code, `dp_lint.verify.runtime.smoke.check_model`, comparisons
-- `api`      verdicts (`ModelVerdict`, `OrdinaryComparison`) and the functions below
-- `report`   the table / concise / JSON output of `dp-lint verify`
-- `findings` `dp-lint check --verify`: a runtime verdict on each finding
-- `command`  the click command
+- `targets`         which models to build and how: target strings, engine calls, `[[tool.dp-lint.verify]]`,
+                    constructor arguments, settings (static, no torch)
+- `inputs`          inferring forward()'s inputs from the first layer that consumes each argument (static)
+- `specs`           input specs (`float[B, 16]`, `long[B, 7] < 50`)
+- `launcher`        the child process: time limit, process group, captured output, restarts (parent side)
+- `runtime/`        what runs in the child (`child`, `smoke.check_model`, `equivalence`): the only part
+                    that imports torch, Opacus and user code
+- `api`             verdicts (`ModelVerdict`, `OrdinaryComparison`) and the functions below
+- `report`          the table / concise / JSON output of `dp-lint verify`
+- `check_findings`  `dp-lint check --verify`: a runtime verdict on each finding
+- `fixes`           `dp-lint fix --verify`: verdicts before and after the fixes
+(the click command is `dp_lint.cli.verify`)
 
 API for `dp-lint fix --verify`
 ------------------------------
@@ -23,7 +26,9 @@ API for `dp-lint fix --verify`
 `targets_for_findings(project, findings, root, config) -> list[list[VerifyTarget] | str]`
     For each finding, the models whose verdict speaks for it (engine-wrapped models whose tree
     holds the finding's layer or class, else the class itself), or a string saying why there is
-    none. `project = load_project([root], config)` (or the `Project` the fixes came from).
+    none. `project` is the `Project` the check ran on (`Run.project`; for fixes
+    `FixReport.original_project`), so nothing is parsed twice; `load_project([root], config)` parses
+    files outside a run.
 
 `verify_targets(targets, *, device="auto", timeout=120.0, fresh_process=False, cwd=None, seed=0)
  -> list[ModelVerdict]`

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dp_lint.config.settings import Config, toml_value
 from dp_lint.verify.launcher import DEFAULT_TIMEOUT, check_requirements, run_jobs
@@ -249,7 +250,7 @@ def compare_ordinary_many(
 ) -> list[OrdinaryComparison]:
     """`compare_ordinary` for several (original, fixed) pairs, in one child process."""
     comparisons: dict[int, OrdinaryComparison] = {}
-    jobs = []
+    jobs: list[dict[str, Any]] = []
     for i, (original, fixed) in enumerate(pairs):
         problem = next((f"{t.label}: {t.problem}" for t in (original, fixed) if t.problem is not None), None)
         if problem is not None:

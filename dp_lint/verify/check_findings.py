@@ -22,9 +22,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config
+from dp_lint.core.findings import Finding
 from dp_lint.verify.api import ModelVerdict, verify_targets
-from dp_lint.verify.targets import load_project, targets_for_findings
+from dp_lint.verify.targets import VerifyTarget, targets_for_findings
 
 _ORDER = ("crash", "silent", "ok", "cannot-build", "error")  # which verdict speaks for a finding
 
@@ -41,8 +43,8 @@ def verification_text(verdict: ModelVerdict) -> str:
 
 
 def verify_findings(
-    findings: Sequence,
-    files: Sequence[Path],
+    findings: Sequence[Finding],
+    project: Project,
     *,
     root: Path | None = None,
     config: Config | None = None,
@@ -51,15 +53,15 @@ def verify_findings(
     fresh_process: bool = False,
     seed: int = 0,
 ) -> list[ModelVerdict]:
-    """Verify the models of `findings` (found in the checked `files`) and set each finding's
-    `extra["verification"]`. Returns the verdicts, one per model verified."""
+    """Verify the models of `findings` (found by the check that built `project`, with `config`
+    its configuration) and set each finding's `extra["verification"]`. Returns the verdicts, one
+    per model verified."""
     if not findings:
         return []
     root = Path(os.path.abspath(root or Path.cwd()))
-    project = load_project(list(files), config)
     per_finding = targets_for_findings(project, findings, root, config)
     unique: dict[tuple, int] = {}
-    targets = []
+    targets: list[VerifyTarget] = []
     for entry in per_finding:
         if isinstance(entry, str):
             continue

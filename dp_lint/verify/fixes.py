@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dp_lint.core.findings import Applicability, Finding
 from dp_lint.lint.fix_loop import FixReport
 from dp_lint.verify.api import compare_ordinary_many, verify_targets
-from dp_lint.verify.targets import load_project, targets_for_findings
+from dp_lint.verify.targets import targets_for_findings
 
 
 @dataclass
@@ -29,13 +30,19 @@ class FixVerification:
     rejected: dict[Path, str] = field(default_factory=dict)  # file -> why its fixes are not written
 
 
-def verify_fixes(report: FixReport, config, *, device: str = "auto", timeout: float = 120.0, display=str) -> FixVerification:
+def verify_fixes(report: FixReport, *, device: str = "auto", timeout: float = 120.0,
+                 display: Callable[[Path], str] = str) -> FixVerification:
+    """Verify the models of `report.fixed` before and after the fixes. The findings are placed
+    in the project of the fix run's first pass (the files as read) with the run's configuration;
+    the fixed texts are verified from a temporary copy."""
     result = FixVerification()
     changed = report.changed
     if not changed:
         return result
+    project = report.original_project
+    assert project is not None, "a fix run that changed files has checked them"
+    config = report.config
     root = _common_root([s.path for s in report.states.values()])
-    project = load_project([root], config)
     placed = targets_for_findings(project, report.fixed, root, config)
 
     # Findings of later passes sit at positions of the partly fixed text: they belong to the
@@ -88,7 +95,10 @@ def verify_fixes(report: FixReport, config, *, device: str = "auto", timeout: fl
         ok = after[n].verdict == "ok" and (comparison is None or comparison.equal)
         confirmed_models[key] = ok
         if not ok:
-            why = f"after the fix: {_short(after[n].summary())}" if after[n].verdict != "ok" else comparison.summary()
+            if after[n].verdict != "ok" or comparison is None:
+                why = f"after the fix: {_short(after[n].summary())}"
+            else:  # ok after the fix, but it computes differently in ordinary training
+                why = comparison.summary()
             for finding in models[key][1]:
                 result.rejected.setdefault(finding.path, f"{finding.code} in {targets[n].label}: {why}")
 
@@ -114,7 +124,7 @@ def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _common_root(paths) -> Path:
+def _common_root(paths: Iterable[Path]) -> Path:
     absolute = [os.path.abspath(p) for p in paths]
     common = Path(os.path.commonpath(absolute)) if absolute else Path.cwd()
     return common.parent if common.is_file() else common

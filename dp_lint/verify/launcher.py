@@ -145,12 +145,13 @@ def _run_child(jobs: list[dict], *, device: str, timeout: float, cwd: str | None
         env=env,
         start_new_session=True,
     )
+    child_stdin, child_stdout = proc.stdin, proc.stdout
+    assert child_stdin is not None and child_stdout is not None, "both are pipes"
 
     def read() -> None:
-        stream = proc.stdout
         while True:
             try:
-                data = os.read(stream.fileno(), 65536)
+                data = os.read(child_stdout.fileno(), 65536)
             except OSError:
                 break
             if not data:
@@ -161,8 +162,8 @@ def _run_child(jobs: list[dict], *, device: str, timeout: float, cwd: str | None
     reader.start()
     try:
         try:
-            proc.stdin.write(json.dumps(request).encode("utf-8"))
-            proc.stdin.close()
+            child_stdin.write(json.dumps(request).encode("utf-8"))
+            child_stdin.close()
         except (BrokenPipeError, OSError):
             pass
         offset = 0
@@ -220,7 +221,7 @@ def _run_child(jobs: list[dict], *, device: str, timeout: float, cwd: str | None
         proc.wait()
         reader.join(timeout=5)
         try:
-            proc.stdout.close()
+            child_stdout.close()
         except OSError:
             pass
         try:

@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Sequence
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -64,7 +64,7 @@ def summary_line(verdicts: Sequence[ModelVerdict]) -> str:
 
 
 def model_block(verdict: ModelVerdict) -> Group:
-    parts = []
+    parts: list[RenderableType] = []
     title = Text()
     title.append(verdict.target, style="bold")
     title.append("  ")
@@ -110,12 +110,12 @@ def model_block(verdict: ModelVerdict) -> Group:
         parts.append(_indented(Text(verdict.config_hint), 4))
     if verdict.output and verdict.verdict in ("error", "cannot-build", "crash"):
         lines = verdict.output.rstrip().splitlines()
-        shown = lines[-MAX_OUTPUT_LINES:]
-        header = "output of the model's code" + (f" (last {len(shown)} lines)" if len(lines) > len(shown) else "") + ":"
+        last_lines = lines[-MAX_OUTPUT_LINES:]
+        header = "output of the model's code" + (f" (last {len(last_lines)} lines)" if len(lines) > len(last_lines) else "") + ":"
         parts.append(_indented(Text(header, style="dim")))
-        parts.append(_indented(Text("\n".join(shown), style="dim"), 4))
+        parts.append(_indented(Text("\n".join(last_lines), style="dim"), 4))
     return Group(*parts)
 
 
-def _indented(renderable, width: int = 2) -> Padding:
+def _indented(renderable: RenderableType, width: int = 2) -> Padding:
     return Padding(renderable, (0, 0, 0, width), expand=False)

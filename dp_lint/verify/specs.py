@@ -42,7 +42,7 @@ def parse_input_spec(spec: str) -> InputSpec:
     dtype = match["dtype"]
     if dtype not in DTYPES:
         raise ValueError(f"bad input spec {spec!r}: unknown dtype {dtype!r} (use {', '.join(DTYPES)})")
-    dims = []
+    dims: list[int | str] = []
     for part in match["dims"].split(","):
         part = part.strip()
         if part == "B":

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import cast
 
 import libcst as cst
 
@@ -127,9 +128,7 @@ class VerifyTarget:
     def moved(self, old_root: str | os.PathLike, new_root: str | os.PathLike) -> VerifyTarget:
         """The same target (settings, inputs, arguments) with its files under `new_root` instead
         of `old_root`: a fixed copy of the project is verified exactly like the original."""
-        def move(ref: ModelRef | None) -> ModelRef | None:
-            if ref is None:
-                return None
+        def move(ref: ModelRef) -> ModelRef:
             return replace(ref, file=_rebase(ref.file, old_root, new_root), root=_rebase(ref.root, old_root, new_root))
 
         loss = move(self.loss) if isinstance(self.loss, ModelRef) else self.loss
@@ -767,7 +766,7 @@ def _is_main_guard(test) -> bool:
 
 def _constructor_call(name: str, args: list, kwargs: dict) -> cst.Call:
     parts = [python_literal(a) for a in args] + [f"{k}={python_literal(v)}" for k, v in kwargs.items()]
-    return cst.parse_expression(f"{name}({', '.join(parts)})")
+    return cast(cst.Call, cst.parse_expression(f"{name}({', '.join(parts)})"))  # `name(...)` parses as a Call
 
 
 def _literal_value(expr: cst.BaseExpression, module: ModuleInfo | None) -> object:
@@ -779,7 +778,7 @@ def _literal_value(expr: cst.BaseExpression, module: ModuleInfo | None) -> objec
 # --------------------------------------------------------------------------- findings -> models
 
 
-def targets_for_findings(project, findings, root: Path, config: Config | None = None) -> list:
+def targets_for_findings(project, findings, root: Path, config: Config | None = None) -> list[list[VerifyTarget] | str]:
     """For each finding, the targets whose runtime verdict confirms it, or a string saying why
     there is none.
 
@@ -817,7 +816,7 @@ def targets_for_findings(project, findings, root: Path, config: Config | None = 
             trees[id(engine)] = _classes_in_tree(project, engine.wrapped)
     by_path = {os.path.abspath(info.file.path): info for info in project.index.by_file.values()}
 
-    result = []
+    result: list[list[VerifyTarget] | str] = []
     for finding in findings:
         path = os.path.abspath(finding.path)
         info = by_path.get(path)

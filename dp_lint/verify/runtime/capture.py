@@ -138,7 +138,7 @@ def capture(words: list[str], cwd: str) -> Captured:
         direct = state["captured"] is None and not state["depth"]
         if direct:  # GradSampleModule(model) written in the script, not built by make_private
             bound = _bind(saved["gsm_init"], self, (m, *args), kwargs)
-            settings = {key: bound[key] for key in ("batch_first", "loss_reduction") if key in bound}
+            settings: dict[str, Any] = {key: bound[key] for key in ("batch_first", "loss_reduction") if key in bound}
             record("GradSampleModule", m, settings)  # copied before the hooks are added
         saved["gsm_init"](self, m, *args, **kwargs)
         if direct:

@@ -576,7 +576,7 @@ def main() -> None:
     if own in sys.path[1:]:
         sys.path.remove(own)  # the PYTHONPATH entry that found dp_lint; user code does not need it
     device, problem = _resolve_device(request.get("device", "auto"))
-    if problem is not None:
+    if device is None:  # _resolve_device gives either a device or the problem
         writer.write({"event": "fatal", "kind": "device", "message": problem})
         return
     if device == "cuda":

@@ -45,9 +45,9 @@ def compare_models(original, fixed, inputs: Sequence, loss: Callable, seed: int 
 
 
     result = Comparison()
-    replaced, error = _load_weights(original, fixed)
-    if error:
-        result.error = error
+    replaced, load_error = _load_weights(original, fixed)
+    if load_error:
+        result.error = load_error
         return result
 
     def run(model):
@@ -120,7 +120,7 @@ def ordinary_differences(original, fixed, input_specs: Sequence[str], loss_reduc
 def _load_weights(original, fixed) -> tuple[list[str], str | None]:
     """Give `fixed` the original's weights; returns (prefixes of replaced layers, error)."""
     originals = dict(original.named_modules())
-    replaced = []
+    replaced: list[str] = []
     for name, module in fixed.named_modules():
         before = originals.get(name)
         if name and before is not None and type(before) is not type(module) and not any(

@@ -72,6 +72,7 @@ def _random_tensor(spec: InputSpec, batch_size: int, generator: Any) -> Any:
     dtype = getattr(torch, DTYPES[spec.dtype])
     if dtype.is_floating_point:
         return torch.randn(shape, generator=generator, dtype=dtype)
+    assert spec.high is not None, "parse_input_spec gives every integer input an upper bound"
     return torch.randint(0, spec.high, shape, generator=generator, dtype=dtype)
 
 
@@ -142,8 +143,12 @@ class Batch:
     def shapes(self) -> list[str]:
         """`float32[5, 16]` for every tensor argument, in order (for reports)."""
         found: list[str] = []
-        _map_tensors([self.args, self.kwargs], lambda t, _: found.append(
-            f"{str(t.dtype).replace('torch.', '')}[{', '.join(str(d) for d in t.shape)}]") or t)
+
+        def note(tensor: Any, _position: int) -> Any:
+            found.append(f"{str(tensor.dtype).replace('torch.', '')}[{', '.join(str(d) for d in tensor.shape)}]")
+            return tensor
+
+        _map_tensors([self.args, self.kwargs], note)
         return found
 
     def _narrow(self, start: int, length: int) -> Batch:
@@ -444,6 +449,7 @@ def _torch_twin(layer):
             twin.out_proj.bias.copy_(layer.out_proj.bias)
         twin.out_proj.weight.copy_(layer.out_proj.weight)
         if layer.add_bias_kv:
+            assert twin.bias_k is not None and twin.bias_v is not None, "add_bias_kv=True creates both"
             twin.bias_k.copy_(layer.seq_bias_k.bias.view_as(twin.bias_k))
             twin.bias_v.copy_(layer.seq_bias_v.bias.view_as(twin.bias_v))
     return twin
@@ -552,6 +558,7 @@ def check_model(
         )
         if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
             worst = verdict
+    assert worst is not None, "there is always at least one batch size"
     return worst
 
 
