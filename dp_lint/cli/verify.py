@@ -129,6 +129,8 @@ def verify_check_findings(run, paths, config_file, *, timeout: float, device: st
         return
     config = load_config(config_file, tuple(paths))
     try:
-        verify_findings(run.findings, run.files, root=Path.cwd(), config=config, device=device, timeout=timeout)
+        # The project's other files too: a model's engine call may be in a file not asked for.
+        files = list(run.files) + [path for project in run.projects for path in project.context]
+        verify_findings(run.findings, files, root=Path.cwd(), config=config, device=device, timeout=timeout)
     except VerifyUsageError as exc:
         raise CliError(str(exc)) from None

@@ -15,7 +15,8 @@ from pathlib import Path
 from dp_lint.catalogue import loader as catalogue
 from dp_lint.config.settings import Config, ConfigResolver, Overrides
 from dp_lint.core.findings import Finding
-from dp_lint.files.discovery import discover, is_excluded
+from dp_lint.files.discovery import discover, is_excluded, sibling_files
+from dp_lint.files.projects import ProjectRoots
 from dp_lint.files.source import SourceError, decode_source
 from dp_lint.lint import check as engine
 from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION
@@ -42,7 +43,7 @@ class Run:
     files: list[Path]
     internal_errors: list[str]
     resolver: ConfigResolver
-    project_config: Config
+    projects: list[ProjectFiles] = field(default_factory=list)
     suppressed: int = 0
     malformed: list[tuple[Path, Malformed]] = field(default_factory=list)
     texts: dict[Path, str] = field(default_factory=dict)
@@ -71,19 +72,33 @@ class Selection:
 
 
 def project_path(request: Request) -> Path:
-    """The path whose configuration gives the analysis settings (the first path)."""
+    """The first path (`dp-lint verify` reads its targets from that path's configuration);
+    the analysis settings of a check come from each project's root instead (`Prepared.projects`)."""
     if request.stdin_text is not None:
         return Path(os.path.abspath(request.stdin_filename or STDIN))
     return Path(os.path.abspath(request.paths[0])) if request.paths else Path.cwd()
 
 
 @dataclass
+class ProjectFiles:
+    """One project of a run (see dp_lint.files.projects): its root, the analysis settings
+    of the configuration there, the files asked for in it, and its other files, which are
+    analysed for context but never reported on."""
+
+    root: Path
+    config: Config
+    files: list[Path]
+    context: list[Path]
+    selected: set[str]  # codes some of `files` enable
+
+
+@dataclass
 class Prepared:
-    """What a run checks: the files, the settings, and which codes each file enables."""
+    """What a run checks: the files, their projects, and which codes each file enables."""
 
     files: list[Path]
     texts: dict[Path, str]  # files not read from disk (standard input)
-    project_config: Config
+    projects: list[ProjectFiles]
     selection: Selection
     selected: set[str]
 
@@ -96,6 +111,7 @@ def prepare(
 ) -> Prepared:
     resolver = resolver or ConfigResolver(request.config_file, request.overrides, known=catalogue.all_codes())
     texts: dict[Path, str] = {}
+    named_folders: list[Path] = []
     if request.stdin_text is not None:
         path = Path(os.path.abspath(request.stdin_filename or STDIN))
         excluded = (
@@ -106,19 +122,54 @@ def prepare(
         files = [] if excluded else [path]
         texts = {path: request.stdin_text} if files else {}
     else:
+        given = list(request.paths) or ["."]
         files = discover(
-            list(request.paths) or ["."],
+            given,
             on_error=on_error,
             resolver=resolver,
             force_exclude=request.force_exclude,
             respect_gitignore=request.respect_gitignore,
         )
-    project_config = resolver.for_path(project_path(request))
+        named_folders = [Path(os.path.abspath(p)) for p in given if os.path.isdir(p)]
     selection = Selection(resolver, sorted(catalogue.all_codes()))
+    # Without --stdin-filename the text has no place in any project: it is analysed alone.
+    alone = request.stdin_text is not None and request.stdin_filename is None
+    projects = _projects(files, named_folders, resolver, selection, request.respect_gitignore, alone=alone)
     selected: set[str] = set()
+    for project in projects:
+        selected |= project.selected
+    return Prepared(files, texts, projects, selection, selected)
+
+
+def _projects(files: list[Path], named_folders: list[Path], resolver: ConfigResolver, selection: Selection,
+              respect_gitignore: bool, *, alone: bool = False) -> list[ProjectFiles]:
+    """Group the files asked for by project root and find each project's other files."""
+    roots = ProjectRoots(named_folders)
+    by_root: dict[Path, list[Path]] = {}
     for path in files:
-        selected |= selection.config_enabled(resolver.for_path(path))
-    return Prepared(files, texts, project_config, selection, selected)
+        root = path.parent if alone else roots.root_of(path)
+        by_root.setdefault(root, []).append(path)
+    asked = {os.path.realpath(p) for p in files}
+    projects = []
+    for root in sorted(by_root):
+        context: list[Path] = []
+        # A root at or below a folder named on the command line was walked already: all
+        # its files are asked for.
+        walked = alone or any(root == folder or folder in root.parents for folder in named_folders)
+        if walked or not root.is_dir():
+            candidates: list[Path] = []
+        elif roots.marked_root(root) is not None:
+            candidates = [p for p in discover([root], resolver=resolver, respect_gitignore=respect_gitignore)
+                          if roots.belongs_to(p, root)]
+        else:
+            # No project marker: the file's folder, not below it (that could be a whole home folder).
+            candidates = sibling_files(root, resolver=resolver, respect_gitignore=respect_gitignore)
+        context = [p for p in candidates if os.path.realpath(p) not in asked]
+        selected: set[str] = set()
+        for path in by_root[root]:
+            selected |= selection.config_enabled(resolver.for_path(path))
+        projects.append(ProjectFiles(root, resolver.for_folder(root), by_root[root], context, selected))
+    return projects
 
 
 def analyse(
@@ -126,14 +177,22 @@ def analyse(
     texts: dict[Path, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Run:
-    """Check the prepared files (`texts`: current in-memory text of some of them)."""
+    """Check the prepared files (`texts`: current in-memory text of some of them), each
+    project with its own analysis settings."""
     texts = {**prepared.texts, **(texts or {})}
-    kwargs = {"texts": texts} if texts else {}
-    if progress is not None:
-        kwargs["progress"] = progress
-    result = engine.check_files(prepared.files, select=prepared.selected, config=prepared.project_config, **kwargs)
-    return finish(result.findings, prepared.files, prepared.selection, texts=texts,
-                  internal_errors=result.internal_errors, project_config=prepared.project_config)
+    findings: list[Finding] = []
+    internal_errors: list[str] = []
+    for project in prepared.projects:
+        kwargs = {"texts": texts} if texts else {}
+        if progress is not None:
+            kwargs["progress"] = progress
+        result = engine.check_files(project.files, select=project.selected, config=project.config,
+                                    context=project.context, **kwargs)
+        findings.extend(result.findings)
+        internal_errors.extend(e for e in result.internal_errors if e not in internal_errors)
+    findings.sort(key=Finding.sort_key)
+    return finish(findings, prepared.files, prepared.selection, texts=texts,
+                  internal_errors=internal_errors, projects=prepared.projects)
 
 
 def run(
@@ -153,7 +212,7 @@ def finish(
     *,
     texts: dict[Path, str] | None = None,
     internal_errors: Sequence[str] = (),
-    project_config: Config | None = None,
+    projects: Sequence[ProjectFiles] = (),
 ) -> Run:
     """Per-file selection, `per-file-ignores`, suppressions and DPL900 on the engine's findings.
 
@@ -185,7 +244,7 @@ def finish(
         files=list(files),
         internal_errors=list(internal_errors),
         resolver=selection.resolver,
-        project_config=project_config or Config(),
+        projects=list(projects),
         suppressed=result.suppressed,
         malformed=result.malformed,
         texts=texts,
@@ -207,4 +266,4 @@ def _text_with_directives(path: Path) -> str | None:
     return text if might_have_directives(text) else None
 
 
-__all__ = ["Request", "Run", "Prepared", "Selection", "prepare", "analyse", "run", "finish", "UNUSED_SUPPRESSION", "STDIN"]
+__all__ = ["Request", "Run", "Prepared", "ProjectFiles", "Selection", "prepare", "analyse", "run", "finish", "UNUSED_SUPPRESSION", "STDIN"]
