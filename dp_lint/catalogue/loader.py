@@ -16,7 +16,8 @@ _FOLDER_RE = re.compile(r"^(DPL\d{3})-([a-z0-9-]+)$")
 
 def catalogue_root() -> Path:
     """The `rules/` folder: next to the package in a checkout, else the installed copy."""
-    here = Path(__file__).resolve().parent.parent / "rules"
+    # dp_lint/catalogue/loader.py -> the checkout's root (three levels up) holds rules/.
+    here = Path(__file__).resolve().parent.parent.parent / "rules"
     if here.is_dir():
         return here
     # deferred: only an installed dp-lint (no checkout beside it) has this package
