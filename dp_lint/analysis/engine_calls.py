@@ -9,6 +9,10 @@ model, followed back from the argument to its constructor call:
     model = model.to(device)
     model, optimizer, loader = engine.make_private(module=model, ..., batch_first=False)
 
+also through `netG, netD = Generator(), Discriminator()`, and through a helper's parameter
+(`def run(model, loader): make_private(module=model, ...)` called as `run(SimSiam(), loader)`)
+when every call of the helper passes the same model class.
+
 Only files that mention one of the engine names are walked.
 """
 
@@ -24,6 +28,7 @@ from dp_lint.analysis.models import ModuleModels
 from dp_lint.core.paths import display_path
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import (
+    argument,
     assignments_in,
     calls_in,
     dotted_name,
@@ -103,22 +108,22 @@ class EngineFinder:
         self.found: list[EngineCall] = []
         self.module_scope = assignments_in(module.file.module.body)
 
-    def scan_scope(self, body, params: set[str]) -> None:
+    def scan_scope(self, body, params: set[str], function: cst.FunctionDef | None = None) -> None:
         scope = assignments_in(body)
         for stmt in walk_statements(body):
             if isinstance(stmt, (cst.FunctionDef,)):
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
-                self.scan_scope(inner, {p.name.value for p in function_params(stmt)})
+                self.scan_scope(inner, {p.name.value for p in function_params(stmt)}, stmt)
             elif isinstance(stmt, cst.ClassDef):
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
                 self.scan_scope(inner, set())
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for call in calls_in(stmt):
-                    engine = self._engine(call, scope, params)
+                    engine = self._engine(call, scope, params, function)
                     if engine is not None:
                         self.found.append(engine)
 
-    def _engine(self, call: cst.Call, scope, params) -> EngineCall | None:
+    def _engine(self, call: cst.Call, scope, params, function: cst.FunctionDef | None = None) -> EngineCall | None:
         func = call.func
         kind = None
         if isinstance(func, cst.Attribute) and func.attr.value in MAKE_PRIVATE:
@@ -145,7 +150,7 @@ class EngineFinder:
                 functorch = self._setting(call, scope, "force_functorch", False, bool)
                 grad_sample_mode = "functorch" if functorch is True else grad_sample_mode if functorch is False else UNKNOWN
         self._validator_fixed = False
-        cls, model_call, model_module = self.resolve_model(wrapped, scope, params, self.module, 0)
+        cls, model_call, model_module = self.resolve_model(wrapped, scope, params, self.module, 0, function)
         return EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
                           self._validator_fixed, loss_reduction, grad_sample_mode)
 
@@ -166,15 +171,17 @@ class EngineFinder:
                 result = values.pop()
         return result if isinstance(result, kind) else UNKNOWN
 
-    def resolve_model(self, expr, scope, params, module: ModuleInfo, depth: int):
-        """(class, constructor call, module of that call) for the expression handed to the engine."""
+    def resolve_model(self, expr, scope, params, module: ModuleInfo, depth: int,
+                      function: cst.FunctionDef | None = None):
+        """(class, constructor call, module of that call) for the expression handed to the engine.
+        `function` is the function whose body `scope` and `params` are (None: module level)."""
         none = (None, None, None)
         if expr is None or depth > 8:
             return none
         if isinstance(expr, cst.Call):
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value in _PASS_THROUGH_METHODS:
-                return self.resolve_model(func.value, scope, params, module, depth + 1)
+                return self.resolve_model(func.value, scope, params, module, depth + 1, function)
             name = dotted_name(func)
             qualname = module.resolve_expr(func) if name else None
             if qualname is None:
@@ -182,7 +189,7 @@ class EngineFinder:
             if name in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix"):
                 self._validator_fixed = True
                 first = expr.args[0].value if expr.args else None
-                return self.resolve_model(first, scope, params, module, depth + 1)
+                return self.resolve_model(first, scope, params, module, depth + 1, function)
             cls = self.index.lookup_class(qualname)
             if cls is not None and self.models.is_module_class(cls):
                 return cls, expr, module
@@ -192,16 +199,64 @@ class EngineFinder:
             return none
         if isinstance(expr, cst.Name):
             candidates = scope.get(expr.value)
+            if candidates is None and function is not None and expr.value in params:
+                # `def run(model, loader): make_private(module=model, ...)`: what the callers pass.
+                return self.resolve_parameter(function, expr.value, module, depth)
             if candidates is None and module is self.module:
                 candidates = self.module_scope.get(expr.value)
             if not candidates:
                 return none
-            results = {self.resolve_model(c, scope, params, module, depth + 1) for c in candidates if c is not expr}
+            results = {self.resolve_model(c, scope, params, module, depth + 1, function)
+                       for c in candidates if c is not expr}
             classes = {r[0] for r in results if r[0] is not None}
             if len(classes) != 1:
                 return none  # reassigned to different models: do not guess
             return next(r for r in results if r[0] is not None)
         return none
+
+    def resolve_parameter(self, node: cst.FunctionDef, name: str, module: ModuleInfo, depth: int):
+        """The model every call of the module-level function `node` passes as parameter `name`:
+        resolved only when the project calls it, always passes that argument, and every call
+        passes the same model class."""
+        none = (None, None, None)
+        info = module.functions.get(node.name.value)
+        if info is None or info.node is not node:
+            return none  # a method or a nested function: its callers are not followed
+        params = function_params(node)
+        positional = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        position = positional.index(name) if name in positional else None
+        results = set()
+        for caller, call, scope, caller_params, caller_function in self._call_sites(info):
+            value = argument(call, name, position)
+            if value is None or any(a.star for a in call.args):
+                return none
+            results.add(self.resolve_model(value, scope, caller_params, caller, depth + 1, caller_function))
+        if not params or not results or any(r[0] is None for r in results) or len({r[0] for r in results}) != 1:
+            return none
+        return next(iter(results))
+
+    def _call_sites(self, function: FunctionInfo):
+        """(module, call, scope, params, enclosing function) of every call of `function`."""
+        for module in self.index.by_file.values():
+            if function.name not in module.file.text:
+                continue
+            yield from self._calls_in_scope(module, module.file.module.body, set(), None, function)
+
+    def _calls_in_scope(self, module: ModuleInfo, body, params: set[str], enclosing, function: FunctionInfo):
+        scope = assignments_in(body)
+        for stmt in walk_statements(body):
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+                if isinstance(stmt, cst.FunctionDef):
+                    yield from self._calls_in_scope(module, inner, {p.name.value for p in function_params(stmt)}, stmt, function)
+                else:
+                    yield from self._calls_in_scope(module, inner, set(), None, function)
+                continue
+            for part in _own_expressions(stmt):
+                for call in calls_in(part):
+                    qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+                    if qualname is not None and self.index.lookup_function(qualname) is function:
+                        yield module, call, scope, params, enclosing
 
     def resolve_factory(self, function: FunctionInfo, depth: int):
         body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
@@ -218,3 +273,17 @@ class EngineFinder:
             return None, None, None
         return next(iter(results))
 
+
+
+def _own_expressions(stmt: cst.CSTNode) -> list[cst.CSTNode]:
+    """The parts of a statement that are not nested statement blocks (a compound
+    statement's test, iterable or context managers; a simple statement whole)."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return [stmt]
+    if isinstance(stmt, (cst.If, cst.While)):
+        return [stmt.test]
+    if isinstance(stmt, cst.For):
+        return [stmt.iter]
+    if isinstance(stmt, cst.With):
+        return [item.item for item in stmt.items]
+    return []

@@ -30,6 +30,7 @@ from dp_lint.files.syntax import (
     is_self_attribute,
     keyword_argument,
     last_name,
+    unpacked,
     walk_statements,
 )
 
@@ -911,7 +912,11 @@ def _rebound_names(body) -> set[str]:
                     engine = isinstance(small.value, cst.Call) and (last_name(small.value.func) or "").startswith("make_private")
                     for target in small.targets:
                         if isinstance(target.target, (cst.Tuple, cst.List)) and not engine:
+                            # `g, d = G(), D()` binds each name to a known value; `a, b = f()` does not.
+                            paired = {name for name, _ in unpacked(target.target, small.value)}
+                            before = set(names)
                             targets(target.target)
+                            names -= paired - before
                 elif isinstance(small, cst.AugAssign):
                     targets(small.target)
                 elif isinstance(small, (cst.Global, cst.Nonlocal)):

@@ -1,0 +1,74 @@
+"""The model an engine call wraps, followed through tuple assignments and helper parameters
+(issue 10, item 2): a model that is never made private gets no layer finding."""
+
+from __future__ import annotations
+
+from lint_helpers import lint
+
+MODELS = """
+import torch.nn as nn
+
+
+class WithBatchNorm(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d, d), nn.BatchNorm1d(d))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Plain(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+BATCHNORM = ("models.py", 7, "DPL101")
+
+ENGINE = "PrivacyEngine().make_private(module={model}, optimizer=None, data_loader=None, noise_multiplier=1.0, max_grad_norm=1.0)"
+
+
+def check(tmp_path, script: str):
+    header = "from opacus import PrivacyEngine\nfrom models import Plain, WithBatchNorm\n"
+    return [f for f in lint(tmp_path, {"models.py": MODELS, "train.py": header + script}) if f[2] == "DPL101"]
+
+
+def test_tuple_assignment_is_followed(tmp_path):
+    script = f"g, d = WithBatchNorm(), Plain()\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "plain", script) == []
+    script = f"d, g = WithBatchNorm(), Plain()\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "bn", script) == [BATCHNORM]
+    # Nested tuples pair up too; an unpacked call result does not (unknown: every model is checked).
+    script = f"(g, d), n = (WithBatchNorm(), Plain()), 3\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "nested", script) == []
+    script = f"g, d = build()\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "call", script) == [BATCHNORM]
+
+
+HELPER = f"""
+def run(model, loader, epochs=1):
+    {ENGINE.format(model='model')}
+"""
+
+
+def test_a_helper_parameter_resolves_to_what_its_callers_pass(tmp_path):
+    assert check(tmp_path / "plain", HELPER + "\nrun(Plain(), None)\n") == []
+    assert check(tmp_path / "keyword", HELPER + "\ndef main(loader):\n    model = Plain()\n    run(loader=loader, model=model)\n") == []
+    assert check(tmp_path / "bn", HELPER + "\nrun(WithBatchNorm(), None)\n") == [BATCHNORM]
+
+
+def test_a_helper_parameter_stays_unknown_unless_every_caller_agrees(tmp_path):
+    # Two callers with different models, a caller passing *args, no caller at all: unresolved,
+    # so every model of the project may be the private one.
+    both = HELPER + "\nrun(Plain(), None)\nrun(WithBatchNorm(), None)\n"
+    assert check(tmp_path / "both", both) == [BATCHNORM]
+    starred = HELPER + "\nargs = (Plain(), None)\nrun(*args)\n"
+    assert check(tmp_path / "starred", starred) == [BATCHNORM]
+    assert check(tmp_path / "uncalled", HELPER) == [BATCHNORM]
+    # A caller inside an `if` test counts as a caller too.
+    branch = HELPER + "\nrun(Plain(), None)\nif run(WithBatchNorm(), None):\n    pass\n"
+    assert check(tmp_path / "branch", branch) == [BATCHNORM]
