@@ -72,3 +72,70 @@ def test_a_helper_parameter_stays_unknown_unless_every_caller_agrees(tmp_path):
     # A caller inside an `if` test counts as a caller too.
     branch = HELPER + "\nrun(Plain(), None)\nif run(WithBatchNorm(), None):\n    pass\n"
     assert check(tmp_path / "branch", branch) == [BATCHNORM]
+
+
+def _confidences(tmp_path, script: str) -> dict[int, str]:
+    import textwrap
+
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.check import check_files
+
+    header = "from opacus import PrivacyEngine\nfrom models import Plain, WithBatchNorm, shared\n"
+    models = MODELS + "\n\ndef shared(d=16):\n    return nn.Sequential(nn.Linear(d, d), nn.BatchNorm1d(d))\n"
+    (tmp_path / "models.py").write_text(textwrap.dedent(models).lstrip("\n"), encoding="utf-8")
+    (tmp_path / "train.py").write_text(header + script, encoding="utf-8")
+    result = check_files(discover([tmp_path]), select={"DPL101"})
+    return {f.location.row: f"{f.confidence.value}: {f.message}" for f in result.findings}
+
+
+ALTERNATIVES = f"""
+if arch == "plain":
+    model = Plain()
+else:
+    model = WithBatchNorm()
+model = model.to("cpu")
+{ENGINE.format(model='model')}
+"""
+
+
+def test_alternatives_on_unresolved_branches(tmp_path):
+    found = _confidences(tmp_path, ALTERNATIVES)
+    assert list(found) == [7]
+    assert found[7].startswith("medium: ") and "when the model is WithBatchNorm (one of Plain, WithBatchNorm)" in found[7]
+
+
+def test_a_layer_every_alternative_holds_is_reported_at_high_confidence(tmp_path):
+    import textwrap
+
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.check import check_files
+
+    models = """
+        import torch.nn as nn
+
+
+        class Base(nn.Module):
+            def __init__(self, d=16):
+                super().__init__()
+                self.norm = nn.BatchNorm1d(d)
+
+
+        class A(Base):
+            def forward(self, x):
+                return self.norm(x)
+
+
+        class B(Base):
+            def __init__(self, d=16):
+                super().__init__(d)
+                self.extra = nn.BatchNorm1d(d)
+
+            def forward(self, x):
+                return self.extra(self.norm(x))
+        """
+    script = "from opacus import PrivacyEngine\nfrom models import A, B\n" + ALTERNATIVES.replace(
+        "Plain()", "A()").replace("WithBatchNorm()", "B()")
+    (tmp_path / "models.py").write_text(textwrap.dedent(models).lstrip("\n"), encoding="utf-8")
+    (tmp_path / "train.py").write_text(script, encoding="utf-8")
+    found = {f.location.row: f.confidence.value for f in check_files(discover([tmp_path]), select={"DPL101"}).findings}
+    assert found == {7: "high", 18: "medium"}

@@ -78,6 +78,15 @@ class EngineCall:
     # not resolvable. Read by `dp-lint verify` to wrap the model as training does.
     loss_reduction: object = "mean"
     grad_sample_mode: object = "hooks"
+    # `if arch == "a": model = A() else: model = B()` before the engine: one EngineCall per
+    # model class the argument may be, each naming all of them here (empty: only one).
+    alternatives: tuple[str, ...] = ()
+
+    def alternative_text(self) -> str:
+        """For messages: "when the model is A (one of A, B)", or "" when there is one model."""
+        if not self.alternatives or self.wrapped is None:
+            return ""
+        return f" when the model is {self.wrapped.name} (one of {', '.join(self.alternatives)})"
 
     def label(self) -> str:
         start, _ = self.file.span(self.node)
@@ -119,11 +128,9 @@ class EngineFinder:
                 self.scan_scope(inner, set())
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for call in calls_in(stmt):
-                    engine = self._engine(call, scope, params, function)
-                    if engine is not None:
-                        self.found.append(engine)
+                    self.found.extend(self._engine(call, scope, params, function))
 
-    def _engine(self, call: cst.Call, scope, params, function: cst.FunctionDef | None = None) -> EngineCall | None:
+    def _engine(self, call: cst.Call, scope, params, function: cst.FunctionDef | None = None) -> list[EngineCall]:
         func = call.func
         kind = None
         if isinstance(func, cst.Attribute) and func.attr.value in MAKE_PRIVATE:
@@ -139,7 +146,7 @@ class EngineFinder:
                 if wrapped is None and positional:
                     wrapped = positional[0].value
         if kind is None:
-            return None
+            return []
         batch_first = self._batch_first(call, scope)
         loss_reduction = self._setting(call, scope, "loss_reduction", "mean", str)
         if kind in MAKE_PRIVATE:
@@ -149,10 +156,46 @@ class EngineFinder:
             if kind == "GradSampleModule":
                 functorch = self._setting(call, scope, "force_functorch", False, bool)
                 grad_sample_mode = "functorch" if functorch is True else grad_sample_mode if functorch is False else UNKNOWN
+        alternatives = self.resolve_alternatives(wrapped, scope, params, function)
+        if alternatives:
+            names = tuple(cls.name for cls, _, _, _ in alternatives)
+            return [
+                EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
+                           fixed, loss_reduction, grad_sample_mode, names)
+                for cls, model_call, model_module, fixed in alternatives
+            ]
         self._validator_fixed = False
         cls, model_call, model_module = self.resolve_model(wrapped, scope, params, self.module, 0, function)
-        return EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
-                          self._validator_fixed, loss_reduction, grad_sample_mode)
+        return [EngineCall(self.module.file, call, kind, batch_first, cls, model_call, model_module,
+                           self._validator_fixed, loss_reduction, grad_sample_mode)]
+
+    def resolve_alternatives(self, expr, scope, params, function) -> list[tuple]:
+        """[(class, constructor call, module, validator_fixed)] when `expr` is a name assigned
+        different model classes (on branches dp-lint cannot decide), each assignment resolved;
+        [] otherwise. Assignments that only pass the same name on (`model = model.to(device)`,
+        `model = ModuleValidator.fix(model)`) apply to every alternative."""
+        if not isinstance(expr, cst.Name):
+            return []
+        candidates = scope.get(expr.value)
+        if candidates is None and function is None:
+            candidates = self.module_scope.get(expr.value)
+        if not candidates or len(candidates) < 2:
+            return []
+        fixed_for_all = False
+        found: dict[ClassInfo, tuple] = {}
+        for candidate in candidates:
+            passed_on, fixed = _passes_on(candidate, expr.value, self.module)
+            if passed_on:
+                fixed_for_all = fixed_for_all or fixed
+                continue
+            self._validator_fixed = False
+            cls, model_call, model_module = self.resolve_model(candidate, scope, params, self.module, 1, function)
+            if cls is None:
+                return []  # one branch builds something dp-lint cannot follow
+            found.setdefault(cls, (cls, model_call, model_module, self._validator_fixed))
+        if len(found) < 2:
+            return []
+        return [(cls, call, module, fixed or fixed_for_all) for cls, call, module, fixed in found.values()]
 
     def _batch_first(self, call: cst.Call, scope):
         return self._setting(call, scope, "batch_first", True, bool)
@@ -287,3 +330,20 @@ def _own_expressions(stmt: cst.CSTNode) -> list[cst.CSTNode]:
     if isinstance(stmt, cst.With):
         return [item.item for item in stmt.items]
     return []
+
+
+def _passes_on(expr: cst.BaseExpression, name: str, module: ModuleInfo) -> tuple[bool, bool]:
+    """(is `expr` `name` passed through `.to(...)`/`ModuleValidator.fix(...)`..., went through a fix)."""
+    fixed = False
+    while isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _PASS_THROUGH_METHODS:
+            expr = func.value
+            continue
+        qualname = module.resolve_expr(func) if dotted_name(func) else None
+        if qualname is not None and (dotted_name(func) in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix")) and expr.args:
+            fixed = True
+            expr = expr.args[0].value
+            continue
+        break
+    return isinstance(expr, cst.Name) and expr.value == name, fixed

@@ -17,15 +17,28 @@ def refused_layers(project, accept: Callable[[LayerUse], bool]) -> Iterator[tupl
     Yields (layer, confidence, where): confidence is medium when the wrapped model is
     not known (no engine call, or an unresolved one).
     """
+    # A layer that every alternative model of an engine call holds is refused whichever is built.
+    alternatives_holding: dict[tuple[int, int], set[str]] = {}
+    for use, model in project.layer_uses:
+        engine = model.engine
+        if engine is not None and engine.alternatives and use.call is not None:
+            alternatives_holding.setdefault((id(engine.node), id(use.call)), set()).add(model.instance.cls.name)
     for use, model in project.layer_uses:
         if use.call is None or not accept(use):
             continue
         if use.kind.owns_parameters is not Tri.YES:
             continue
         if model.engine is not None:
-            if model.engine.validator_fixed:
+            engine = model.engine
+            if engine.validator_fixed:
                 continue
-            yield use, Confidence.HIGH, f"wrapped by `{model.engine.kind}` at {model.engine.label()}"
+            where = f"wrapped by `{engine.kind}` at {engine.label()}"
+            if engine.alternatives:
+                holding = alternatives_holding.get((id(engine.node), id(use.call)), set())
+                if holding < set(engine.alternatives):
+                    yield use, Confidence.MEDIUM, where + engine.alternative_text()
+                    continue
+            yield use, Confidence.HIGH, where
         else:
             if project.calls_validator_fix:
                 continue
