@@ -9,12 +9,16 @@ model, followed back from the argument to its constructor call:
     model = model.to(device)
     model, optimizer, loader = engine.make_private(module=model, ..., batch_first=False)
 
+also through `netG, netD = Generator(), Discriminator()`, and through a helper's parameter
+(`def run(model, loader): make_private(module=model, ...)` called as `run(SimSiam(), loader)`)
+when every call of the helper passes the same model class.
+
 Only files that mention one of the engine names are walked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar, cast
@@ -28,6 +32,7 @@ from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.core.paths import display_path
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import (
+    argument,
     assignments_in,
     calls_in,
     dotted_name,
@@ -132,6 +137,15 @@ class EngineCall:
     # wrap the model as training does.
     loss_reduction: LossReduction | str | Unknown = LossReduction.MEAN
     grad_sample_mode: GradSampleMode | str | Unknown = GradSampleMode.HOOKS
+    # `if arch == "a": model = A() else: model = B()` before the engine: one EngineCall per
+    # model class the argument may be, each naming all of them here (empty: only one).
+    alternatives: tuple[str, ...] = ()
+
+    def alternative_text(self) -> str:
+        """For messages: "when the model is A (one of A, B)", or "" when there is one model."""
+        if not self.alternatives or self.wrapped is None:
+            return ""
+        return f" when the model is {self.wrapped.name} (one of {', '.join(self.alternatives)})"
 
     def label(self) -> str:
         """`path:line` of the call, for messages."""
@@ -166,22 +180,21 @@ class EngineFinder:
         self.module_scope = assignments_in(module.file.module.body)
         self._validator_fixed = False
 
-    def scan_scope(self, body: Sequence[cst.CSTNode], params: set[str]) -> None:
+    def scan_scope(self, body: Sequence[cst.CSTNode], params: set[str], function: cst.FunctionDef | None = None) -> None:
         scope = assignments_in(body)
         for stmt in walk_statements(body):
             if isinstance(stmt, (cst.FunctionDef,)):
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
-                self.scan_scope(inner, {p.name.value for p in function_params(stmt)})
+                self.scan_scope(inner, {p.name.value for p in function_params(stmt)}, stmt)
             elif isinstance(stmt, cst.ClassDef):
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
                 self.scan_scope(inner, set())
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for call in calls_in(stmt):
-                    engine = self._engine(call, scope, params)
-                    if engine is not None:
-                        self.found.append(engine)
+                    self.found.extend(self._engine(call, scope, params, function))
 
-    def _engine(self, call: cst.Call, scope: Scope, params: set[str]) -> EngineCall | None:
+    def _engine(self, call: cst.Call, scope: Scope, params: set[str],
+                function: cst.FunctionDef | None = None) -> list[EngineCall]:
         func = call.func
         kind: EngineKind | None = None
         wrapped: cst.BaseExpression | None = None
@@ -198,7 +211,7 @@ class EngineFinder:
                 if wrapped is None and positional:
                     wrapped = positional[0].value
         if kind is None:
-            return None
+            return []
         batch_first = self._batch_first(call, scope)
         loss_reduction = _enum_or_text(LossReduction, self._setting(call, scope, "loss_reduction", "mean", str))
         grad_sample_mode: GradSampleMode | str | Unknown
@@ -210,11 +223,48 @@ class EngineFinder:
                 functorch = self._setting(call, scope, "force_functorch", False, bool)
                 grad_sample_mode = (GradSampleMode.FUNCTORCH if functorch is True
                                     else grad_sample_mode if functorch is False else UNKNOWN)
+        alternatives = self.resolve_alternatives(wrapped, scope, params, function)
+        if alternatives:
+            names = tuple(model.cls.name for model, _ in alternatives)
+            return [
+                EngineCall(self.module.file, call, kind, batch_first, model.cls, model.call, model.module,
+                           fixed, loss_reduction, grad_sample_mode, names)
+                for model, fixed in alternatives
+            ]
         self._validator_fixed = False
-        model = self.resolve_model(wrapped, scope, params, self.module, 0)
-        return EngineCall(self.module.file, call, kind, batch_first,
-                          model.cls if model else None, model.call if model else None, model.module if model else None,
-                          self._validator_fixed, loss_reduction, grad_sample_mode)
+        model = self.resolve_model(wrapped, scope, params, self.module, 0, function)
+        return [EngineCall(self.module.file, call, kind, batch_first,
+                           model.cls if model else None, model.call if model else None, model.module if model else None,
+                           self._validator_fixed, loss_reduction, grad_sample_mode)]
+
+    def resolve_alternatives(self, expr: cst.BaseExpression | None, scope: Scope, params: set[str],
+                             function: cst.FunctionDef | None) -> list[tuple[ResolvedModel, bool]]:
+        """[(model, validator_fixed)] when `expr` is a name assigned different model classes (on
+        branches dp-lint cannot decide), each assignment resolved; [] otherwise. Assignments that
+        only pass the same name on (`model = model.to(device)`, `model = ModuleValidator.fix(model)`)
+        apply to every alternative."""
+        if not isinstance(expr, cst.Name):
+            return []
+        candidates = scope.get(expr.value)
+        if candidates is None and function is None:
+            candidates = self.module_scope.get(expr.value)
+        if not candidates or len(candidates) < 2:
+            return []
+        fixed_for_all = False
+        found: dict[ClassInfo, tuple[ResolvedModel, bool]] = {}
+        for candidate in candidates:
+            passed_on, fixed = _passes_on(candidate, expr.value, self.module)
+            if passed_on:
+                fixed_for_all = fixed_for_all or fixed
+                continue
+            self._validator_fixed = False
+            model = self.resolve_model(candidate, scope, params, self.module, 1, function)
+            if model is None:
+                return []  # one branch builds something dp-lint cannot follow
+            found.setdefault(model.cls, (model, self._validator_fixed))
+        if len(found) < 2:
+            return []
+        return [(model, fixed or fixed_for_all) for model, fixed in found.values()]
 
     def _batch_first(self, call: cst.Call, scope: Scope) -> bool | Unknown:
         value = self._setting(call, scope, "batch_first", True, bool)
@@ -237,15 +287,16 @@ class EngineFinder:
         return cast(Constant, result) if isinstance(result, kind) else UNKNOWN
 
     def resolve_model(self, expr: cst.BaseExpression | None, scope: Scope, params: set[str],
-                      module: ModuleInfo, depth: int) -> ResolvedModel | None:
-        """The model class (and its constructor call) of the expression handed to the engine."""
+                      module: ModuleInfo, depth: int, function: cst.FunctionDef | None = None) -> ResolvedModel | None:
+        """The model class (and its constructor call) of the expression handed to the engine.
+        `function` is the function whose body `scope` and `params` are (None: module level)."""
         none = None
         if expr is None or depth > 8:
             return none
         if isinstance(expr, cst.Call):
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value in _PASS_THROUGH_METHODS:
-                return self.resolve_model(func.value, scope, params, module, depth + 1)
+                return self.resolve_model(func.value, scope, params, module, depth + 1, function)
             name = dotted_name(func)
             qualname = module.resolve_expr(func) if name else None
             if qualname is None:
@@ -253,26 +304,75 @@ class EngineFinder:
             if name in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix"):
                 self._validator_fixed = True
                 first = expr.args[0].value if expr.args else None
-                return self.resolve_model(first, scope, params, module, depth + 1)
+                return self.resolve_model(first, scope, params, module, depth + 1, function)
             cls = self.index.lookup_class(qualname)
             if cls is not None and self.models.is_module_class(cls):
                 return ResolvedModel(cls, expr, module)
-            function = self.index.lookup_function(qualname)
-            if function is not None:
-                return self.resolve_factory(function, depth)
+            factory = self.index.lookup_function(qualname)
+            if factory is not None:
+                return self.resolve_factory(factory, depth)
             return none
         if isinstance(expr, cst.Name):
             candidates = scope.get(expr.value)
+            if candidates is None and function is not None and expr.value in params:
+                # `def run(model, loader): make_private(module=model, ...)`: what the callers pass.
+                return self.resolve_parameter(function, expr.value, module, depth)
             if candidates is None and module is self.module:
                 candidates = self.module_scope.get(expr.value)
             if not candidates:
                 return none
-            results = {self.resolve_model(c, scope, params, module, depth + 1) for c in candidates if c is not expr}
+            results = {self.resolve_model(c, scope, params, module, depth + 1, function)
+                       for c in candidates if c is not expr}
             classes = {r.cls for r in results if r is not None}
             if len(classes) != 1:
                 return none  # reassigned to different models: do not guess
             return next(r for r in results if r is not None)
         return none
+
+    def resolve_parameter(self, node: cst.FunctionDef, name: str, module: ModuleInfo, depth: int) -> ResolvedModel | None:
+        """The model every call of the module-level function `node` passes as parameter `name`:
+        resolved only when the project calls it, always passes that argument, and every call
+        passes the same model class."""
+        info = module.functions.get(node.name.value)
+        if info is None or info.node is not node:
+            return None  # a method or a nested function: its callers are not followed
+        params = function_params(node)
+        positional = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        position = positional.index(name) if name in positional else None
+        results: set[ResolvedModel | None] = set()
+        for caller, call, scope, caller_params, caller_function in self._call_sites(info):
+            value = argument(call, name, position)
+            if value is None or any(a.star for a in call.args):
+                return None
+            results.add(self.resolve_model(value, scope, caller_params, caller, depth + 1, caller_function))
+        if not params or not results or any(r is None for r in results) or len({r.cls for r in results if r}) != 1:
+            return None
+        return next(iter(results))
+
+    def _call_sites(self, function: FunctionInfo) -> Iterator[tuple[ModuleInfo, cst.Call, Scope, set[str], cst.FunctionDef | None]]:
+        """(module, call, scope, params, enclosing function) of every call of `function`."""
+        for module in self.index.by_file.values():
+            if function.name not in module.file.text:
+                continue
+            yield from self._calls_in_scope(module, module.file.module.body, set(), None, function)
+
+    def _calls_in_scope(self, module: ModuleInfo, body: Sequence[cst.CSTNode], params: set[str],
+                        enclosing: cst.FunctionDef | None, function: FunctionInfo,
+                        ) -> Iterator[tuple[ModuleInfo, cst.Call, Scope, set[str], cst.FunctionDef | None]]:
+        scope = assignments_in(body)
+        for stmt in walk_statements(body):
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+                if isinstance(stmt, cst.FunctionDef):
+                    yield from self._calls_in_scope(module, inner, {p.name.value for p in function_params(stmt)}, stmt, function)
+                else:
+                    yield from self._calls_in_scope(module, inner, set(), None, function)
+                continue
+            for part in _own_expressions(stmt):
+                for call in calls_in(part):
+                    qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+                    if qualname is not None and self.index.lookup_function(qualname) is function:
+                        yield module, call, scope, params, enclosing
 
     def resolve_factory(self, function: FunctionInfo, depth: int) -> ResolvedModel | None:
         body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
@@ -301,3 +401,34 @@ def _enum_or_text(enum: type[_E], value: Constant | Unknown) -> _E | str | Unkno
         except ValueError:
             return value
     return UNKNOWN
+
+
+def _own_expressions(stmt: cst.CSTNode) -> list[cst.CSTNode]:
+    """The parts of a statement that are not nested statement blocks (a compound
+    statement's test, iterable or context managers; a simple statement whole)."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return [stmt]
+    if isinstance(stmt, (cst.If, cst.While)):
+        return [stmt.test]
+    if isinstance(stmt, cst.For):
+        return [stmt.iter]
+    if isinstance(stmt, cst.With):
+        return [item.item for item in stmt.items]
+    return []
+
+
+def _passes_on(expr: cst.BaseExpression, name: str, module: ModuleInfo) -> tuple[bool, bool]:
+    """(is `expr` `name` passed through `.to(...)`/`ModuleValidator.fix(...)`..., went through a fix)."""
+    fixed = False
+    while isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _PASS_THROUGH_METHODS:
+            expr = func.value
+            continue
+        qualname = module.resolve_expr(func) if dotted_name(func) else None
+        if qualname is not None and (dotted_name(func) in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix")) and expr.args:
+            fixed = True
+            expr = expr.args[0].value
+            continue
+        break
+    return isinstance(expr, cst.Name) and expr.value == name, fixed

@@ -191,7 +191,6 @@ class ForwardFlow(ForwardWalker[_Scope]):
         self.cls = cls
         self.model: ModuleClass = models.model(cls)
         self.result = FlowResult(cls)
-        self.externally_frozen = models.externally_frozen
 
     def run(self) -> FlowResult:
         found = self.index.find_method(self.cls, "forward")
@@ -604,7 +603,7 @@ class ForwardFlow(ForwardWalker[_Scope]):
         if sub is None:
             return inputs
         owns = sub.kind.owns_parameters
-        if owns is Tri.NO or self.model.is_frozen(attr) or attr in self.externally_frozen:
+        if owns is Tri.NO or self.model.is_frozen(attr) or self.models.frozen_elsewhere(self.cls, attr):
             return inputs
         if self.model.unattributed_freeze:
             self.result.uncertain_calls.add(attr)

@@ -25,12 +25,14 @@ from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.files.syntax import (
+    assignments_in,
     blocks,
     dotted_name,
     is_self,
     is_self_attribute,
     keyword_argument,
     last_name,
+    unpacked,
     walk_statements,
 )
 
@@ -143,14 +145,20 @@ class ModuleClass:
 class ModuleModels:
     """Builds and caches `ModuleClass` for every project class that is an `nn.Module`."""
 
-    def __init__(self, index: ProjectIndex, externally_frozen: set[str]) -> None:
+    def __init__(self, index: ProjectIndex) -> None:
         self.index = index
-        # Attribute or variable names frozen somewhere in the project outside their class
-        # (`model.teacher.requires_grad_(False)` in a training script).
-        self.externally_frozen = externally_frozen
+        self._external_freezes: ExternalFreezes | None = None
         self._models: dict[ClassInfo, ModuleClass] = {}
         self._is_module: dict[ClassInfo, bool] = {}
         self._owns: dict[ClassInfo, Tri] = {}
+
+    def frozen_elsewhere(self, cls: ClassInfo, attr: str) -> bool:
+        """Is submodule `attr` of `cls` frozen (or maybe frozen) outside `cls`'s own code: in a
+        training script, a helper, another class holding it? See `ExternalFreezes`."""
+        if self._external_freezes is None:
+            self._external_freezes = ExternalFreezes()  # a freeze walk reads models: no recursion
+            self._external_freezes = collect_external_freezes(self.index, self)
+        return self._external_freezes.covers(cls, attr)
 
     # -- classification ----------------------------------------------------------
 
@@ -761,39 +769,190 @@ def _freeze_in_small(small: cst.BaseSmallStatement, bindings: LoopBindings,
     return None
 
 
-def collect_external_freezes(index: ProjectIndex) -> set[str]:
-    """Names frozen outside their class: `model.teacher.requires_grad_(False)`,
-    `for p in teacher.parameters(): p.requires_grad = False` in a training script.
+@dataclass
+class ExternalFreezes:
+    """Freezes written outside the frozen module's class, scoped to the object they reach.
 
-    Only files that mention `requires_grad` are walked, so this costs nothing on most files.
+    `model.teacher.requires_grad_(False)` where `model = Distill(...)` in the same scope
+    freezes `Distill`'s `teacher` only (`of_class`); a freeze in class `A` never affects
+    class `B`. When the receiver's class is unknown (a parameter, a factory's result, a
+    trainer's `self.model`), every class with that attribute may be the one frozen
+    (`of_unknown`), so no trainability finding is made about it.
     """
-    names: set[str] = set()
+
+    of_class: dict[ClassInfo, set[str]] = field(default_factory=dict)
+    of_unknown: set[str] = field(default_factory=set)
+
+    def covers(self, cls: ClassInfo, attr: str) -> bool:
+        return attr in self.of_unknown or attr in self.of_class.get(cls, ())
+
+
+def collect_external_freezes(index: ProjectIndex, models: ModuleModels) -> ExternalFreezes:
+    """Freezes outside the frozen module's own `__init__`: `model.teacher.requires_grad_(False)`,
+    `for p in model.teacher.parameters(): p.requires_grad = False` in a training script,
+    `self.encoder.backbone.requires_grad_(False)` in a method.
+
+    Only files that mention `requires_grad` or `freeze` are walked, so this costs nothing on most files.
+    """
+    found = ExternalFreezes()
     for module in index.by_file.values():
-        if "requires_grad" not in module.file.text:
+        text = module.file.text
+        if "requires_grad" not in text and "freeze" not in text:
             continue
-        _collect_freezes(module.file.module.body, {}, names)
-    return names
+        classes = {id(cls.node): cls for cls in module.classes.values()}
+        body = module.file.module.body
+        _FreezeCollector(models, module, classes, found).walk(body, {}, _FreezeScope(None, assignments_in(body), set(), None))
+    return found
 
 
-def _collect_freezes(body: Sequence[cst.BaseStatement], bindings: LoopBindings, names: set[str]) -> None:
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                receiver = _frozen_receiver(small, bindings)
-                for expr in receiver:
-                    name = last_name(expr)
-                    if name and name != "self":
-                        names.add(name)
-        elif isinstance(stmt, cst.For):
-            inner = dict(bindings)
-            inner.update(_bind_loop_target(stmt.target, stmt.iter, bindings))
-            _collect_freezes(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [], inner, names)
-        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            block = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
-            _collect_freezes(block, {}, names)
+# Methods that return the module they are called on.
+_SAME_MODULE_METHODS = frozenset({"to", "cuda", "cpu", "eval", "train", "float", "half", "double", "requires_grad_"})
+
+
+@dataclass
+class _FreezeScope:
+    self_class: ClassInfo | None  # what `self` is in this function (a module class), else None
+    assigned: dict[str, list[cst.BaseExpression]]  # `name = value` of the scope
+    rebound: set[str]  # names bound otherwise too (tuple targets, loops, with): unknown values
+    outer: _FreezeScope | None  # the module's scope, for names a function does not bind
+
+
+class _FreezeCollector:
+    def __init__(self, models: ModuleModels, module: ModuleInfo, classes: dict[int, ClassInfo], found: ExternalFreezes):
+        self.models = models
+        self.module = module
+        self.classes = classes
+        self.found = found
+
+    def walk(self, body, bindings: dict, scope: _FreezeScope) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    for receiver in _frozen_receiver(small, bindings):
+                        self.note(receiver, scope)
+            elif isinstance(stmt, cst.For):
+                inner = dict(bindings)
+                inner.update(_bind_loop_target(stmt.target, stmt.iter, bindings))
+                self.walk(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [], inner, scope)
+            elif isinstance(stmt, cst.ClassDef):
+                cls = self.classes.get(id(stmt))
+                self_class = cls if cls is not None and self.models.is_module_class(cls) else None
+                for item in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []:
+                    if isinstance(item, cst.FunctionDef):
+                        self.function(item, self_class, scope)
+            elif isinstance(stmt, cst.FunctionDef):
+                self.function(stmt, None, scope)
+            else:
+                for block in blocks(stmt):
+                    self.walk(block, bindings, scope)
+
+    def function(self, node: cst.FunctionDef, self_class: ClassInfo | None, outer: _FreezeScope) -> None:
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        params = {p.name.value for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]}
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                params.add(star.name.value)
+        scope = _FreezeScope(self_class, assignments_in(body), _rebound_names(body) | params, outer)
+        self.walk(body, {}, scope)
+
+    def note(self, receiver: cst.BaseExpression, scope: _FreezeScope) -> None:
+        chain: list[str] = []
+        base = receiver
+        while isinstance(base, cst.Attribute):
+            chain.append(base.attr.value)
+            base = base.value
+        chain.reverse()
+        if not chain:
+            name = last_name(receiver)
+            if name and name != "self":
+                # A whole object frozen (`teacher.requires_grad_(False)`): it may be handed to
+                # any constructor and stored under its name.
+                self.found.of_unknown.add(name)
+            return
+        owner = self.class_of(base, scope)
+        for attr in chain[:-1]:
+            if owner is None:
+                break
+            sub = self.models.model(owner).submodules.get(attr)
+            owner = sub.kind.project_class if sub is not None else None
+        if owner is None:
+            self.found.of_unknown.add(chain[-1])
         else:
-            for block in blocks(stmt):
-                _collect_freezes(block, bindings, names)
+            self.found.of_class.setdefault(owner, set()).add(chain[-1])
+
+    def class_of(self, base: cst.BaseExpression, scope: _FreezeScope | None) -> ClassInfo | None:
+        """The module class `base` certainly holds an instance of, or None."""
+        if not isinstance(base, cst.Name) or scope is None:
+            return None
+        if base.value == "self":
+            return scope.self_class
+        while scope is not None:
+            if base.value in scope.rebound:
+                return None
+            values = scope.assigned.get(base.value)
+            if values:
+                classes = {self._constructed(value) for value in values}
+                return classes.pop() if len(classes) == 1 else None
+            scope = scope.outer
+        return None
+
+    def _constructed(self, value: cst.BaseExpression) -> ClassInfo | None:
+        """`Net(...)` (possibly `.to(device)`...): the project module class built there."""
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in _SAME_MODULE_METHODS
+        ):
+            value = value.func.value
+        if not isinstance(value, cst.Call):
+            return None
+        qualname = self.module.resolve_expr(value.func)
+        cls = self.models.index.lookup_class(qualname) if qualname else None
+        return cls if cls is not None and self.models.is_module_class(cls) else None
+
+
+def _rebound_names(body) -> set[str]:
+    """Names a block binds other than by `name = value`: their value is unknown here.
+    (`model, optimizer, loader = engine.make_private(module=model, ...)` keeps the object.)"""
+    names: set[str] = set()
+
+    def targets(expr) -> None:
+        if isinstance(expr, cst.Name):
+            names.add(expr.value)
+        elif isinstance(expr, (cst.Tuple, cst.List)):
+            for element in expr.elements:
+                targets(element.value)
+        elif isinstance(expr, cst.StarredElement):
+            targets(expr.value)
+
+    for stmt in walk_statements(body):
+        if isinstance(stmt, (cst.For, cst.While)) and isinstance(stmt, cst.For):
+            targets(stmt.target)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    targets(item.asname.name)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            names.add(stmt.name.value)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    engine = isinstance(small.value, cst.Call) and (last_name(small.value.func) or "").startswith("make_private")
+                    for target in small.targets:
+                        if isinstance(target.target, (cst.Tuple, cst.List)) and not engine:
+                            # `g, d = G(), D()` binds each name to a known value; `a, b = f()` does not.
+                            paired = {name for name, _ in unpacked(target.target, small.value)}
+                            before = set(names)
+                            targets(target.target)
+                            names -= paired - before
+                elif isinstance(small, cst.AugAssign):
+                    targets(small.target)
+                elif isinstance(small, (cst.Global, cst.Nonlocal)):
+                    names.update(n.name.value for n in small.names)
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        names.add((alias.evaluated_alias or alias.evaluated_name).split(".")[0])
+    return names
 
 
 def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> list[cst.BaseExpression]:

@@ -16,13 +16,16 @@ from dp_lint.analysis.engine_calls import EngineCall, find_engine_calls
 from dp_lint.analysis.gradient_flow import FlowResult, ForwardFlow
 from dp_lint.analysis.index import ClassInfo, ProjectIndex
 from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
-from dp_lint.analysis.models import ModuleKind, ModuleModels, collect_external_freezes
+from dp_lint.analysis.models import ModuleKind, ModuleModels
 from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
 from dp_lint.config.settings import Config
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import calls_in, contains, dotted_name
 
 _T = TypeVar("_T")
+
+# Methods whose call on a submodule gives it no gradient (`model.teacher.requires_grad_(False)`).
+_NOT_GRADIENT_USES = ("requires_grad_", "eval", "train", "load_state_dict", "state_dict", "zero_grad")
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Project:
     @cached_property
     def modules(self) -> ModuleModels:
         """The nn.Module classes of the project, read from their `__init__`."""
-        return ModuleModels(self.index, collect_external_freezes(self.index))
+        return ModuleModels(self.index)
 
     def module_classes(self) -> list[ClassInfo]:
         """nn.Module classes whose model could be read (the others are reported as internal errors)."""
@@ -145,7 +148,8 @@ class Project:
         A cheap, conservative textual check used before claiming that a submodule is
         never used: a training script may call `model.head(features)` directly.
         """
-        pattern = re.compile(rf"(?<!\bself)\.{re.escape(attr)}\b")
+        # Calls that give no gradient (a freeze, a mode switch, state copies) are not uses.
+        pattern = re.compile(rf"(?<!\bself)\.{re.escape(attr)}\b(?!\s*\.\s*(?:{'|'.join(_NOT_GRADIENT_USES)})\s*\()")
         return any(pattern.search(f.text) for f in self.files)
 
     # -- engines and the models they wrap ---------------------------------------------

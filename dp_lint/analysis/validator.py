@@ -43,6 +43,12 @@ def refused_layers(project: Project, accept: Callable[[LayerUse], bool]) -> Iter
     ModuleValidator checks only modules that own trainable parameters, and a model that
     passes through `ModuleValidator.fix(...)` before the engine has them replaced.
     """
+    # A layer that every alternative model of an engine call holds is refused whichever is built.
+    alternatives_holding: dict[tuple[int, int], set[str]] = {}
+    for layer in project.layer_uses:
+        engine = layer.model.engine
+        if engine is not None and engine.alternatives and layer.use.call is not None:
+            alternatives_holding.setdefault((id(engine.node), id(layer.use.call)), set()).add(layer.model.instance.cls.name)
     for layer in project.layer_uses:
         use, model = layer.use, layer.model
         if use.call is None or use.module is None or not accept(use):
@@ -50,10 +56,16 @@ def refused_layers(project: Project, accept: Callable[[LayerUse], bool]) -> Iter
         if use.kind.owns_parameters is not Tri.YES:
             continue
         if model.engine is not None:
-            if model.engine.validator_fixed:
+            engine = model.engine
+            if engine.validator_fixed:
                 continue
-            yield RefusedLayer(use, use.call, use.module, Confidence.HIGH,
-                               f"wrapped by `{model.engine.kind.value}` at {model.engine.label()}")
+            where = f"wrapped by `{engine.kind.value}` at {engine.label()}"
+            if engine.alternatives:
+                holding = alternatives_holding.get((id(engine.node), id(use.call)), set())
+                if holding < set(engine.alternatives):
+                    yield RefusedLayer(use, use.call, use.module, Confidence.MEDIUM, where + engine.alternative_text())
+                    continue
+            yield RefusedLayer(use, use.call, use.module, Confidence.HIGH, where)
         else:
             if project.calls_validator_fix:
                 continue

@@ -192,9 +192,16 @@ def verify_check_findings(run: Run, *, timeout: float, device: str, stdin: bool)
         for finding in run.findings:
             finding.extra["verification"] = "not verified: the code came from standard input"
         return
-    assert run.project is not None, "runner.run hands out the project it checked"
     try:
-        verify_findings(run.findings, run.project, root=Path.cwd(), config=run.project_config, device=device,
-                        timeout=timeout)
+        # Each project's findings with the Project (context files included: a model's engine
+        # call may be in a file not asked for) and the configuration its check ran with.
+        for project in run.projects:
+            if project.analysed is None:
+                continue
+            members = set(project.files)
+            findings = [f for f in run.findings if f.path in members]
+            if findings:
+                verify_findings(findings, project.analysed, root=Path.cwd(), config=project.config,
+                                device=device, timeout=timeout)
     except VerifyUsageError as exc:
         raise CliError(str(exc)) from None

@@ -246,6 +246,17 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def has_section(pyproject: Path) -> bool:
+    """Does this `pyproject.toml` hold a [tool.dp-lint] table? (A file that cannot be read or
+    parsed counts as not holding one; reading its configuration reports the error.)"""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "dp-lint" in tool
+
+
 def _read_toml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")

@@ -261,6 +261,22 @@ def discover(
     return _deduplicate(candidates)
 
 
+def sibling_files(folder: Path, *, resolver: ConfigResolver | None = None, respect_gitignore: bool = True) -> list[Path]:
+    """The `*.py` files directly in `folder` that a walk would check (for a file's context
+    when its project has no marker)."""
+    exclusions = Exclusions(resolver, respect_gitignore)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    found = [
+        folder / entry.name for entry in entries
+        if entry.name.endswith(".py") and not _is_dir(entry)
+        and not exclusions.explicitly_excluded(folder / entry.name)
+    ]
+    return _deduplicate(found)
+
+
 def is_excluded(path: str | os.PathLike, resolver: ConfigResolver | None = None,
                 respect_gitignore: bool = True) -> bool:
     """Would `--force-exclude` drop `path` (used for `--stdin-filename`)?"""

@@ -154,7 +154,8 @@ def walk_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
 
 
 def assignments_in(body: Sequence[cst.CSTNode]) -> dict[str, list[cst.BaseExpression]]:
-    """Every `name = value` of a block (and the blocks nested in it, not nested defs), in order."""
+    """Every `name = value` of a block (and the blocks nested in it, not nested defs), in order.
+    `a, b = x, y` counts as `a = x` and `b = y` (same length, no starred element)."""
     found: dict[str, list[cst.BaseExpression]] = {}
     for stmt in walk_statements(body):
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -162,9 +163,23 @@ def assignments_in(body: Sequence[cst.CSTNode]) -> dict[str, list[cst.BaseExpres
                 if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
                     targets = small.targets if isinstance(small, cst.Assign) else [small]
                     for target in targets:
-                        if isinstance(target.target, cst.Name):
-                            found.setdefault(target.target.value, []).append(small.value)
+                        for name, value in unpacked(target.target, small.value):
+                            found.setdefault(name, []).append(value)
     return found
+
+
+def unpacked(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]]:
+    """(name, value) pairs an assignment binds when each value is known: `m = x`,
+    `g, d = G(), D()` (nested tuples too); none for `a, b = f()`."""
+    if isinstance(target, cst.Name):
+        return [(target.value, value)]
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+        if len(target.elements) != len(value.elements) or any(
+            isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)
+        ):
+            return []
+        return [pair for t, v in zip(target.elements, value.elements) for pair in unpacked(t.value, v.value)]
+    return []
 
 
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:

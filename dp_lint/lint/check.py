@@ -50,18 +50,23 @@ def check_files(
     config: Config | None = None,
     texts: dict[Path, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    context: Sequence[Path] = (),
 ) -> CheckResult:
     """Check `files` (already discovered). `select`/`ignore` hold rule codes or prefixes.
 
     A file that cannot be read or parsed becomes a DPL000 finding; the others are
     still checked. `texts` gives the current text of files being fixed in memory.
+    `context` are the project's other files: parsed and analysed with `files` (a model
+    file needs the training script's engine call), never reported on, DPL000 included.
     `progress(stage, done, total)` is told about each file parsed and each rule run.
     """
     result = CheckResult()
     sources: list[SourceFile] = []
-    for done, path in enumerate(files):
+    reported = set(files)
+    everything = list(files) + [path for path in context if path not in reported]
+    for done, path in enumerate(everything):
         if progress is not None:
-            progress("parse", done, len(files))
+            progress("parse", done, len(everything))
         name = (module_names or {}).get(path) or module_name_for(path)
         try:
             text = texts[path] if texts is not None and path in texts else decode_file(path, path.read_bytes())
@@ -77,6 +82,7 @@ def check_files(
             sources.append(parse_text(path, name, text))
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
+    result.findings = [f for f in result.findings if f.path in reported]
     result.files_checked = len(files)
     result.findings = [f for f in result.findings if _selected(f.code, select, ignore)]
 
@@ -91,7 +97,7 @@ def check_files(
         findings = project.guarded(f"rule {entry.code}", partial(_run_rule, entry, project), no_findings)
         for finding in findings:
             key = (finding.code, finding.path, finding.location)
-            if key not in seen:
+            if finding.path in reported and key not in seen:
                 seen.add(key)
                 result.findings.append(finding)
     result.findings.sort(key=Finding.sort_key)

@@ -16,7 +16,8 @@ from dp_lint.analysis.project import Project
 from dp_lint.catalogue import loader as catalogue
 from dp_lint.config.settings import Config, ConfigResolver, Overrides
 from dp_lint.core.findings import Finding
-from dp_lint.files.discovery import discover, is_excluded
+from dp_lint.files.discovery import discover, is_excluded, sibling_files
+from dp_lint.files.projects import ProjectRoots
 from dp_lint.files.source import module_text
 from dp_lint.lint import check as engine
 from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION
@@ -43,14 +44,23 @@ class Run:
     files: list[Path]
     internal_errors: list[str]
     resolver: ConfigResolver
-    project_config: Config
+    projects: list[ProjectFiles] = field(default_factory=list)
     suppressed: int = 0
     malformed: list[tuple[Path, Malformed]] = field(default_factory=list)
     # The text of every checked file that could be read and decoded (standard input included),
     # for code frames: nothing is read twice.
     texts: dict[Path, str] = field(default_factory=dict)
-    # The project the rules ran on, for the steps after the check (`check --verify`, `fix --verify`).
-    project: Project | None = None
+
+    @property
+    def project(self) -> Project | None:
+        """The project the rules ran on, for the steps after the check (`check --verify`, `fix
+        --verify`): the first project's when the files belong to several."""
+        return next((p.analysed for p in self.projects if p.analysed is not None), None)
+
+    @property
+    def project_config(self) -> Config:
+        """The analysis settings of the first project (the defaults when nothing was checked)."""
+        return self.projects[0].config if self.projects else Config()
 
 
 class Selection:
@@ -76,21 +86,41 @@ class Selection:
 
 
 def project_path(request: Request) -> Path:
-    """The path whose configuration gives the analysis settings (the first path)."""
+    """The first path (`dp-lint verify` reads its targets from that path's configuration);
+    the analysis settings of a check come from each project's root instead (`Prepared.projects`)."""
     if request.stdin_text is not None:
         return Path(os.path.abspath(request.stdin_filename or STDIN))
     return Path(os.path.abspath(request.paths[0])) if request.paths else Path.cwd()
 
 
 @dataclass
+class ProjectFiles:
+    """One project of a run (see dp_lint.files.projects): its root, the analysis settings
+    of the configuration there, the files asked for in it, and its other files, which are
+    analysed for context but never reported on."""
+
+    root: Path
+    config: Config
+    files: list[Path]
+    context: list[Path]
+    selected: set[str]  # codes some of `files` enable
+    analysed: Project | None = None  # the Project the rules ran on, once the run is done
+
+
+@dataclass
 class Prepared:
-    """What a run checks: the files, the settings, and which codes each file enables."""
+    """What a run checks: the files, their projects, and which codes each file enables."""
 
     files: list[Path]
     texts: dict[Path, str]  # files not read from disk (standard input)
-    project_config: Config
+    projects: list[ProjectFiles]
     selection: Selection
     selected: set[str]
+
+    @property
+    def project_config(self) -> Config:
+        """The analysis settings of the first project (the defaults when nothing is checked)."""
+        return self.projects[0].config if self.projects else Config()
 
 
 def prepare(
@@ -101,6 +131,7 @@ def prepare(
 ) -> Prepared:
     resolver = resolver or ConfigResolver(request.config_file, request.overrides, known=catalogue.all_codes())
     texts: dict[Path, str] = {}
+    named_folders: list[Path] = []
     if request.stdin_text is not None:
         path = Path(os.path.abspath(request.stdin_filename or STDIN))
         excluded = (
@@ -111,19 +142,54 @@ def prepare(
         files = [] if excluded else [path]
         texts = {path: request.stdin_text} if files else {}
     else:
+        given = list(request.paths) or ["."]
         files = discover(
-            list(request.paths) or ["."],
+            given,
             on_error=on_error,
             resolver=resolver,
             force_exclude=request.force_exclude,
             respect_gitignore=request.respect_gitignore,
         )
-    project_config = resolver.for_path(project_path(request))
+        named_folders = [Path(os.path.abspath(p)) for p in given if os.path.isdir(p)]
     selection = Selection(resolver, sorted(catalogue.all_codes()))
+    # Without --stdin-filename the text has no place in any project: it is analysed alone.
+    alone = request.stdin_text is not None and request.stdin_filename is None
+    projects = _projects(files, named_folders, resolver, selection, request.respect_gitignore, alone=alone)
     selected: set[str] = set()
+    for project in projects:
+        selected |= project.selected
+    return Prepared(files, texts, projects, selection, selected)
+
+
+def _projects(files: list[Path], named_folders: list[Path], resolver: ConfigResolver, selection: Selection,
+              respect_gitignore: bool, *, alone: bool = False) -> list[ProjectFiles]:
+    """Group the files asked for by project root and find each project's other files."""
+    roots = ProjectRoots(named_folders)
+    by_root: dict[Path, list[Path]] = {}
     for path in files:
-        selected |= selection.config_enabled(resolver.for_path(path))
-    return Prepared(files, texts, project_config, selection, selected)
+        root = path.parent if alone else roots.root_of(path)
+        by_root.setdefault(root, []).append(path)
+    asked = {os.path.realpath(p) for p in files}
+    projects = []
+    for root in sorted(by_root):
+        context: list[Path] = []
+        # A root at or below a folder named on the command line was walked already: all
+        # its files are asked for.
+        walked = alone or any(root == folder or folder in root.parents for folder in named_folders)
+        if walked or not root.is_dir():
+            candidates: list[Path] = []
+        elif roots.marked_root(root) is not None:
+            candidates = [p for p in discover([root], resolver=resolver, respect_gitignore=respect_gitignore)
+                          if roots.belongs_to(p, root)]
+        else:
+            # No project marker: the file's folder, not below it (that could be a whole home folder).
+            candidates = sibling_files(root, resolver=resolver, respect_gitignore=respect_gitignore)
+        context = [p for p in candidates if os.path.realpath(p) not in asked]
+        selected: set[str] = set()
+        for path in by_root[root]:
+            selected |= selection.config_enabled(resolver.for_path(path))
+        projects.append(ProjectFiles(root, resolver.for_folder(root), by_root[root], context, selected))
+    return projects
 
 
 def analyse(
@@ -131,13 +197,22 @@ def analyse(
     texts: dict[Path, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Run:
-    """Check the prepared files (`texts`: current in-memory text of some of them)."""
+    """Check the prepared files (`texts`: current in-memory text of some of them), each
+    project with its own analysis settings."""
     texts = {**prepared.texts, **(texts or {})}
-    result = engine.check_files(prepared.files, select=prepared.selected, config=prepared.project_config,
-                                texts=texts or None, progress=progress)
-    return finish(result.findings, prepared.files, prepared.selection, texts={**texts, **result.texts},
-                  internal_errors=result.internal_errors, project_config=prepared.project_config,
-                  project=result.project)
+    findings: list[Finding] = []
+    internal_errors: list[str] = []
+    decoded: dict[Path, str] = dict(texts)
+    for project in prepared.projects:
+        result = engine.check_files(project.files, select=project.selected, config=project.config,
+                                    texts=texts or None, progress=progress, context=project.context)
+        project.analysed = result.project
+        findings.extend(result.findings)
+        decoded.update(result.texts)
+        internal_errors.extend(e for e in result.internal_errors if e not in internal_errors)
+    findings.sort(key=Finding.sort_key)
+    return finish(findings, prepared.files, prepared.selection, texts=decoded,
+                  internal_errors=internal_errors, projects=prepared.projects)
 
 
 def run(
@@ -157,8 +232,7 @@ def finish(
     *,
     texts: dict[Path, str] | None = None,
     internal_errors: Sequence[str] = (),
-    project_config: Config | None = None,
-    project: Project | None = None,
+    projects: Sequence[ProjectFiles] = (),
 ) -> Run:
     """Per-file selection, `per-file-ignores`, suppressions and DPL900 on the engine's findings.
 
@@ -185,12 +259,11 @@ def finish(
         files=list(files),
         internal_errors=list(internal_errors),
         resolver=selection.resolver,
-        project_config=project_config or Config(),
+        projects=list(projects),
         suppressed=result.suppressed,
         malformed=result.malformed,
         texts=texts,
-        project=project,
     )
 
 
-__all__ = ["Request", "Run", "Prepared", "Selection", "prepare", "analyse", "run", "finish", "UNUSED_SUPPRESSION", "STDIN"]
+__all__ = ["Request", "Run", "Prepared", "ProjectFiles", "Selection", "prepare", "analyse", "run", "finish", "UNUSED_SUPPRESSION", "STDIN"]

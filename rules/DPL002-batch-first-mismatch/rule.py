@@ -92,9 +92,10 @@ class BatchFirstMismatch(Rule):
     def _engine_value(project: Project, model: PrivateModel) -> tuple[bool | Unknown, str, Confidence]:
         if model.engine is not None:
             engine = model.engine
-            return (engine.batch_first,
-                    f"the engine call `{engine.kind.value}(batch_first={engine.batch_first})` at {engine.label()}",
-                    Confidence.HIGH)
+            text = f"the engine call `{engine.kind.value}(batch_first={engine.batch_first})` at {engine.label()}"
+            if engine.alternatives:
+                return engine.batch_first, text + engine.alternative_text(), Confidence.MEDIUM
+            return engine.batch_first, text, Confidence.HIGH
         if model.unresolved_engines:
             values = {e.batch_first for e in model.unresolved_engines}
             if len(values) != 1:

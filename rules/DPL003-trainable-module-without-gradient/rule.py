@@ -72,7 +72,7 @@ class TrainableModuleWithoutGradient(Rule):
             return None
         if model.is_frozen(attr) or model.unattributed_freeze or model.dynamic_attributes:
             return None
-        if attr in project.modules.externally_frozen or project.left_out_of_optimizers(cls, attr):
+        if project.modules.frozen_elsewhere(cls, attr) or project.left_out_of_optimizers(cls, attr):
             return None
         if flow.dynamic_access or attr in flow.escaped or attr in flow.uncertain_calls:
             return None

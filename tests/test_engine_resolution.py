@@ -1,0 +1,141 @@
+"""The model an engine call wraps, followed through tuple assignments and helper parameters
+(issue 10, item 2): a model that is never made private gets no layer finding."""
+
+from __future__ import annotations
+
+from lint_helpers import lint
+
+MODELS = """
+import torch.nn as nn
+
+
+class WithBatchNorm(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d, d), nn.BatchNorm1d(d))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Plain(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+BATCHNORM = ("models.py", 7, "DPL101")
+
+ENGINE = "PrivacyEngine().make_private(module={model}, optimizer=None, data_loader=None, noise_multiplier=1.0, max_grad_norm=1.0)"
+
+
+def check(tmp_path, script: str):
+    header = "from opacus import PrivacyEngine\nfrom models import Plain, WithBatchNorm\n"
+    return [f for f in lint(tmp_path, {"models.py": MODELS, "train.py": header + script}) if f[2] == "DPL101"]
+
+
+def test_tuple_assignment_is_followed(tmp_path):
+    script = f"g, d = WithBatchNorm(), Plain()\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "plain", script) == []
+    script = f"d, g = WithBatchNorm(), Plain()\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "bn", script) == [BATCHNORM]
+    # Nested tuples pair up too; an unpacked call result does not (unknown: every model is checked).
+    script = f"(g, d), n = (WithBatchNorm(), Plain()), 3\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "nested", script) == []
+    script = f"g, d = build()\n{ENGINE.format(model='d')}\n"
+    assert check(tmp_path / "call", script) == [BATCHNORM]
+
+
+HELPER = f"""
+def run(model, loader, epochs=1):
+    {ENGINE.format(model='model')}
+"""
+
+
+def test_a_helper_parameter_resolves_to_what_its_callers_pass(tmp_path):
+    assert check(tmp_path / "plain", HELPER + "\nrun(Plain(), None)\n") == []
+    assert check(tmp_path / "keyword", HELPER + "\ndef main(loader):\n    model = Plain()\n    run(loader=loader, model=model)\n") == []
+    assert check(tmp_path / "bn", HELPER + "\nrun(WithBatchNorm(), None)\n") == [BATCHNORM]
+
+
+def test_a_helper_parameter_stays_unknown_unless_every_caller_agrees(tmp_path):
+    # Two callers with different models, a caller passing *args, no caller at all: unresolved,
+    # so every model of the project may be the private one.
+    both = HELPER + "\nrun(Plain(), None)\nrun(WithBatchNorm(), None)\n"
+    assert check(tmp_path / "both", both) == [BATCHNORM]
+    starred = HELPER + "\nargs = (Plain(), None)\nrun(*args)\n"
+    assert check(tmp_path / "starred", starred) == [BATCHNORM]
+    assert check(tmp_path / "uncalled", HELPER) == [BATCHNORM]
+    # A caller inside an `if` test counts as a caller too.
+    branch = HELPER + "\nrun(Plain(), None)\nif run(WithBatchNorm(), None):\n    pass\n"
+    assert check(tmp_path / "branch", branch) == [BATCHNORM]
+
+
+def _confidences(tmp_path, script: str) -> dict[int, str]:
+    import textwrap
+
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.check import check_files
+
+    header = "from opacus import PrivacyEngine\nfrom models import Plain, WithBatchNorm, shared\n"
+    models = MODELS + "\n\ndef shared(d=16):\n    return nn.Sequential(nn.Linear(d, d), nn.BatchNorm1d(d))\n"
+    (tmp_path / "models.py").write_text(textwrap.dedent(models).lstrip("\n"), encoding="utf-8")
+    (tmp_path / "train.py").write_text(header + script, encoding="utf-8")
+    result = check_files(discover([tmp_path]), select={"DPL101"})
+    return {f.location.row: f"{f.confidence.value}: {f.message}" for f in result.findings}
+
+
+ALTERNATIVES = f"""
+if arch == "plain":
+    model = Plain()
+else:
+    model = WithBatchNorm()
+model = model.to("cpu")
+{ENGINE.format(model='model')}
+"""
+
+
+def test_alternatives_on_unresolved_branches(tmp_path):
+    found = _confidences(tmp_path, ALTERNATIVES)
+    assert list(found) == [7]
+    assert found[7].startswith("medium: ") and "when the model is WithBatchNorm (one of Plain, WithBatchNorm)" in found[7]
+
+
+def test_a_layer_every_alternative_holds_is_reported_at_high_confidence(tmp_path):
+    import textwrap
+
+    from dp_lint.files.discovery import discover
+    from dp_lint.lint.check import check_files
+
+    models = """
+        import torch.nn as nn
+
+
+        class Base(nn.Module):
+            def __init__(self, d=16):
+                super().__init__()
+                self.norm = nn.BatchNorm1d(d)
+
+
+        class A(Base):
+            def forward(self, x):
+                return self.norm(x)
+
+
+        class B(Base):
+            def __init__(self, d=16):
+                super().__init__(d)
+                self.extra = nn.BatchNorm1d(d)
+
+            def forward(self, x):
+                return self.extra(self.norm(x))
+        """
+    script = "from opacus import PrivacyEngine\nfrom models import A, B\n" + ALTERNATIVES.replace(
+        "Plain()", "A()").replace("WithBatchNorm()", "B()")
+    (tmp_path / "models.py").write_text(textwrap.dedent(models).lstrip("\n"), encoding="utf-8")
+    (tmp_path / "train.py").write_text(script, encoding="utf-8")
+    found = {f.location.row: f.confidence.value for f in check_files(discover([tmp_path]), select={"DPL101"}).findings}
+    assert found == {7: "high", 18: "medium"}
