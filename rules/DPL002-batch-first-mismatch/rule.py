@@ -35,6 +35,7 @@ class BatchFirstMismatch(Rule):
     name = "batch-first-mismatch"
     summary = "Layer batch_first disagrees with the Opacus engine's: samples mixed silently or torch.stack error"
     fix_availability = FixAvailability.UNSAFE
+    opacus_behaviours = ("batch-first-global-setting",)
 
     def check(self, project):
         tree = project.layer_tree
@@ -102,21 +103,7 @@ class BatchFirstMismatch(Rule):
 
     @staticmethod
     def _engine_value(project, model):
-        if model.engine is not None:
-            engine = model.engine
-            return engine.batch_first, f"the engine call `{engine.kind}(batch_first={engine.batch_first})` at {engine.label()}", Confidence.HIGH
-        if model.unresolved_engines:
-            values = {e.batch_first for e in model.unresolved_engines}
-            if len(values) != 1:
-                return UNKNOWN, "", Confidence.MEDIUM
-            value = values.pop()
-            labels = ", ".join(e.label() for e in model.unresolved_engines)
-            return value, f"the engine call at {labels} (batch_first={value}; its model was not resolved)", Confidence.MEDIUM
-        value = project.config.assume_batch_first
-        return value, (
-            f"the engine's batch_first={value}, assumed because the project has no make_private/GradSampleModule "
-            f"call ([tool.dp-lint] assume-batch-first)"
-        ), Confidence.MEDIUM
+        return project.engine_batch_first(model)
 
     @staticmethod
     def _message(use, layer_value: bool, engine_value: bool, engine_text: str) -> str:
