@@ -53,6 +53,7 @@ class ModelVerdict:
     verdict: str
     error: str | None = None
     device: str | None = None
+    opacus: str | None = None  # the Opacus release the child ran (opacus.__version__); None: never started
     parameters: list[ParameterVerdict] = field(default_factory=list)
     inputs: list[str] | None = None
     inputs_inferred: bool = False
@@ -86,6 +87,7 @@ class ModelVerdict:
             "verdict": self.verdict,
             "error": self.error,
             "device": self.device,
+            "opacus": self.opacus,
             "parameters": [p.to_json() for p in self.parameters],
             "inputs": self.inputs,
             "inputs_inferred": self.inputs_inferred,
@@ -262,6 +264,7 @@ def _verdict(target: VerifyTarget, result: dict | None) -> ModelVerdict:
     verdict.verdict = result.get("verdict", "error")
     verdict.error = result.get("error")
     verdict.device = result.get("device")
+    verdict.opacus = result.get("opacus")
     verdict.batch_size = result.get("batch_size")
     verdict.batch_sizes = result.get("batch_sizes")
     verdict.max_error = result.get("max_error")

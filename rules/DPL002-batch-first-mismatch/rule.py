@@ -26,7 +26,7 @@ import libcst as cst
 
 from dp_lint.analysis.layers import BATCH_FIRST_LAYERS, UNKNOWN
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability, Confidence
+from dp_lint.core.findings import Applicability
 from dp_lint.fix.edits import FixUnavailable, add_keyword, make_fix, replace_nodes
 
 
