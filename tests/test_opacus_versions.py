@@ -102,9 +102,9 @@ def test_every_behaviour_is_measured_on_the_newest_and_the_oldest_release():
         assert behaviour.probe.startswith(("probes:", "cases:")), behaviour.key
         assert behaviour.changed_by, behaviour.key
         for release, outcome in behaviour.measured:
-            # The table's outcome and its range agree: an outcome other than "ok" where it holds.
-            if behaviour.probe.startswith("probes:") and behaviour.key != "ghost-clipping":
-                assert (outcome != "ok") == in_range(release, behaviour.holds), (behaviour.key, release, outcome)
+            # The table's outcomes and its range agree.
+            if behaviour.probe.startswith("probes:"):
+                assert (outcome == "ok") == behaviour.expected_ok(release), (behaviour.key, release, outcome)
 
 
 def test_every_rule_names_behaviours_of_the_table():

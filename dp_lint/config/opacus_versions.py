@@ -22,7 +22,7 @@ from dp_lint.config.opacus_version import parse_version
 
 # One release per minor line that installs with torch 2.13 (the latest patch of each), plus the
 # 1.5 patches where a behaviour changed. Older lines (1.3 and below) were not measured.
-MEASURED_RELEASES = ("1.4.1", "1.5", "1.5.1", "1.5.2", "1.5.4", "1.6.0")
+MEASURED_RELEASES = ("1.4.1", "1.5", "1.5.1", "1.5.2", "1.5.3", "1.5.4", "1.6.0")
 NEWEST_MEASURED = MEASURED_RELEASES[-1]
 
 _CLAUSE_RE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([0-9][0-9.]*)\s*$")
@@ -36,7 +36,8 @@ class Behaviour:
     comma-separated clauses (`"<1.5"`, `">=1.5,<=1.6.0"`). changed_by: the issue or PR that
     introduced or removed it. measured: (release, outcome) pairs as the probe reports them.
     probe: how to re-measure it. when_unknown: what rules assume when the version is unknown
-    (True: the behaviour holds, because the newest release has it).
+    (True: the behaviour holds, because the newest release has it). An outcome is "ok" exactly on
+    the releases where a failure does not hold (where a capability does, `ok_where_it_holds`).
     """
 
     key: str
@@ -46,6 +47,8 @@ class Behaviour:
     measured: tuple[tuple[str, str], ...]
     probe: str
     when_unknown: bool
+    # A capability rather than a failure: its probe reports "ok" where it holds (ghost clipping's API).
+    ok_where_it_holds: bool = False
 
     def holds_for(self, version: str | None) -> bool:
         """Whether the behaviour holds on `version` (unknown or unparsable: `when_unknown`)."""
@@ -54,6 +57,10 @@ class Behaviour:
 
     def outcome_on(self, release: str) -> str | None:
         return dict(self.measured).get(release)
+
+    def expected_ok(self, release: str) -> bool:
+        """Whether the probe should report "ok" on `release`, from the range alone."""
+        return bool(in_range(release, self.holds)) == self.ok_where_it_holds
 
 
 def in_range(version: str | None, spec: str) -> bool | None:
@@ -92,6 +99,19 @@ def representative_release(spec: str) -> str | None:
 
 _STACK = "crash: RuntimeError: stack expects each tensor to be equal size"
 _INPLACE = "crash: RuntimeError: Output 0 of BackwardHookFunction is a view and is being modified inplace"
+_MHA_WRONG = "wrong: output off nn.MultiheadAttention by 0.51"
+_UNPICKLING = "crash: UnpicklingError: Weights only load failed"
+_NO_CRITERION = "unsupported: TypeError: DPOptimizer.__init__() got an unexpected keyword argument 'criterion'"
+_0X = "crash: TypeError: PrivacyEngine.__init__() got an unexpected keyword argument 'batch_size'"
+_SCHEDULER_IGNORED = "wrong: the update after scheduler.step() is 0.99x the first (expected 0.1x); inner lr 1"
+
+
+def _on(outcomes: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((release, outcomes[release]) for release in MEASURED_RELEASES if release in outcomes)
+
+
+def _every(outcome: str) -> tuple[tuple[str, str], ...]:
+    return tuple((release, outcome) for release in MEASURED_RELEASES)
 
 BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
@@ -101,7 +121,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "(`RuntimeError: stack expects each tensor to be equal size`), for one head as for several",
         holds="<1.5",
         changed_by="opacus issue #650, fixed by PR #651 (released in 1.5)",
-        measured=(("1.4.1", _STACK), ("1.5", "ok"), ("1.5.4", "ok"), ("1.6.0", "ok")),
+        measured=_on({"1.4.1": _STACK, "1.5": "ok", "1.5.1": "ok", "1.5.2": "ok", "1.5.3": "ok", "1.5.4": "ok",
+                      "1.6.0": "ok"}),
         probe="probes:dpmha-batch-first-engine-1-head",
         when_unknown=False,
     ),
@@ -112,9 +133,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "`nn.MultiheadAttention`); one head is exact",
         holds=">=1.5,<=1.6.0",
         changed_by="introduced by PR #651 (1.5, the batch_first fix of issue #650); not fixed in 1.6.0",
-        measured=(("1.4.1", "ok"), ("1.5", "wrong: output off nn.MultiheadAttention by 0.51"),
-                  ("1.5.4", "wrong: output off nn.MultiheadAttention by 0.51"),
-                  ("1.6.0", "wrong: output off nn.MultiheadAttention by 0.51")),
+        measured=_on({"1.4.1": "ok", "1.5": _MHA_WRONG, "1.5.1": _MHA_WRONG, "1.5.2": _MHA_WRONG, "1.5.3": _MHA_WRONG,
+                      "1.5.4": _MHA_WRONG, "1.6.0": _MHA_WRONG}),
         probe="probes:dpmha-batch-first-forward-2-heads",
         when_unknown=True,
     ),
@@ -123,9 +143,11 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         summary="an in-place op on the direct output of a layer with trainable parameters "
                 "(`Conv2d -> ReLU(inplace=True)`) raises `RuntimeError: Output 0 of BackwardHookFunction is a "
                 "view and is being modified inplace` at forward time (Opacus' full backward hooks)",
-        holds=">=1.5",
-        changed_by="opacus issue #652, PR #653 (register_backward_hook -> register_full_backward_hook, 1.5)",
-        measured=(("1.4.1", "ok"), ("1.5", _INPLACE), ("1.5.4", _INPLACE), ("1.6.0", _INPLACE)),
+        holds=">=1.5.4",
+        changed_by="PR #720 (register_backward_hook -> register_full_backward_hook, released in 1.5.4; "
+                   "requested in issue #652)",
+        measured=_on({"1.4.1": "ok", "1.5": "ok", "1.5.1": "ok", "1.5.2": "ok", "1.5.3": "ok", "1.5.4": _INPLACE,
+                      "1.6.0": _INPLACE}),
         probe="probes:inplace-after-trainable-layer",
         when_unknown=True,
     ),
@@ -135,21 +157,27 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "scheduler changes the `DPOptimizer`'s `param_groups` but the wrapped optimizer keeps its "
                 "own: the learning rate never changes, silently",
         holds="<1.5.2",
-        changed_by="PR #... (DPOptimizer forwards param_groups/state to the original optimizer, 1.5.2); "
-                   "reported in microsoft/dp-transformers#43",
-        measured=(("1.4.1", "wrong"), ("1.5.4", "ok"), ("1.6.0", "ok")),
+        changed_by="PR #660 (DPOptimizer.param_groups became a property of the original optimizer, released in "
+                   "1.5.2); the same trap with Accelerate: microsoft/dp-transformers#43",
+        measured=_on({"1.4.1": _SCHEDULER_IGNORED, "1.5": _SCHEDULER_IGNORED, "1.5.1": _SCHEDULER_IGNORED,
+                      "1.5.2": "ok", "1.5.3": "ok", "1.5.4": "ok", "1.6.0": "ok"}),
         probe="probes:lr-scheduler-after-load-state-dict",
         when_unknown=False,
     ),
     Behaviour(
         key="ghost-clipping",
-        summary="ghost clipping (`make_private(..., grad_sample_mode=\"ghost\", criterion=...)`, 4 return "
-                "values) exists",
-        holds=">=1.5",
-        changed_by="fast gradient clipping, opacus 1.5",
-        measured=(("1.4.1", "unsupported"), ("1.5.4", "ok"), ("1.6.0", "ok")),
+        summary="ghost clipping's `make_private(..., grad_sample_mode=\"ghost\", criterion=...)` API (4 return "
+                "values, the loss through the returned criterion) exists, and one logical step through "
+                "`BatchMemoryManager` stays within the clipping bound (probe: C=1, lr 0.1, noise 0, two physical "
+                "batches); 1.5-1.5.2 had ghost mode without this API (not measured in that older form)",
+        holds=">=1.5.3",
+        changed_by="PR #668 (the criterion/4-value interface, released in 1.5.3)",
+        measured=_on({"1.4.1": "unsupported: TypeError: PrivacyEngine.make_private() got an unexpected keyword argument 'criterion'",
+                      "1.5": _NO_CRITERION, "1.5.1": _NO_CRITERION, "1.5.2": _NO_CRITERION, "1.5.3": "ok", "1.5.4": "ok",
+                      "1.6.0": "ok"}),
         probe="probes:ghost-clipping-with-batch-memory-manager",
         when_unknown=True,
+        ok_where_it_holds=True,
     ),
     Behaviour(
         key="opacus-0x-api",
@@ -157,7 +185,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "`engine.attach(optimizer)`) raises `TypeError` (replaced by `make_private`)",
         holds=">=1.0",
         changed_by="opacus 1.0 (PrivacyEngine.make_private)",
-        measured=(("1.4.1", "crash: TypeError"), ("1.5.4", "crash: TypeError"), ("1.6.0", "crash: TypeError")),
+        measured=_every(_0X),
         probe="probes:opacus-0x-attach-api",
         when_unknown=True,
     ),
@@ -165,9 +193,10 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         key="module-validator-fix-unpickling-error",
         summary="`ModuleValidator.fix` fails with torch >= 2.6 (`UnpicklingError: Weights only load failed`: "
                 "it clones the model through `torch.load`, whose default became `weights_only=True`)",
-        holds="<1.5",
-        changed_by="torch 2.6 changed torch.load's default; opacus 1.5 clones without torch.load",
-        measured=(("1.4.1", "crash: UnpicklingError"), ("1.5.4", "ok"), ("1.6.0", "ok")),
+        holds="<1.5.3",
+        changed_by="torch 2.6 changed torch.load's default; opacus 1.5.3's clone_module passes weights_only=False",
+        measured=_on({"1.4.1": _UNPICKLING, "1.5": _UNPICKLING, "1.5.1": _UNPICKLING, "1.5.2": _UNPICKLING,
+                      "1.5.3": "ok", "1.5.4": "ok", "1.6.0": "ok"}),
         probe="probes:module-validator-fix",
         when_unknown=False,
     ),
@@ -180,7 +209,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "its per-sample gradients are paired with the wrong activations",
         holds=">=1.0",
         changed_by="none (Opacus' per-sample gradient hooks, every 1.x release measured)",
-        measured=(("1.4.1", "flag cases crash"), ("1.5.4", "flag cases crash"), ("1.6.0", "flag cases crash")),
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
         probe="cases:DPL001-detach-on-trainable-output",
         when_unknown=True,
     ),
@@ -190,7 +219,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "layer with the other layout mixes samples silently or fails in `torch.stack`",
         holds=">=1.0",
         changed_by="none (opacus issue #158; every 1.x release measured)",
-        measured=(("1.4.1", "flag cases fail"), ("1.5.4", "flag cases fail"), ("1.6.0", "flag cases fail")),
+        measured=_on({"1.4.1": "flag cases fail", "1.5.4": "flag cases fail", "1.6.0": "flag cases fail"}),
         probe="cases:DPL002-batch-first-mismatch",
         when_unknown=True,
     ),
@@ -200,7 +229,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "`no_grad`) has no `grad_sample`: `ValueError: Per sample gradient is not initialized` at step()",
         holds=">=1.0",
         changed_by="none (every 1.x release measured)",
-        measured=(("1.4.1", "flag cases crash"), ("1.5.4", "flag cases crash"), ("1.6.0", "flag cases crash")),
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
         probe="cases:DPL003-trainable-module-without-gradient",
         when_unknown=True,
     ),
@@ -210,7 +239,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "stats (they mix samples)",
         holds=">=1.0",
         changed_by="none (every 1.x release measured)",
-        measured=(("1.4.1", "flag cases crash"), ("1.5.4", "flag cases crash"), ("1.6.0", "flag cases crash")),
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
         probe="cases:DPL101-batchnorm",
         when_unknown=True,
     ),
@@ -221,7 +250,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         holds=">=1.0",
         changed_by="none (every 1.x release measured; the crash text differs: 1.4.1 fails in the "
                    "functorch fallback, 1.5+ refuses the module)",
-        measured=(("1.4.1", "flag cases crash"), ("1.5.4", "flag cases crash"), ("1.6.0", "flag cases crash")),
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
         probe="cases:DPL102-rnn-layer",
         when_unknown=True,
     ),
@@ -231,7 +260,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "(`DPMultiheadAttention` replaces it)",
         holds=">=1.0",
         changed_by="none (every 1.x release measured)",
-        measured=(("1.4.1", "flag cases crash"), ("1.5.4", "flag cases crash"), ("1.6.0", "flag cases crash")),
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
         probe="cases:DPL103-multihead-attention",
         when_unknown=True,
     ),
