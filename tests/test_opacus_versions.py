@@ -208,3 +208,22 @@ def test_config_prints_the_opacus_version_and_its_source(tmp_path, monkeypatch):
     assert data["opacus"]["version"] == "1.4.1" and "requirements.txt" in data["opacus"]["source"]
     result = CliRunner().invoke(main, ["config", str(tmp_path), "--opacus-version", "1.6.0"])
     assert "# Opacus in use: 1.6.0, from the opacus-version setting" in result.output
+
+
+def test_every_rule_readme_shows_the_measured_table():
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "measure_versions" / "readme_sections.py"
+    spec = importlib.util.spec_from_file_location("dp_lint_readme_sections", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path, text in module.expected_readmes().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path}: run {script.name}"
+    from dp_lint.catalogue.loader import load_catalogue
+
+    for entry in load_catalogue():
+        readme = (entry.folder / "README.md").read_text(encoding="utf-8")
+        assert "\n## Opacus versions\n" in readme, entry.code
+        if "\n## References" in readme:
+            assert readme.index("## Opacus versions") < readme.index("## References"), entry.code

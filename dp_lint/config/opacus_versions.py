@@ -284,3 +284,29 @@ def releases_text(keys) -> str:
     """`"opacus <1.5"` / `"opacus >=1.5,<=1.6.0 or <1.5"`: where the union of `keys` holds."""
     ranges = [behaviour(key).holds for key in keys]
     return "opacus " + " or ".join(dict.fromkeys(ranges)) if ranges else "every opacus release"
+
+
+def measured_text(item: Behaviour) -> str:
+    """`1.4.1: crash: ...; 1.5–1.6.0: ok`: the measured outcomes, consecutive releases with the same
+    outcome merged."""
+    groups: list[list] = []
+    for release, outcome in item.measured:
+        if groups and groups[-1][2] == outcome:
+            groups[-1][1] = release
+        else:
+            groups.append([release, release, outcome])
+    return "; ".join(f"{first}{'–' + last if last != first else ''}: {outcome}" for first, last, outcome in groups)
+
+
+def markdown_table(keys) -> str:
+    """The version-table rows of `keys` as a Markdown table (what each rule's README shows under
+    `## Opacus versions`; scripts/measure_versions/readme_sections.py writes it there)."""
+    lines = [
+        "| Behaviour | Holds for | Changed by | Measured (torch 2.13, CPU) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key in keys:
+        item = behaviour(key)
+        cells = [item.summary, f"`{item.holds}`", item.changed_by, measured_text(item)]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
