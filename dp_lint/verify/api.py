@@ -53,7 +53,6 @@ class ModelVerdict:
     verdict: str
     error: str | None = None
     device: str | None = None
-    opacus: str | None = None  # the Opacus release the child ran (opacus.__version__); None: never started
     parameters: list[ParameterVerdict] = field(default_factory=list)
     inputs: list[str] | None = None
     inputs_inferred: bool = False
@@ -66,6 +65,7 @@ class ModelVerdict:
     output: str | None = None  # what the model's code printed (truncated)
     config_hint: str | None = None
     class_qualname: str | None = None
+    opacus: str | None = None  # the Opacus release the child ran (opacus.__version__); None: never started
 
     @property
     def failed(self) -> bool:
