@@ -32,6 +32,30 @@ class StaticCase:
             return [self.path]
         return sorted(p for p in self.path.rglob("*.py") if "__pycache__" not in p.parts)
 
+    def case_dict(self) -> dict:
+        """The case's CASE dict (in the file, or the one file of a folder case that has it)."""
+        from runtime_cases import read_case_dict
+
+        for file in self.files():
+            spec = read_case_dict(file)
+            if spec is not None:
+                return spec
+        return {}
+
+    def opacus_versions(self) -> list[str | None]:
+        """The Opacus releases the case is linted against: None (whatever is installed) for a case
+        that holds on every release; else the newest measured release inside its `opacus` range;
+        plus one release per `versions` override, so each expectation is checked statically too."""
+        from dp_lint.config.opacus_versions import representative_release
+
+        spec = self.case_dict()
+        versions: list[str | None] = [representative_release(spec["opacus"]) if spec.get("opacus") else None]
+        for version_range in spec.get("versions", {}):
+            release = representative_release(",".join(filter(None, (spec.get("opacus"), version_range))))
+            if release not in versions:
+                versions.append(release)
+        return versions
+
     def expected(self) -> set[tuple[Path, int, str]]:
         found = set()
         for file in self.files():

@@ -60,6 +60,37 @@ class RuntimeCase:
     def kind(self) -> str:
         return self.name.split("_", 1)[0]  # "flag" | "clean"
 
+    @property
+    def opacus_range(self) -> str:
+        """The Opacus releases the case holds for (CASE["opacus"], e.g. ">=1.5"; "" = every release)."""
+        return self.spec.get("opacus", "")
+
+    @property
+    def version_specific(self) -> bool:
+        """Whether the case's expectation depends on the Opacus release (CI runs these on every
+        minor line, see .ci/run)."""
+        return bool(self.spec.get("opacus") or self.spec.get("versions"))
+
+    def expectation(self, version: str | None) -> dict:
+        """CASE's `runtime`/`error` on `version`: the first `versions` entry whose range holds
+        for it overrides them (`"versions": {"<1.5": {"error": "..."}}`)."""
+        from dp_lint.config.opacus_versions import in_range
+
+        expected = {key: self.spec[key] for key in ("runtime", "error") if key in self.spec}
+        for spec, override in (self.spec.get("versions") or {}).items():
+            if in_range(version, spec):
+                expected.update(override)
+                break
+        return expected
+
+    def skip_reason(self, version: str | None) -> str | None:
+        """Why the case does not run on `version` (outside its `opacus` range), or None."""
+        from dp_lint.config.opacus_versions import in_range
+
+        if self.opacus_range and in_range(version, self.opacus_range) is False:
+            return f"{self.id} holds for opacus {self.opacus_range}; installed: opacus {version}"
+        return None
+
 
 def read_case_dict(path: Path) -> dict | None:
     """The module-level `CASE = {...}` literal of a file, or None when it has none."""
@@ -149,6 +180,22 @@ def _belongs_to_case(module, case: RuntimeCase) -> bool:
     places += list(spec.submodule_search_locations or [])  # namespace packages have no origin
     folder = (case.root or case.model_file.parent).resolve()
     return any(isinstance(p, str) and Path(p).resolve().is_relative_to(folder) for p in places)
+
+
+def installed_opacus_version() -> str | None:
+    try:
+        import opacus
+    except ImportError:
+        return None
+    return opacus.__version__
+
+
+def case_params(cases: list[RuntimeCase]) -> list:
+    """pytest params of `cases`; the version-specific ones carry the `opacus_versions` mark."""
+    return [
+        pytest.param(case, id=case.id, marks=[pytest.mark.opacus_versions] if case.version_specific else [])
+        for case in cases
+    ]
 
 
 def run_case(case: RuntimeCase):

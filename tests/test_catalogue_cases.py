@@ -8,15 +8,20 @@ from __future__ import annotations
 import pytest
 from catalogue_cases import all_cases
 
+from dp_lint.config.settings import Config
 from dp_lint.files.discovery import discover
 from dp_lint.lint.check import check_files
 
 CASES = all_cases()
+VERSIONED = [(case, version) for case in CASES for version in case.opacus_versions()]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_findings_match_expectations(case):
-    result = check_files(discover([case.path]))
+@pytest.mark.parametrize("case, version", VERSIONED,
+                         ids=[c.id + (f"@opacus-{v}" if v else "") for c, v in VERSIONED])
+def test_case_findings_match_expectations(case, version):
+    assert version is not None or not case.case_dict().get("opacus"), \
+        f"{case.id}: no measured release inside its opacus range"
+    result = check_files(discover([case.path]), config=Config(opacus_version=version) if version else None)
     found = {(f.path.resolve(), f.location.row, f.code) for f in result.findings}
     expected = {(p.resolve(), row, code) for p, row, code in case.expected()}
     missing = expected - found

@@ -2,33 +2,45 @@
 cases must give exact per-sample gradients."""
 
 import pytest
-from runtime_cases import collect_cases, require_opacus, run_case
+from runtime_cases import case_params, collect_cases, installed_opacus_version, require_opacus, run_case
+
+from dp_lint.config.opacus_versions import in_range
 
 require_opacus()
 
 CASES = collect_cases()
+OPACUS = installed_opacus_version()
 
 
 def test_catalogue_has_cases():
     assert CASES, "no case found under rules/*/cases/"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_case_description_is_consistent(case):
     spec = case.spec
     assert case.kind in ("flag", "clean"), f"case names start with flag_ or clean_: {case.name}"
     assert {"model", "inputs", "runtime"} <= spec.keys(), f"CASE lacks keys: {spec}"
+    assert isinstance(spec.get("opacus", ""), str) and isinstance(spec.get("versions", {}), dict)
+    in_range("1.0", spec.get("opacus", ""))  # raises on a malformed range
+    for version_range, override in spec.get("versions", {}).items():
+        in_range("1.0", version_range)
+        assert set(override) <= {"runtime", "error"}, override
+    expectations = [spec] + list(spec.get("versions", {}).values())
     if case.kind == "flag":
-        assert spec["runtime"] in ("crash", "silent")
+        assert all(e.get("runtime", spec["runtime"]) in ("crash", "silent") for e in expectations)
     else:
-        assert spec["runtime"] == "ok"
-        assert "error" not in spec
+        assert all(e.get("runtime", "ok") == "ok" and "error" not in e for e in expectations)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_case_runtime(case):
+    reason = case.skip_reason(OPACUS)
+    if reason:
+        pytest.skip(reason)
+    expected = case.expectation(OPACUS)
     verdict = run_case(case)
-    expected = case.spec["runtime"]
-    assert verdict.verdict == expected, f"expected {expected}, got:\n{verdict.summary()}"
-    if "error" in case.spec:
-        assert case.spec["error"] in (verdict.error or ""), verdict.summary()
+    assert verdict.verdict == expected["runtime"], \
+        f"opacus {OPACUS}: expected {expected['runtime']}, got:\n{verdict.summary()}"
+    if "error" in expected:
+        assert expected["error"] in (verdict.error or ""), f"opacus {OPACUS}: {verdict.summary()}"

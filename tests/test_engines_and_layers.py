@@ -282,16 +282,6 @@ def test_bad_configuration_is_a_clear_error(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_opacus_version_from_a_requirements_pin(tmp_path):
-    from dp_lint.config.opacus_version import affected_by_mha_bug, detect_opacus_version
-
-    (tmp_path / "requirements.txt").write_text("torch==2.13.0\nopacus==1.4.1\n")
-    version, source = detect_opacus_version(None, tmp_path)
-    # The installed package wins over the pin when there is one; either way 1.x <= 1.6.0 is affected.
-    assert version is not None and affected_by_mha_bug(version)
-    assert affected_by_mha_bug(None) and not affected_by_mha_bug("1.7.0") and affected_by_mha_bug("1.6.0")
-
-
 def test_layers_built_under_a_false_constructor_flag_are_skipped(tmp_path):
     files = {"head.py": """
 import torch.nn as nn

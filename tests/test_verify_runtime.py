@@ -16,17 +16,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from runtime_cases import collect_cases, require_opacus
+from runtime_cases import case_params, collect_cases, installed_opacus_version, require_opacus
 
 require_opacus()
 
 from dp_lint.cli import main  # noqa: E402
+from dp_lint.config.opacus_versions import in_range  # noqa: E402
 from dp_lint.verify import compare_ordinary_many, discover_targets, verify_project, verify_targets  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
-CASES = collect_cases()
-JSON_KEYS = {"target", "verdict", "error", "device", "parameters"}
+OPACUS = installed_opacus_version()
+CASES = [case for case in collect_cases() if not case.skip_reason(OPACUS)]  # those for the installed release
+JSON_KEYS = {"target", "verdict", "error", "device", "opacus", "parameters"}
 PARAMETER_KEYS = {"name", "shape", "status", "error"}
 
 
@@ -79,18 +81,19 @@ def catalogue_run(tmp_path_factory):
     return result, dict(zip([case.id for case in CASES], verdicts))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_catalogue_case_verdict_agrees_with_the_rule(case, catalogue_run):
     _, verdicts = catalogue_run
     verdict = verdicts[case.id]
-    expected = case.spec["runtime"]
+    expected = case.expectation(OPACUS)
     if case.kind == "flag":
         assert verdict["verdict"] in ("crash", "silent"), verdict
     else:
         assert verdict["verdict"] == "ok", verdict
-    assert verdict["verdict"] == expected, verdict
-    if "error" in case.spec:
-        assert case.spec["error"] in (verdict["error"] or ""), verdict
+    assert verdict["verdict"] == expected["runtime"], verdict
+    assert verdict["opacus"] == OPACUS, verdict
+    if "error" in expected:
+        assert expected["error"] in (verdict["error"] or ""), verdict
 
 
 def test_catalogue_run_exit_status_and_json_shape(catalogue_run):
@@ -515,3 +518,45 @@ def test_verify_project_on_a_copy(tmp_path):
     (verdict,) = verify_project(copy)
     assert (verdict.target, verdict.verdict) == ("model.py:MeanTeacher", "ok")
     assert {p.status for p in verdict.parameters} == {"ok", "frozen"}
+
+
+def test_check_verify_never_confirms_a_finding_with_a_run_on_a_release_it_does_not_hold_for(tmp_path):
+    """The pre-1.5 crash of DPMultiheadAttention(batch_first=True), configured as opacus 1.4.1, is
+    not confirmed (nor refuted) by a run on the installed release when that release is >= 1.5."""
+    (tmp_path / "model.py").write_text(textwrap.dedent("""
+        import torch.nn as nn
+        from opacus.layers import DPMultiheadAttention
+
+        class Classifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Embedding(50, 16)
+                self.attn = DPMultiheadAttention(16, 1, batch_first=True)
+                self.head = nn.Linear(16, 2)
+
+            def forward(self, tokens):
+                h = self.embed(tokens)
+                h, _ = self.attn(h, h, h)
+                return self.head(h.mean(dim=1))
+    """).lstrip())
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
+        [tool.dp-lint]
+        opacus-version = "1.4.1"
+
+        [[tool.dp-lint.verify]]
+        model = "model.py:Classifier"
+        inputs = ["long[B, 7] < 50"]
+    """).lstrip())
+    result = run_cli(["check", ".", "--verify", "--output-format", "json"], cwd=tmp_path)
+    findings = json.loads(result.stdout)
+    assert [f["code"] for f in findings] == ["DPL004"], result.output
+    verification = findings[0]["verification"]
+    if in_range(OPACUS, ">=1.5"):
+        assert verification.startswith(f"not verified: the run used opacus {OPACUS}"), verification
+        assert "holds for opacus <1.5" in verification
+    else:
+        assert verification == "confirmed: crash", verification
+    verify = run_cli(["verify", "--output-format", "json"], cwd=tmp_path)
+    assert json.loads(verify.stdout)[0]["opacus"] == OPACUS
+    table = run_cli(["verify"], cwd=tmp_path)
+    assert f"opacus {OPACUS}" in table.stdout

@@ -18,7 +18,10 @@ from dp_lint.analysis.index import ClassInfo, ProjectIndex
 from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
 from dp_lint.analysis.models import ModuleKind, ModuleModels
 from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
+from dp_lint.analysis.values import UNKNOWN, Unknown
+from dp_lint.config.opacus_version import OpacusVersion, project_folders, resolve_opacus_version
 from dp_lint.config.settings import Config
+from dp_lint.core.findings import Confidence
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import calls_in, contains, dotted_name
 
@@ -83,6 +86,38 @@ class Project:
                 message += "\n" + traceback.format_exc()
             self.internal_errors.append(message)
             return fallback
+
+    @cached_property
+    def opacus_version(self) -> OpacusVersion:
+        """The Opacus release the project runs on (setting, installed package, lock file or pin;
+        see dp_lint.config.opacus_version), looked up once per check."""
+        return resolve_opacus_version(
+            self.config.opacus_version, project_folders(self.config.root, [f.path for f in self.files])
+        )
+
+    def engine_batch_first(self, model: PrivateModel) -> tuple[bool | Unknown, str, Confidence]:
+        """(batch_first, text naming where it comes from, confidence) of the engine wrapping
+        `model`: its engine call; the unresolved engine calls when they agree; else the
+        configured `assume-batch-first`. batch_first is `UNKNOWN` when unresolved engines disagree."""
+        if model.engine is not None:
+            engine = model.engine
+            text = f"the engine call `{engine.kind.value}(batch_first={engine.batch_first})` at {engine.label()}"
+            if engine.alternatives:
+                return engine.batch_first, text + engine.alternative_text(), Confidence.MEDIUM
+            return engine.batch_first, text, Confidence.HIGH
+        if model.unresolved_engines:
+            values = {e.batch_first for e in model.unresolved_engines}
+            if len(values) != 1:
+                return UNKNOWN, "", Confidence.MEDIUM
+            value = values.pop()
+            labels = ", ".join(e.label() for e in model.unresolved_engines)
+            return (value, f"the engine call at {labels} (batch_first={value}; its model was not resolved)",
+                    Confidence.MEDIUM)
+        value = self.config.assume_batch_first
+        return value, (
+            f"the engine's batch_first={value}, assumed because the project has no make_private/GradSampleModule "
+            f"call ([tool.dp-lint] assume-batch-first)"
+        ), Confidence.MEDIUM
 
     @cached_property
     def modules(self) -> ModuleModels:

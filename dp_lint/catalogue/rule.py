@@ -13,6 +13,7 @@ from typing import ClassVar, Protocol
 import libcst as cst
 
 from dp_lint.analysis.project import Project
+from dp_lint.config import opacus_versions
 from dp_lint.core.findings import Confidence, Finding, Fix
 from dp_lint.files.source import SourceFile
 
@@ -51,6 +52,10 @@ class Rule:
     # DPL000 and DPL900 are reported by the lint engine itself (a file that does not parse,
     # an unused suppression); their catalogue entries hold documentation and selection only.
     reported_by_engine: ClassVar[bool] = False
+    # Keys of the version table (dp_lint/config/opacus_versions.py) the rule's findings depend on.
+    # On a release where none of them holds, the engine drops the rule's findings; a finding made
+    # with `report(..., behaviour=key)` depends on that one behaviour only. Empty: every release.
+    opacus_behaviours: ClassVar[tuple[str, ...]] = ()
 
     _project: Project | None = None
 
@@ -73,9 +78,12 @@ class Rule:
         file: SourceFile | None = None,
         fix: Fix | None = None,
         confidence: Confidence = Confidence.HIGH,
+        behaviour: str | None = None,
     ) -> Finding:
         """A finding of this rule at `node`: a libcst node of the project (its file is found
-        from the node, or given as `file`), or a result that carries its own file and node."""
+        from the node, or given as `file`), or a result that carries its own file and node.
+        `behaviour`: the version-table key this finding depends on (default: the rule's
+        `opacus_behaviours`); it is recorded in `extra["opacus"]` as the releases it holds for."""
         if not isinstance(node, cst.CSTNode):
             file, node = node.file, node.node
         if file is None:
@@ -83,6 +91,9 @@ class Rule:
                 raise RuntimeError("report() without a file is only available inside check()")
             file = self._project.file_of(node)
         start, end = file.span(node)
+        keys = (behaviour,) if behaviour else self.opacus_behaviours
+        extra = {"opacus": {"behaviours": list(keys), "holds": [opacus_versions.behaviour(k).holds for k in keys]}} \
+            if keys else {}
         return Finding(
             code=self.code,
             name=self.name,
@@ -92,6 +103,7 @@ class Rule:
             end_location=end,
             confidence=confidence,
             fix=fix,
+            extra=extra,
         )
 
 

@@ -10,6 +10,7 @@ import click
 
 from dp_lint.catalogue.loader import all_codes
 from dp_lint.cli.common import CliError, config_options, overrides, report_internal_errors, resolver
+from dp_lint.config.opacus_version import project_folders, resolve_opacus_version
 from dp_lint.config.settings import ConfigError, config_as_json, render_config
 
 
@@ -43,9 +44,10 @@ def config_command(
         except ConfigError as error:
             raise CliError(str(error)) from None
         known = all_codes()
+        opacus = resolve_opacus_version(config.opacus_version, project_folders(config.root, [target]))
         if output_format == "json":
-            data = config_as_json(config, known)
+            data = config_as_json(config, known, opacus)
             data["target"] = str(target)
             click.echo(json.dumps(data, indent=2))
         else:
-            click.echo(render_config(config, known, target), nl=False)
+            click.echo(render_config(config, known, target, opacus), nl=False)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from dp_lint.config.opacus_version import OpacusVersion
+
 # Folder and file names never walked into unless named on the command line; `exclude`
 # replaces this list, `extend-exclude` adds to it (gitignore syntax, like ruff's).
 DEFAULT_EXCLUDE = (
@@ -579,8 +581,10 @@ def effective_items(config: Config) -> list[tuple[str, Any, str]]:
     return items
 
 
-def render_config(config: Config, known: Iterable[str], target: Path | None = None) -> str:
-    """The effective configuration as TOML, each key followed by where it came from."""
+def render_config(config: Config, known: Iterable[str], target: Path | None = None,
+                  opacus: OpacusVersion | None = None) -> str:
+    """The effective configuration as TOML, each key followed by where it came from; `opacus`:
+    the Opacus version in use and where it came from (a comment line)."""
     known = sorted(known)
     lines = []
     if target is not None:
@@ -593,6 +597,9 @@ def render_config(config: Config, known: Iterable[str], target: Path | None = No
             lines.append(f"# Project root (nearest pyproject.toml): {config.root}")
     if config.from_command_line:
         lines.append(f"# Command-line options: {', '.join(sorted(config.from_command_line))}")
+    if opacus is not None:
+        lines.append(f"# Opacus in use: {opacus.version}, from {opacus.source}" if opacus.version
+                     else f"# Opacus in use: {opacus.source}")
     lines.append("")
     lines.append(SECTION)
     for key, value, origin in effective_items(config):
@@ -615,11 +622,14 @@ def render_config(config: Config, known: Iterable[str], target: Path | None = No
     return "\n".join(lines) + "\n"
 
 
-def config_as_json(config: Config, known: Iterable[str]) -> dict:
-    return {
+def config_as_json(config: Config, known: Iterable[str], opacus: OpacusVersion | None = None) -> dict:
+    data = {
         "path": str(config.path) if config.has_section else None,
         "root": str(config.root) if config.root else None,
         "settings": {key: value for key, value, _ in effective_items(config)},
         "origins": {key: origin for key, _, origin in effective_items(config)},
         "enabled_rules": sorted(config.enabled_codes(known)),
     }
+    if opacus is not None:
+        data["opacus"] = {"version": opacus.version, "source": opacus.source}
+    return data

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dp_lint.analysis.project import Project
 from dp_lint.catalogue.loader import RuleEntry, load_catalogue
+from dp_lint.config import opacus_versions
 from dp_lint.config.settings import Config
 from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import module_name_for
@@ -38,7 +39,21 @@ def _selected(code: str, select: Collection[str] | None, ignore: Collection[str]
 
 
 def _run_rule(entry: RuleEntry, project: Project) -> list[Finding]:
-    return list(entry.rule.run(project))
+    return [f for f in entry.rule.run(project) if holds_on(f, project.opacus_version.version)]
+
+
+def holds_on(finding: Finding, version: str | None) -> bool:
+    """Whether the Opacus behaviour a finding depends on (its `extra["opacus"]`) holds on
+    `version`: findings are dropped on releases where the problem does not exist."""
+    keys = (finding.extra.get("opacus") or {}).get("behaviours") or ()
+    return not keys or any(opacus_versions.holds(key, version) for key in keys)
+
+
+def _applies(entry: RuleEntry, project: Project) -> bool:
+    """False when the rule depends only on behaviours that do not hold on the project's release."""
+    keys = entry.rule.opacus_behaviours
+    version = project.opacus_version.version
+    return not keys or any(opacus_versions.holds(key, version) for key in keys)
 
 
 def check_files(
@@ -89,7 +104,8 @@ def check_files(
     project = Project(sources, config)
     result.project = project
     seen = set()
-    entries = [e for e in load_catalogue() if not e.rule.reported_by_engine and _selected(e.code, select, ignore)]
+    entries = [e for e in load_catalogue() if not e.rule.reported_by_engine and _selected(e.code, select, ignore)
+               and _applies(e, project)]
     for done, entry in enumerate(entries):
         if progress is not None:
             progress("rules", done, len(entries))

@@ -69,6 +69,7 @@ class ModelVerdict:
     # How the model was built: "constructor" (arguments read from the source), "config" (a
     # [[tool.dp-lint.verify]] table's arguments) or "capture" (the training script's own model, --run).
     built_by: str = "constructor"
+    opacus: str | None = None  # the Opacus release the child ran (opacus.__version__); None: never started
 
     @property
     def failed(self) -> bool:
@@ -90,6 +91,7 @@ class ModelVerdict:
             "verdict": self.verdict,
             "error": self.error,
             "device": self.device,
+            "opacus": self.opacus,
             "parameters": [p.to_json() for p in self.parameters],
             "inputs": self.inputs,
             "inputs_inferred": self.inputs_inferred,
@@ -306,6 +308,7 @@ def _verdict(target: VerifyTarget, result: dict | None) -> ModelVerdict:
     verdict.verdict = result.get("verdict", "error")
     verdict.error = result.get("error")
     verdict.device = result.get("device")
+    verdict.opacus = result.get("opacus")
     verdict.batch_size = result.get("batch_size")
     verdict.batch_sizes = result.get("batch_sizes")
     verdict.max_error = result.get("max_error")

@@ -9,7 +9,9 @@ After the static check, the models involved in findings (see
     not confirmed: ok         the model's per-sample gradients are exact
     cannot-build: <reason>    the model could not be built or run (configure it)
     error: <reason>           the check did not finish (time-out, the interpreter died)
-    not verified: <reason>    the finding is not inside a model dp-lint can build
+    not verified: <reason>    the finding is not inside a model dp-lint can build, or the run used
+                              an Opacus release the finding does not hold for (see the version
+                              table, dp_lint/config/opacus_versions.py): never confirmed by it
 
 and `extra["verification_detail"]` (the model and its verdict, shown by the `full` format).
 The verdict is the model's, not the finding's: a model with two findings that crashes for one
@@ -25,6 +27,7 @@ from pathlib import Path
 from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config
 from dp_lint.core.findings import Finding
+from dp_lint.lint.check import holds_on
 from dp_lint.verify.api import ModelVerdict, verify_targets
 from dp_lint.verify.targets import VerifyTarget, targets_for_findings
 
@@ -78,6 +81,15 @@ def verify_findings(
             continue
         mine = [verdicts[unique[t.identity()]] for t in entry]
         best = min(mine, key=lambda v: _ORDER.index(v.verdict) if v.verdict in _ORDER else len(_ORDER))
+        if best.opacus and not holds_on(finding, best.opacus):
+            # A run on a release without the problem neither confirms nor refutes the finding.
+            holds = " or ".join((finding.extra.get("opacus") or {}).get("holds") or ())
+            finding.extra["verification"] = (
+                f"not verified: the run used opacus {best.opacus}, and this finding holds for opacus {holds} "
+                f"(verify it in an environment with such a release)"
+            )
+            finding.extra["verification_detail"] = f"{best.target}: {best.summary()} on opacus {best.opacus}"
+            continue
         finding.extra["verification"] = verification_text(best)
         finding.extra["verification_detail"] = f"{best.target}: {best.summary()}"
     return verdicts

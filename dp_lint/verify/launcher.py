@@ -248,7 +248,7 @@ def run_jobs(
 
     Every job gets a result: the child's, or `{"verdict": "error", "error": reason}` when the
     process died, hung or never started; each result carries the job's captured `output`
-    (None when it printed nothing) and the `device` it ran on. Raises VerifyUsageError when
+    (None when it printed nothing), the `device` it ran on and the `opacus` release it imported. Raises VerifyUsageError when
     the child cannot run at all (`--device cuda` without CUDA, torch or Opacus missing).
     """
     pending = list(jobs)
@@ -257,13 +257,15 @@ def run_jobs(
         batch = pending[:1] if fresh_process else pending
         outcome = _run_child(batch, device=device, timeout=timeout, cwd=str(cwd) if cwd else None, seed=seed)
         ready_device = (outcome.ready or {}).get("device")
+        ready_opacus = (outcome.ready or {}).get("opacus")  # what the child imported: opacus.__version__
         for job_id, result in outcome.results.items():
             result["output"] = outcome.outputs.get(job_id)
+            result.setdefault("opacus", ready_opacus)
             results[job_id] = result
         if outcome.failed is not None:
             job_id, reason = outcome.failed
-            results[job_id] = {"verdict": "error", "error": reason, "device": ready_device, "parameters": [],
-                               "output": outcome.outputs.get(job_id)}
+            results[job_id] = {"verdict": "error", "error": reason, "device": ready_device, "opacus": ready_opacus,
+                               "parameters": [], "output": outcome.outputs.get(job_id)}
         if outcome.startup_failure is not None:
             output = outcome.outputs.get("startup")
             for job in batch:

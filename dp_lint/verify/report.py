@@ -60,7 +60,9 @@ def summary_line(verdicts: Sequence[ModelVerdict]) -> str:
     order = ["crash", "silent", "cannot-build", "error", "ok"]
     parts = [f"{counts[name]} {name}" for name in order if name in counts]
     noun = "model" if len(verdicts) == 1 else "models"
-    return f"Verified {len(verdicts)} {noun}: {', '.join(parts)}."
+    releases = sorted({v.opacus for v in verdicts if v.opacus})
+    on = f" on opacus {', '.join(releases)}" if releases else ""
+    return f"Verified {len(verdicts)} {noun}{on}: {', '.join(parts)}."
 
 
 def model_block(verdict: ModelVerdict) -> Group:
@@ -90,6 +92,8 @@ def model_block(verdict: ModelVerdict) -> Group:
         facts.append(shown)
     if verdict.device:
         facts.append(f"device {verdict.device}")
+    if verdict.opacus:
+        facts.append(f"opacus {verdict.opacus}")
     if facts:
         parts.append(_indented(Text(" · ".join(facts), style="dim")))
     if verdict.inputs is not None:

@@ -34,6 +34,7 @@ class DetachOnTrainableOutput(Rule):
     name = "detach-on-trainable-output"
     summary = "Stop-gradient on the output of a trainable submodule call: Opacus raises at step()"
     fix_availability = FixAvailability.SAFE
+    opacus_behaviours = ("stop-gradient-breaks-grad-sample",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         for cls in project.module_classes():

@@ -19,6 +19,7 @@ class BatchFirstMismatch(Rule):
     name = "batch-first-mismatch"
     summary = "Layer batch_first disagrees with the Opacus engine's: samples mixed silently or torch.stack error"
     fix_availability = FixAvailability.UNSAFE
+    opacus_behaviours = ("batch-first-global-setting",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         tree = project.layer_tree
@@ -90,24 +91,7 @@ class BatchFirstMismatch(Rule):
 
     @staticmethod
     def _engine_value(project: Project, model: PrivateModel) -> tuple[bool | Unknown, str, Confidence]:
-        if model.engine is not None:
-            engine = model.engine
-            text = f"the engine call `{engine.kind.value}(batch_first={engine.batch_first})` at {engine.label()}"
-            if engine.alternatives:
-                return engine.batch_first, text + engine.alternative_text(), Confidence.MEDIUM
-            return engine.batch_first, text, Confidence.HIGH
-        if model.unresolved_engines:
-            values = {e.batch_first for e in model.unresolved_engines}
-            if len(values) != 1:
-                return UNKNOWN, "", Confidence.MEDIUM
-            value = values.pop()
-            labels = ", ".join(e.label() for e in model.unresolved_engines)
-            return value, f"the engine call at {labels} (batch_first={value}; its model was not resolved)", Confidence.MEDIUM
-        value = project.config.assume_batch_first
-        return value, (
-            f"the engine's batch_first={value}, assumed because the project has no make_private/GradSampleModule "
-            f"call ([tool.dp-lint] assume-batch-first)"
-        ), Confidence.MEDIUM
+        return project.engine_batch_first(model)
 
     @staticmethod
     def _message(use: LayerUse, layer_value: bool, engine_value: bool, engine_text: str) -> str:

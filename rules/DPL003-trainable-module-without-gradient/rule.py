@@ -22,6 +22,7 @@ class TrainableModuleWithoutGradient(Rule):
     name = "trainable-module-without-gradient"
     summary = "Trainable submodule never gets a gradient in forward and is not frozen: Opacus raises at step()"
     fix_availability = FixAvailability.SAFE
+    opacus_behaviours = ("trainable-module-without-gradient",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         verdicts: dict[tuple[ClassInfo, str], list[str | None]] = {}

@@ -1,4 +1,4 @@
-"""DPL004 dp-mha-batch-first-forward: see README.md."""
+"""DPL004 dp-mha-batch-first-forward: see README.md (one code for the two batch-first bugs of the layer)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,55 @@ from collections.abc import Iterator
 from dp_lint.analysis.project import Project
 from dp_lint.analysis.values import UNKNOWN
 from dp_lint.catalogue.rule import Rule
-from dp_lint.config.opacus_version import affected_by_mha_bug, detect_opacus_version
+from dp_lint.config.opacus_versions import holds
 from dp_lint.core.findings import Confidence, Finding
+
+STACK_CRASH = "dpmha-batch-first-stack-crash"
+MULTIHEAD_FORWARD = "dpmha-batch-first-multihead-forward"
 
 
 class DPMultiheadAttentionBatchFirstForward(Rule):
     code = "DPL004"
     name = "dp-mha-batch-first-forward"
-    summary = "DPMultiheadAttention(batch_first=True) with several heads computes a wrong output on opacus <= 1.6.0"
+    summary = ("DPMultiheadAttention(batch_first=True) is broken on old Opacus: torch.stack crash at step() "
+               "before 1.5, wrong forward output with several heads on 1.5-1.6.0")
+    opacus_behaviours = (STACK_CRASH, MULTIHEAD_FORWARD)
 
     def check(self, project: Project) -> Iterator[Finding]:
-        version, source = detect_opacus_version(project.config.opacus_version, project.config.root)
-        if not affected_by_mha_bug(version):
-            return
+        found = project.opacus_version
+        version = found.version
         tree = project.layer_tree
         for layer in project.layer_uses:
-            use = layer.use
+            use, model = layer.use, layer.model
             if use.name != "DPMultiheadAttention" or use.call is None:
                 continue
             if tree.batch_first(use) is not True:
+                continue
+            if holds(STACK_CRASH, version):
+                engine_value, engine_text, confidence = project.engine_batch_first(model)
+                if engine_value is True:
+                    yield self.report(
+                        use.call,
+                        f"`DPMultiheadAttention` at `{use.path}` has batch_first=True under {engine_text}: with "
+                        f"{found.describe()}, a release before 1.5, the layer's internal linear layers still see "
+                        f"sequence-first tensors, and the first optimizer.step() fails with `RuntimeError: stack "
+                        f"expects each tensor to be equal size ...` (opacus issue #650, fixed in 1.5 by PR #651). "
+                        f"Upgrade to opacus >= 1.5 (then keep num_heads=1: several heads compute a wrong output "
+                        f"up to 1.6.0), or keep the layer and the engine sequence-first (batch_first=False on "
+                        f"both, [tokens, batch, dim] inputs).",
+                        file=use.file,
+                        confidence=confidence,
+                        behaviour=STACK_CRASH,
+                    )
+                continue
+            if not holds(MULTIHEAD_FORWARD, version):
                 continue
             heads = tree.setting(use, "num_heads", 1, UNKNOWN)
             if heads == 1:
                 continue
             heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"num_heads={heads!s}"
-            version_text = f"opacus {version} ({source})" if version else "an opacus version dp-lint could not determine (assumed <= 1.6.0)"
+            version_text = found.describe() if version else \
+                "an opacus version dp-lint could not determine (assumed 1.5 to 1.6.0)"
             yield self.report(
                 use.call,
                 f"`DPMultiheadAttention` at `{use.path}` has batch_first=True and {heads_text}: with "
@@ -41,4 +65,5 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
                 f"batch_first=False), or num_heads=1.",
                 file=use.file,
                 confidence=Confidence.HIGH if version else Confidence.MEDIUM,
+                behaviour=MULTIHEAD_FORWARD,
             )

@@ -24,6 +24,7 @@ class BatchNorm(Rule):
     name = "batchnorm"
     summary = "BatchNorm (or InstanceNorm tracking running stats) is refused by make_private"
     fix_availability = FixAvailability.UNSAFE
+    opacus_behaviours = ("validator-refuses-batchnorm",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         tree = project.layer_tree

@@ -22,6 +22,7 @@ class RnnLayer(Rule):
     name = "rnn-layer"
     summary = "nn.LSTM/nn.GRU/nn.RNN cannot be used with Opacus: use DPLSTM/DPGRU/DPRNN"
     fix_availability = FixAvailability.SAFE
+    opacus_behaviours = ("validator-refuses-rnn",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         def refused(use: LayerUse) -> bool:

@@ -19,6 +19,7 @@ class MultiheadAttention(Rule):
     name = "multihead-attention"
     summary = "nn.MultiheadAttention (also inside nn.Transformer* layers) is refused by make_private"
     fix_availability = FixAvailability.SAFE
+    opacus_behaviours = ("validator-refuses-multihead-attention",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         def refused(use: LayerUse) -> bool:

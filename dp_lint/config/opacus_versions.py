@@ -1,0 +1,312 @@
+"""The version table: every Opacus behaviour dp-lint depends on, the releases it holds for, the
+issue or PR that changed it, and what was measured on each release.
+
+Every row was measured with torch 2.13.0 (CPU) on the releases in `MEASURED_RELEASES`, by the
+probes in `scripts/measure_versions/probes.py` (`probe = "probes:<name>"`) or by running a rule's
+catalogue cases under that release (`probe = "cases:<rule folder>"`). `tests/versions/` re-runs the
+probes on the installed release and fails when an outcome disagrees with this table; CI runs them
+on one release of each minor line (see `.ci/run`).
+
+Rules name the behaviours their findings depend on (`Rule.opacus_behaviours`); the lint engine
+drops a rule's findings on a release where none of its behaviours holds, and `check --verify`
+does not confirm a finding with a run on such a release. This module imports nothing of Opacus:
+the configuration stage sits below every analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dp_lint.config.opacus_version import parse_version
+
+# One release per minor line that installs with torch 2.13 (the latest patch of each), plus the
+# 1.5 patches where a behaviour changed. Older lines (1.3 and below) were not measured.
+MEASURED_RELEASES = ("1.4.1", "1.5", "1.5.1", "1.5.2", "1.5.3", "1.5.4", "1.6.0")
+NEWEST_MEASURED = MEASURED_RELEASES[-1]
+
+_CLAUSE_RE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([0-9][0-9.]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A version-dependent Opacus behaviour.
+
+    key: the name rules use. summary: what happens. holds: the releases it holds for, as
+    comma-separated clauses (`"<1.5"`, `">=1.5,<=1.6.0"`). changed_by: the issue or PR that
+    introduced or removed it. measured: (release, outcome) pairs as the probe reports them.
+    probe: how to re-measure it. when_unknown: what rules assume when the version is unknown
+    (True: the behaviour holds, because the newest release has it). An outcome is "ok" exactly on
+    the releases where a failure does not hold (where a capability does, `ok_where_it_holds`).
+    """
+
+    key: str
+    summary: str
+    holds: str
+    changed_by: str
+    measured: tuple[tuple[str, str], ...]
+    probe: str
+    when_unknown: bool
+    # A capability rather than a failure: its probe reports "ok" where it holds (ghost clipping's API).
+    ok_where_it_holds: bool = False
+
+    def holds_for(self, version: str | None) -> bool:
+        """Whether the behaviour holds on `version` (unknown or unparsable: `when_unknown`)."""
+        result = in_range(version, self.holds)
+        return self.when_unknown if result is None else result
+
+    def outcome_on(self, release: str) -> str | None:
+        return dict(self.measured).get(release)
+
+    def expected_ok(self, release: str) -> bool:
+        """Whether the probe should report "ok" on `release`, from the range alone."""
+        return bool(in_range(release, self.holds)) == self.ok_where_it_holds
+
+
+def in_range(version: str | None, spec: str) -> bool | None:
+    """Whether `version` satisfies every clause of `spec` (`"<1.5"`, `">=1.5,<=1.6.0"`, `""`: any).
+    None when the version is unknown or does not parse. Versions compare numerically with
+    missing parts as 0 (`1.5` == `1.5.0`)."""
+    parsed = parse_version(version) if version else None
+    if parsed is None:
+        return None
+    for clause in filter(None, (c.strip() for c in spec.split(","))):
+        match = _CLAUSE_RE.match(clause)
+        if match is None:
+            raise ValueError(f"not a version range clause: {clause!r} (in {spec!r})")
+        operator, bound_text = match.groups()
+        left, right = _padded(parsed, parse_version(bound_text) or ())
+        ok = {
+            "<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right,
+            "==": left == right, "!=": left != right,
+        }[operator]
+        if not ok:
+            return False
+    return True
+
+
+def _padded(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    width = max(len(a), len(b))
+    return a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
+
+
+def representative_release(spec: str) -> str | None:
+    """The newest measured release inside `spec` (what a catalogue case with that range is
+    checked and run against), or None when no measured release is inside it."""
+    inside = [release for release in MEASURED_RELEASES if in_range(release, spec)]
+    return inside[-1] if inside else None
+
+
+_STACK = "crash: RuntimeError: stack expects each tensor to be equal size"
+_INPLACE = "crash: RuntimeError: Output 0 of BackwardHookFunction is a view and is being modified inplace"
+_MHA_WRONG = "wrong: output off nn.MultiheadAttention by 0.51"
+_UNPICKLING = "crash: UnpicklingError: Weights only load failed"
+_NO_CRITERION = "unsupported: TypeError: DPOptimizer.__init__() got an unexpected keyword argument 'criterion'"
+_0X = "crash: TypeError: PrivacyEngine.__init__() got an unexpected keyword argument 'batch_size'"
+_SCHEDULER_IGNORED = "wrong: the update after scheduler.step() is 0.99x the first (expected 0.1x); inner lr 1"
+
+
+def _on(outcomes: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((release, outcomes[release]) for release in MEASURED_RELEASES if release in outcomes)
+
+
+def _every(outcome: str) -> tuple[tuple[str, str], ...]:
+    return tuple((release, outcome) for release in MEASURED_RELEASES)
+
+BEHAVIOURS: tuple[Behaviour, ...] = (
+    Behaviour(
+        key="dpmha-batch-first-stack-crash",
+        summary="`DPMultiheadAttention(batch_first=True)` under a batch-first engine: its internal linear "
+                "layers still see sequence-first tensors, and `optimizer.step()` fails in `torch.stack` "
+                "(`RuntimeError: stack expects each tensor to be equal size`), for one head as for several",
+        holds="<1.5",
+        changed_by="opacus issue #650, fixed by PR #651 (released in 1.5)",
+        measured=_on({"1.4.1": _STACK, "1.5": "ok", "1.5.1": "ok", "1.5.2": "ok", "1.5.3": "ok", "1.5.4": "ok",
+                      "1.6.0": "ok"}),
+        probe="probes:dpmha-batch-first-engine-1-head",
+        when_unknown=False,
+    ),
+    Behaviour(
+        key="dpmha-batch-first-multihead-forward",
+        summary="`DPMultiheadAttention(batch_first=True)` with `num_heads > 1` computes a wrong forward "
+                "output (heads not moved back before the output projection; ~0.5 off "
+                "`nn.MultiheadAttention`); one head is exact",
+        holds=">=1.5,<=1.6.0",
+        changed_by="introduced by PR #651 (1.5, the batch_first fix of issue #650); not fixed in 1.6.0",
+        measured=_on({"1.4.1": "ok", "1.5": _MHA_WRONG, "1.5.1": _MHA_WRONG, "1.5.2": _MHA_WRONG, "1.5.3": _MHA_WRONG,
+                      "1.5.4": _MHA_WRONG, "1.6.0": _MHA_WRONG}),
+        probe="probes:dpmha-batch-first-forward-2-heads",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="inplace-after-trainable-layer",
+        summary="an in-place op on the direct output of a layer with trainable parameters "
+                "(`Conv2d -> ReLU(inplace=True)`) raises `RuntimeError: Output 0 of BackwardHookFunction is a "
+                "view and is being modified inplace` at forward time (Opacus' full backward hooks)",
+        holds=">=1.5.4",
+        changed_by="PR #720 (register_backward_hook -> register_full_backward_hook, released in 1.5.4; "
+                   "requested in issue #652)",
+        measured=_on({"1.4.1": "ok", "1.5": "ok", "1.5.1": "ok", "1.5.2": "ok", "1.5.3": "ok", "1.5.4": _INPLACE,
+                      "1.6.0": _INPLACE}),
+        probe="probes:inplace-after-trainable-layer",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="lr-scheduler-after-load-state-dict",
+        summary="after `optimizer.load_state_dict(...)` on a `DPOptimizer` (resuming from a checkpoint), an LR "
+                "scheduler changes the `DPOptimizer`'s `param_groups` but the wrapped optimizer keeps its "
+                "own: the learning rate never changes, silently",
+        holds="<1.5.2",
+        changed_by="PR #660 (DPOptimizer.param_groups became a property of the original optimizer, released in "
+                   "1.5.2); the same trap with Accelerate: microsoft/dp-transformers#43",
+        measured=_on({"1.4.1": _SCHEDULER_IGNORED, "1.5": _SCHEDULER_IGNORED, "1.5.1": _SCHEDULER_IGNORED,
+                      "1.5.2": "ok", "1.5.3": "ok", "1.5.4": "ok", "1.6.0": "ok"}),
+        probe="probes:lr-scheduler-after-load-state-dict",
+        when_unknown=False,
+    ),
+    Behaviour(
+        key="ghost-clipping",
+        summary="ghost clipping's `make_private(..., grad_sample_mode=\"ghost\", criterion=...)` API (4 return "
+                "values, the loss through the returned criterion) exists, and one logical step through "
+                "`BatchMemoryManager` stays within the clipping bound (probe: C=1, lr 0.1, noise 0, two physical "
+                "batches); 1.5-1.5.2 had ghost mode without this API (not measured in that older form)",
+        holds=">=1.5.3",
+        changed_by="PR #668 (the criterion/4-value interface, released in 1.5.3)",
+        measured=_on({"1.4.1": "unsupported: TypeError: PrivacyEngine.make_private() got an unexpected keyword argument 'criterion'",
+                      "1.5": _NO_CRITERION, "1.5.1": _NO_CRITERION, "1.5.2": _NO_CRITERION, "1.5.3": "ok", "1.5.4": "ok",
+                      "1.6.0": "ok"}),
+        probe="probes:ghost-clipping-with-batch-memory-manager",
+        when_unknown=True,
+        ok_where_it_holds=True,
+    ),
+    Behaviour(
+        key="opacus-0x-api",
+        summary="the Opacus 0.x API (`PrivacyEngine(model, batch_size=..., sample_size=...)`, "
+                "`engine.attach(optimizer)`) raises `TypeError` (replaced by `make_private`)",
+        holds=">=1.0",
+        changed_by="opacus 1.0 (PrivacyEngine.make_private)",
+        measured=_every(_0X),
+        probe="probes:opacus-0x-attach-api",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="module-validator-fix-unpickling-error",
+        summary="`ModuleValidator.fix` fails with torch >= 2.6 (`UnpicklingError: Weights only load failed`: "
+                "it clones the model through `torch.load`, whose default became `weights_only=True`)",
+        holds="<1.5.3",
+        changed_by="torch 2.6 changed torch.load's default; opacus 1.5.3's clone_module passes weights_only=False",
+        measured=_on({"1.4.1": _UNPICKLING, "1.5": _UNPICKLING, "1.5.1": _UNPICKLING, "1.5.2": _UNPICKLING,
+                      "1.5.3": "ok", "1.5.4": "ok", "1.6.0": "ok"}),
+        probe="probes:module-validator-fix",
+        when_unknown=False,
+    ),
+    # What the rules without a version-specific behaviour rely on: measured by running each rule's
+    # catalogue cases (flag cases fail as CASE says, clean cases are exact) on every listed release.
+    Behaviour(
+        key="stop-gradient-breaks-grad-sample",
+        summary="a trainable module whose output is detached (or otherwise gets no gradient) leaves its "
+                "`grad_sample` unset: `ValueError: Per sample gradient is not initialized` at step(), or "
+                "its per-sample gradients are paired with the wrong activations",
+        holds=">=1.0",
+        changed_by="none (Opacus' per-sample gradient hooks, every 1.x release measured)",
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL001-detach-on-trainable-output",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="batch-first-global-setting",
+        summary="the engine's `batch_first` is one global setting for every layer's per-sample gradients; a "
+                "layer with the other layout mixes samples silently or fails in `torch.stack`",
+        holds=">=1.0",
+        changed_by="none (opacus issue #158; every 1.x release measured)",
+        measured=_on({"1.4.1": "flag cases fail", "1.5.4": "flag cases fail", "1.6.0": "flag cases fail"}),
+        probe="cases:DPL002-batch-first-mismatch",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="trainable-module-without-gradient",
+        summary="a trainable parameter that no backward reaches (module unused or only called under "
+                "`no_grad`) has no `grad_sample`: `ValueError: Per sample gradient is not initialized` at step()",
+        holds=">=1.0",
+        changed_by="none (every 1.x release measured)",
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL003-trainable-module-without-gradient",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="validator-refuses-batchnorm",
+        summary="`make_private`'s validator refuses BatchNorm/SyncBatchNorm and InstanceNorm with running "
+                "stats (they mix samples)",
+        holds=">=1.0",
+        changed_by="none (every 1.x release measured)",
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL101-batchnorm",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="validator-refuses-rnn",
+        summary="`nn.LSTM`/`nn.GRU`/`nn.RNN`/`nn.LSTMCell` have no per-sample gradient sampler "
+                "(`DPLSTM`/`DPGRU`/`DPRNN` replace them)",
+        holds=">=1.0",
+        changed_by="none (every 1.x release measured; the crash text differs: 1.4.1 fails in the "
+                   "functorch fallback, 1.5+ refuses the module)",
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL102-rnn-layer",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="validator-refuses-multihead-attention",
+        summary="`nn.MultiheadAttention` (also inside `nn.Transformer*`) has no per-sample gradient sampler "
+                "(`DPMultiheadAttention` replaces it)",
+        holds=">=1.0",
+        changed_by="none (every 1.x release measured)",
+        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL103-multihead-attention",
+        when_unknown=True,
+    ),
+)
+
+_BY_KEY = {behaviour.key: behaviour for behaviour in BEHAVIOURS}
+
+
+def behaviour(key: str) -> Behaviour:
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"no Opacus behaviour {key!r} in the version table (dp_lint/config/opacus_versions.py)") from None
+
+
+def holds(key: str, version: str | None) -> bool:
+    return behaviour(key).holds_for(version)
+
+
+def releases_text(keys) -> str:
+    """`"opacus <1.5"` / `"opacus >=1.5,<=1.6.0 or <1.5"`: where the union of `keys` holds."""
+    ranges = [behaviour(key).holds for key in keys]
+    return "opacus " + " or ".join(dict.fromkeys(ranges)) if ranges else "every opacus release"
+
+
+def measured_text(item: Behaviour) -> str:
+    """`1.4.1: crash: ...; 1.5–1.6.0: ok`: the measured outcomes, consecutive releases with the same
+    outcome merged."""
+    groups: list[list] = []
+    for release, outcome in item.measured:
+        if groups and groups[-1][2] == outcome:
+            groups[-1][1] = release
+        else:
+            groups.append([release, release, outcome])
+    return "; ".join(f"{first}{'–' + last if last != first else ''}: {outcome}" for first, last, outcome in groups)
+
+
+def markdown_table(keys) -> str:
+    """The version-table rows of `keys` as a Markdown table (what each rule's README shows under
+    `## Opacus versions`; scripts/measure_versions/readme_sections.py writes it there)."""
+    lines = [
+        "| Behaviour | Holds for | Changed by | Measured (torch 2.13, CPU) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key in keys:
+        item = behaviour(key)
+        cells = [item.summary, f"`{item.holds}`", item.changed_by, measured_text(item)]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
