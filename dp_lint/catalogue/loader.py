@@ -16,7 +16,7 @@ _FOLDER_RE = re.compile(r"^(DPL\d{3})-([a-z0-9-]+)$")
 
 def catalogue_root() -> Path:
     """The `rules/` folder: next to the package in a checkout, else the installed copy."""
-    here = Path(__file__).resolve().parent.parent / "rules"
+    here = Path(__file__).resolve().parent.parent.parent / "rules"  # dp_lint/catalogue/ -> the checkout
     if here.is_dir():
         return here
     # deferred: only an installed dp-lint (no checkout beside it) has this package
