@@ -56,9 +56,15 @@ class InplaceOnHookedOutput(Rule):
             "function": "drop `inplace=True`",
             "always_function": "call the out-of-place function",
             "method": "use the out-of-place method (`h = h.relu()`)",
-            "augassign": "write `h = h + x`",
+            "augassign": "write the out-of-place operation (`h = h + x` for `h += x`)",
             "setitem": "assign into a copy (`h = h.clone()` first)",
         }[site.kind]
+        if site.kind == "augassign" and isinstance(site.node, cst.AugAssign):
+            target = cst.Module(body=[]).code_for_node(site.node.target)
+            operator = site.node.operator.__class__.__name__
+            symbol = _BINARY_SYMBOLS.get(operator)
+            if symbol is not None:
+                advice = f"write `{target} = {target} {symbol} ...`"
         return (
             f"{site.how} modifies the output of {site.producer} in place: Opacus' backward hook "
             f"hands that output out as a view, and the first forward under make_private raises "
@@ -148,6 +154,12 @@ class InplaceOnHookedOutput(Rule):
         else:
             raise FixUnavailable(site.kind)
         return make_fix(file.text, tree, Applicability.SAFE, text)
+
+
+_BINARY_SYMBOLS = {
+    "AddAssign": "+", "SubtractAssign": "-", "MultiplyAssign": "*", "DivideAssign": "/",
+    "FloorDivideAssign": "//", "ModuloAssign": "%", "PowerAssign": "**", "MatrixMultiplyAssign": "@",
+}
 
 
 def _root(node):
