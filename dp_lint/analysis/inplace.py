@@ -244,8 +244,18 @@ class InPlaceAnalysis:
         for attr, sub in module_class.submodules.items():
             if self._frozen(module_class, attr) or sub.alias_of is not None:
                 continue
-            self._sequentials(sub.kind, instance, sub.owner)
+            for variant in module_class.variants.get(attr, [sub]):
+                if not self._not_built(variant.conditions, instance, variant.owner):
+                    self._sequentials(variant.kind, instance, variant.owner)
         self._forward(instance)
+
+    def _not_built(self, conditions, instance: Instance, owner: ClassInfo) -> bool:
+        """Is a module built under `if <test>:` known not to be built for this instance?"""
+        for test, outcome in conditions:
+            value = self.tree.evaluate(test, instance, owner)
+            if value is not UNKNOWN and bool(value) != outcome:
+                return True
+        return False
 
     def _add(self, site: InPlaceSite) -> None:
         self._sites.setdefault(id(site.node), site)
@@ -527,6 +537,8 @@ class InPlaceAnalysis:
         found = module_class.attribute_values.get(attr)
         if found is None:
             return None
+        if any(variant.conditions for variant in module_class.variants.get(attr, [])):
+            return None  # which construction this instance holds depends on a condition
         expr, writer = found
         layer = self.layer(expr, self.scope_of(expr, writer.module, instance, writer))
         if layer is not None and self._frozen(module_class, attr):
