@@ -43,7 +43,6 @@ from dp_lint.files.syntax import (
     enclosing,
     function_params,
     is_self,
-    is_self_attribute,
     root_name,
     walk_statements,
 )
@@ -93,7 +92,7 @@ OUT_OF_PLACE_TWINS = frozenset({
 # Tensor methods returning a view of their receiver (in-place ops on it still hit the hooked view).
 VIEW_METHODS = frozenset({"view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "narrow", "unflatten"})
 _STORING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault", "put"})
-_AUG_OPERATORS = {
+_AUG_OPERATORS: dict[type, type] = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
     cst.DivideAssign: cst.Divide, cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
     cst.PowerAssign: cst.Power, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
@@ -302,7 +301,8 @@ class InPlaceAnalysis:
     def scope_of(self, call: cst.CSTNode, module: ModuleInfo, instance: Instance | None, owner: ClassInfo | None) -> Scope:
         """The scope of an expression written in `module`: inside a method of `owner` the
         instance's bindings apply; in a free (helper) function only literals do."""
-        function = enclosing(call, module.file.parents, cst.FunctionDef)
+        found = enclosing(call, module.file.parents, cst.FunctionDef)
+        function = found if isinstance(found, cst.FunctionDef) else None
         if owner is not None and instance is not None and function is not None:
             for cls in self.index.mro(instance.cls):
                 if any(m.node is function for m in cls.methods.values()):
@@ -425,12 +425,12 @@ class InPlaceAnalysis:
             if dotted_name(inner.func) in {"OrderedDict", "collections.OrderedDict"} and len(inner.args) == 1:
                 pairs = inner.args[0].value
                 if isinstance(pairs, (cst.List, cst.Tuple)):
-                    found = []
+                    named = []
                     for element in pairs.elements:
                         if not (isinstance(element.value, cst.Tuple) and len(element.value.elements) == 2):
                             return None
-                        found.append(Entry(element.value.elements[1].value, scope))
-                    return found
+                        named.append(Entry(element.value.elements[1].value, scope))
+                    return named
         found: list[Entry] = []
         for arg in args:
             if arg.star == "*":
@@ -444,7 +444,7 @@ class InPlaceAnalysis:
                 found.append(Entry(arg.value, scope))
         return found
 
-    def _list_entries(self, expr, scope: Scope, use: cst.Call) -> list[Entry] | None:
+    def _list_entries(self, expr, scope: Scope, use: cst.Call | None) -> list[Entry] | None:
         if isinstance(expr, (cst.List, cst.Tuple)):
             return self._literal_entries(expr, scope)
         if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
@@ -484,7 +484,7 @@ class InPlaceAnalysis:
             if all(descriptions):
                 self._add(InPlaceSite(
                     entry.expr, entry.scope.module.file, f"`nn.{layer.name}(inplace=True)`",
-                    descriptions[-1], "layer", setting=setting, layer=layer,
+                    descriptions[-1] or "", "layer", setting=setting, layer=layer,
                 ))
 
     def _predecessors(self, entries: list[Entry], index: int) -> list[Entry]:
@@ -563,6 +563,8 @@ class _ListBuilder:
 
     def entries(self) -> list[Entry] | None:
         function = self.scope.function
+        if function is None:
+            return None
         body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
         if not self._untouched_otherwise(function):
             return None
@@ -731,14 +733,14 @@ class _ForwardReader:
             self._assign(small.target, self._expr(small.value, env, grad), small, env, grad)
         elif isinstance(small, cst.AugAssign):
             self._expr(small.value, env, grad)
-            target = small.target
-            name = root_name(target)
+            changed = small.target
+            name = root_name(changed)
             hooked = env.get(name) if name is not None else None
-            if hooked is not None and isinstance(target, (cst.Name, cst.Subscript)):
+            if hooked is not None and isinstance(changed, (cst.Name, cst.Subscript)):
                 op = small.operator.__class__.__name__
                 self.analysis._add(InPlaceSite(
-                    small, self.file, f"`{_code(target)} {_AUG_TEXT.get(op, op)} ...`", hooked.producer,
-                    "augassign" if isinstance(target, cst.Name) else "setitem", aliased=hooked.aliased,
+                    small, self.file, f"`{_code(changed)} {_AUG_TEXT.get(op, op)} ...`", hooked.producer,
+                    "augassign" if isinstance(changed, cst.Name) else "setitem", aliased=hooked.aliased,
                 ))
                 env[name] = None  # after the fix (`h = h + x`) the name holds a fresh tensor
         elif isinstance(small, cst.Return) and small.value is not None:
@@ -810,7 +812,7 @@ class _ForwardReader:
         func = call.func
         analysis = self.analysis
         # self.<attr>(...)
-        if is_self_attribute(func):
+        if isinstance(func, cst.Attribute) and is_self(func.value):
             attr = func.attr.value
             values = self._args(call, env, grad)
             layer = analysis.submodule_layer(self.instance, attr)

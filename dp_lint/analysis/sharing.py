@@ -103,7 +103,7 @@ class SharedModules:
                     else:
                         locals_built.pop(target.value, None)
                     continue
-                if not is_self_attribute(target):
+                if not (isinstance(target, cst.Attribute) and is_self_attribute(target)):
                     continue
                 attr = target.attr.value
                 sub = model.submodules.get(attr)
