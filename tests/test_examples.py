@@ -11,6 +11,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 EXPECTED = [
     ("mean_teacher/model.py", 19, "DPL003"),
+    ("resnet_block/model.py", 18, "DPL104"),
+    ("resnet_block/model.py", 20, "DPL104"),
     ("simsiam/model.py", 24, "DPL001"),
     ("text_classifier/textcls/layers.py", 11, "DPL002"),
     ("text_classifier/textcls/model.py", 13, "DPL002"),

@@ -30,10 +30,12 @@ def test_fix_verify_apply_writes_only_confirmed_fixes(tmp_path, monkeypatch):
     # Confirmed fixes are written ...
     assert "with torch.no_grad():" in (project / "simsiam" / "model.py").read_text()
     assert "self.teacher.requires_grad_(False)" in (project / "mean_teacher" / "model.py").read_text()
+    resnet = (project / "resnet_block" / "model.py").read_text()
+    assert "nn.ReLU(inplace=False)" in resnet and "out = out + identity" in resnet
     # ... the others are not: the vision model still crashes on its BatchNorm after the safe fix.
     assert "Not written: vision/model.py" in out
     assert (project / "vision" / "model.py").read_text() == (EXAMPLES / "vision" / "model.py").read_text()
-    assert "Fixed 2 findings in 2 files." in out
+    assert "Fixed 4 findings in 3 files." in out
     assert result.exit_code == 1  # findings are left for manual work
 
 

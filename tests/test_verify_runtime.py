@@ -124,6 +124,7 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
     # built from their constructors.
     assert set(verdicts) == {
         "examples/mean_teacher/model.py:MeanTeacher",
+        "examples/resnet_block/model.py:ResNet",
         "run: python examples/simsiam/train.py",
         "examples/text_classifier/textcls/model.py:TextClassifier",
         "examples/vision/model.py:SmallResNet",
@@ -139,6 +140,8 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
     assert teacher["verdict"] == "crash"
     assert all(p["status"] == "missing" for p in teacher["parameters"] if p["name"].startswith("teacher."))
     assert verdicts["examples/text_classifier/textcls/model.py:TextClassifier"]["verdict"] in ("crash", "silent")
+    resnet = verdicts["examples/resnet_block/model.py:ResNet"]
+    assert resnet["verdict"] == "crash" and "is a view and is being modified inplace" in resnet["error"]
     vision = verdicts["examples/vision/model.py:SmallResNet"]
     assert vision["verdict"] == "crash" and "UnsupportedModuleError" in vision["error"]
     assert verdicts["examples/text_classifier/textcls/model.py:TextClassifier"]["inputs"] == ["long[B, 7] < 1000"]
@@ -147,7 +150,7 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
 def test_check_verify_attaches_the_runtime_verdict():
     full = run_cli(["check", "examples", "--verify", "--output-format", "full"], cwd=REPO)
     assert full.exit_code == 1
-    assert full.stdout.count("[confirmed: crash]") == 7  # every finding of the examples
+    assert full.stdout.count("[confirmed: crash]") == 9  # every finding of the examples
     assert "= verify: examples/simsiam/model.py:SimSiam: crash (ValueError: Per sample gradient" in full.stdout
     plain = run_cli(["check", "examples/simsiam", "--output-format", "json"], cwd=REPO)
     assert "verification" not in json.loads(plain.stdout)[0]

@@ -286,6 +286,7 @@ def test_examples_need_no_configuration():
     found = {t.label: t for t in discover_targets(examples)}
     assert {label: t.inputs for label, t in found.items()} == {
         "mean_teacher/model.py:MeanTeacher": ["float[B, 20]", "float[B, 20]"],
+        "resnet_block/model.py:ResNet": ["float[B, 3, 16, 16]"],
         "simsiam/model.py:SimSiam": ["float[B, 32]", "float[B, 32]"],
         "text_classifier/textcls/model.py:TextClassifier": ["long[B, 7] < 1000"],
         "vision/model.py:SmallResNet": ["float[B, 3, 16, 16]"],

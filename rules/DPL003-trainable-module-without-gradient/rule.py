@@ -14,6 +14,7 @@ from dp_lint.analysis.usage import uses_outside_forward
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Applicability, Finding, Fix
 from dp_lint.files.source import SourceFile
+from dp_lint.files.syntax import calls_in
 from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes, statement_in_block
 
 
@@ -71,6 +72,10 @@ class TrainableModuleWithoutGradient(Rule):
             return None
         if sub.alias_of is not None or any(s.alias_of == attr for s in model.submodules.values()):
             return None
+        if any(_hands_over(other.kind.call, attr) for other in model.submodules.values()):
+            return None  # handed to another submodule's constructor, which may call it (see DPL112)
+        if any(_hands_over(call, attr) for function in flow.analysed_functions for call in calls_in(function)):
+            return None  # handed to a call in forward (`self.block(x, self.cpe)`), which may call it
         if model.is_frozen(attr) or model.unattributed_freeze or model.dynamic_attributes:
             return None
         if project.modules.frozen_elsewhere(cls, attr) or project.left_out_of_optimizers(cls, attr):
@@ -98,3 +103,12 @@ class TrainableModuleWithoutGradient(Rule):
             f"`ValueError: Per sample gradient is not initialized`. Freeze it: "
             f"`self.{attr}.requires_grad_(False)`."
         )
+
+
+def _hands_over(call, attr: str) -> bool:
+    """Does the construction `call` receive `self.<attr>` as an argument?"""
+    return call is not None and any(
+        isinstance(arg.value, cst.Attribute) and isinstance(arg.value.value, cst.Name)
+        and arg.value.value.value == "self" and arg.value.attr.value == attr
+        for arg in call.args
+    )
