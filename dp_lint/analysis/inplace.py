@@ -32,8 +32,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
+from dp_lint.analysis.constants import literal
 from dp_lint.analysis.index import ClassInfo, ModuleInfo
-from dp_lint.analysis.layers import UNKNOWN, Instance, ModuleArgument, literal
+from dp_lint.analysis.layers import Instance, ModuleArgument
+from dp_lint.analysis.models import ModuleClass
+from dp_lint.analysis.values import UNKNOWN
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import (
     argument,
@@ -259,8 +262,8 @@ class InPlaceAnalysis:
     def _add(self, site: InPlaceSite) -> None:
         self._sites.setdefault(id(site.node), site)
 
-    def _frozen(self, module_class, attr: str) -> bool:
-        return module_class.is_frozen(attr) or attr in self.models.externally_frozen
+    def _frozen(self, module_class: ModuleClass, attr: str) -> bool:
+        return module_class.is_frozen(attr) or self.models.frozen_elsewhere(module_class.cls, attr)
 
     def _instances(self, root: Instance) -> Iterator[Instance]:
         stack = [root]
@@ -326,7 +329,11 @@ class InPlaceAnalysis:
             return None
         if name not in {p.name.value for p in function_params(init.node)}:
             return None
-        call, call_module, parent, parent_owner = instance.bound_by.get(owner, (None, None, None, None))
+        binding = instance.bound_by.get(owner)
+        call = binding.call if binding is not None else None
+        call_module = binding.call_module if binding is not None else None
+        parent = binding.instance if binding is not None else None
+        parent_owner = binding.owner if binding is not None else None
         bound = bind_call(
             init.node, call, lambda expr: ("argument", expr),
             lambda param: ("default", param.default) if param is not None and param.default is not None else None,
@@ -338,7 +345,7 @@ class InPlaceAnalysis:
         how, expr = found
         if how == "default":
             return expr, Scope(owner.module)
-        if call_module is None:
+        if call is None or call_module is None:
             return None
         return expr, self.scope_of(call, call_module, parent, parent_owner)
 

@@ -105,7 +105,7 @@ class TrainableModuleWithoutGradient(Rule):
         )
 
 
-def _hands_over(call, attr: str) -> bool:
+def _hands_over(call: cst.Call | None, attr: str) -> bool:
     """Does the construction `call` receive `self.<attr>` as an argument?"""
     return call is not None and any(
         isinstance(arg.value, cst.Attribute) and isinstance(arg.value.value, cst.Name)

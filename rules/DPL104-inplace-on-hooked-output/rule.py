@@ -20,16 +20,20 @@ Confidence: high; every fact (the layer, its parameters, `inplace=True`) is read
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
 from dp_lint.analysis.inplace import (
     ALWAYS_INPLACE_FUNCTIONS,
     OUT_OF_PLACE_TWINS,
     InPlaceAnalysis,
+    InPlaceSite,
     augmented_to_binary,
 )
+from dp_lint.analysis.project import Project
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability, Confidence
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
 from dp_lint.files.syntax import enclosing
 from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes, statement_in_block
 
@@ -40,7 +44,7 @@ class InplaceOnHookedOutput(Rule):
     summary = "In-place operation on a trainable layer's output: Opacus' backward hook view raises at forward"
     fix_availability = FixAvailability.SAFE
 
-    def check(self, project):
+    def check(self, project: Project) -> Iterator[Finding]:
         for site in InPlaceAnalysis(project).sites():
             try:
                 fix = self._fix(site)
@@ -49,7 +53,7 @@ class InplaceOnHookedOutput(Rule):
             yield self.report(site, self._message(site), confidence=Confidence.HIGH, fix=fix)
 
     @staticmethod
-    def _message(site) -> str:
+    def _message(site: InPlaceSite) -> str:
         advice = {
             "layer": "pass `inplace=False`",
             "module_call": "build the module with `inplace=False`",
@@ -74,19 +78,20 @@ class InplaceOnHookedOutput(Rule):
 
     # -- fixes ---------------------------------------------------------------------
 
-    def _fix(self, site):
+    def _fix(self, site: InPlaceSite) -> Fix:
         file = site.file
         if site.aliased:
             raise FixUnavailable("another reference sees the tensor modified in place")
         parents = file.parents
         if site.kind in {"layer", "module_call"}:
-            node = site.setting.node if site.setting is not None else None
-            if not (isinstance(node, cst.Name) and node.value == "True") or site.setting.file is not file:
+            setting = site.setting
+            node = setting.node if setting is not None else None
+            if setting is None or not (isinstance(node, cst.Name) and node.value == "True") or setting.file is not file:
                 raise FixUnavailable("`inplace=True` is not written as a literal in this file")
             tree = replace_nodes(file.module, {node: cst.Name("False")}, parents)
             text = "Pass `inplace=False`"
         elif site.kind == "function":
-            call = site.node
+            call = _call(site.node)
             args = [a for a in call.args if not (a.keyword is not None and a.keyword.value == "inplace")]
             if len(args) == len(call.args):
                 args = list(call.args[:-1])  # passed positionally: it is the last parameter
@@ -95,7 +100,7 @@ class InplaceOnHookedOutput(Rule):
             tree = replace_nodes(file.module, {call: call.with_changes(args=args)}, parents)
             text = "Drop `inplace=True`"
         elif site.kind == "always_function":
-            func = site.node.func
+            func = _call(site.node).func
             if not isinstance(func, (cst.Attribute, cst.Name)):
                 raise FixUnavailable("unexpected function expression")
             if isinstance(func, cst.Attribute):
@@ -107,12 +112,15 @@ class InplaceOnHookedOutput(Rule):
             tree = replace_nodes(file.module, {func: new_func}, parents)
             text = "Call the out-of-place function"
         elif site.kind == "method":
-            call = site.node
-            method = call.func.attr.value
+            call = _call(site.node)
+            if not isinstance(call.func, cst.Attribute):
+                raise FixUnavailable("not a method call")
+            method_func = call.func
+            method = method_func.attr.value
             twin = method[:-1]
             if twin not in OUT_OF_PLACE_TWINS:
                 raise FixUnavailable(f"no out-of-place twin known for `.{method}()`")
-            renamed = call.with_changes(func=call.func.with_changes(attr=cst.Name(twin)))
+            renamed = call.with_changes(func=method_func.with_changes(attr=cst.Name(twin)))
             if site.statement_target is not None:
                 statement = statement_in_block(call, parents)
                 expr = statement.body[0]
@@ -120,12 +128,14 @@ class InplaceOnHookedOutput(Rule):
                     raise FixUnavailable("the call is not the whole statement")
                 assign = cst.Assign([cst.AssignTarget(cst.Name(site.statement_target))], renamed)
                 tree = replace_nodes(file.module, {expr: assign}, parents)
-            elif isinstance(call.func.value, cst.Name):
+            elif isinstance(method_func.value, cst.Name):
                 raise FixUnavailable("the variable modified in place may be read later")
             else:
                 tree = replace_nodes(file.module, {call: renamed}, parents)
             text = f"Use `.{twin}()`"
         elif site.kind == "augassign":
+            if not isinstance(site.node, cst.AugAssign):
+                raise FixUnavailable("not an augmented assignment")
             new = augmented_to_binary(site.node)
             if new is None:
                 raise FixUnavailable("not a plain name")
@@ -136,8 +146,7 @@ class InplaceOnHookedOutput(Rule):
             target = site.statement_target
             if target is None:
                 small = statement.body[0]
-                target_node = small.target if isinstance(small, cst.AugAssign) else None
-                target = _root(target_node)
+                target = _root(small.target) if isinstance(small, cst.AugAssign) else None
             if target is None or enclosing(statement, parents, cst.FunctionDef) is None:
                 raise FixUnavailable("no variable to copy")
             copy = cst.SimpleStatementLine(
@@ -162,7 +171,14 @@ _BINARY_SYMBOLS = {
 }
 
 
-def _root(node):
+def _call(node: cst.CSTNode) -> cst.Call:
+    if not isinstance(node, cst.Call):
+        raise FixUnavailable("not a call")
+    return node
+
+
+def _root(node: cst.BaseExpression) -> str | None:
+    """The name an attribute/subscript chain starts from."""
     while isinstance(node, (cst.Subscript, cst.Attribute)):
         node = node.value
     return node.value if isinstance(node, cst.Name) else None

@@ -18,9 +18,12 @@ Confidence: high; the child's `self.<attr> = <parameter>` is read from the sourc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from dp_lint.analysis.project import Project
 from dp_lint.analysis.sharing import SharedModules
 from dp_lint.catalogue.rule import Rule
-from dp_lint.core.findings import Confidence
+from dp_lint.core.findings import Confidence, Finding
 
 
 class SharedSubmodule(Rule):
@@ -28,7 +31,7 @@ class SharedSubmodule(Rule):
     name = "shared-submodule"
     summary = "One module registered under two parents: Opacus hooks it twice, per-sample gradients silently doubled"
 
-    def check(self, project):
+    def check(self, project: Project) -> Iterator[Finding]:
         for shared in SharedModules(project).registrations():
             yield self.report(
                 shared,
