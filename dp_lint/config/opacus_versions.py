@@ -152,6 +152,18 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         when_unknown=True,
     ),
     Behaviour(
+        key="inplace-linear-output-old-hooks",
+        summary="before 1.5.4 (non-full backward hooks), a `Linear` output modified in place loses its "
+                "per-sample gradient: `ValueError: Per sample gradient is not initialized` at step(); "
+                "convolution outputs modified in place train with exact per-sample gradients there",
+        holds="<1.5.4",
+        changed_by="PR #720 (full backward hooks, 1.5.4) turned it into the forward-time error",
+        measured=_on({"1.4.1": "Linear flag cases crash at step()", "1.5.2": "Linear flag cases crash at step()",
+                      "1.5.3": "Linear flag cases crash at step()"}),
+        probe="cases:DPL104-inplace-on-hooked-output",
+        when_unknown=False,
+    ),
+    Behaviour(
         key="lr-scheduler-after-load-state-dict",
         summary="after `optimizer.load_state_dict(...)` on a `DPOptimizer` (resuming from a checkpoint), an LR "
                 "scheduler changes the `DPOptimizer`'s `param_groups` but the wrapped optimizer keeps its "
@@ -221,6 +233,18 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         changed_by="none (opacus issue #158; every 1.x release measured)",
         measured=_on({"1.4.1": "flag cases fail", "1.5.4": "flag cases fail", "1.6.0": "flag cases fail"}),
         probe="cases:DPL002-batch-first-mismatch",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="shared-submodule-hooked-per-parent",
+        summary="one trainable module registered under two parents (`self.cpe1` handed to a child that "
+                "stores it) gets Opacus' hooks once per registration: its `grad_sample` is a multiple of the "
+                "true per-sample gradient (2x with two parents, 3x with three), silently",
+        holds=">=1.0",
+        changed_by="none (every 1.x release measured)",
+        measured=_on({"1.4.1": "flag cases silent (grad_sample 2x)", "1.5.4": "flag cases silent (grad_sample 2x)",
+                      "1.6.0": "flag cases silent (grad_sample 2x)"}),
+        probe="cases:DPL112-shared-submodule",
         when_unknown=True,
     ),
     Behaviour(

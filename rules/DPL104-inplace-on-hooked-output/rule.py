@@ -43,6 +43,9 @@ class InplaceOnHookedOutput(Rule):
     name = "inplace-on-hooked-output"
     summary = "In-place operation on a trainable layer's output: Opacus' backward hook view raises at forward"
     fix_availability = FixAvailability.SAFE
+    # On releases before 1.5.4 only in-place ops on Linear outputs fail (at step()); the rule does not
+    # tell the layer kinds apart by release yet and reports both there.
+    opacus_behaviours = ("inplace-after-trainable-layer", "inplace-linear-output-old-hooks")
 
     def check(self, project: Project) -> Iterator[Finding]:
         for site in InPlaceAnalysis(project).sites():

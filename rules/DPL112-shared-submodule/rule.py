@@ -30,6 +30,7 @@ class SharedSubmodule(Rule):
     code = "DPL112"
     name = "shared-submodule"
     summary = "One module registered under two parents: Opacus hooks it twice, per-sample gradients silently doubled"
+    opacus_behaviours = ("shared-submodule-hooked-per-parent",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         for shared in SharedModules(project).registrations():
