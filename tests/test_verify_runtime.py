@@ -119,12 +119,12 @@ def examples_run():
 def test_examples_verdicts_agree_with_findings_without_configuration(examples_run):
     result, verdicts = examples_run
     assert result.exit_code == 1
-    # simsiam/train.py is a script (`if __name__ == "__main__":`) that reaches make_private: its
-    # model is verified by capture; the other training scripts run at import, so their models are
-    # built from their constructors.
+    # simsiam/train.py and resnet_block/train.py are scripts (`if __name__ == "__main__":`) that
+    # reach make_private: their models are verified by capture; the other training scripts run at
+    # import, so their models are built from their constructors.
     assert set(verdicts) == {
         "examples/mean_teacher/model.py:MeanTeacher",
-        "examples/resnet_block/model.py:ResNet",
+        "run: python examples/resnet_block/train.py",
         "run: python examples/simsiam/train.py",
         "examples/text_classifier/textcls/model.py:TextClassifier",
         "examples/vision/model.py:SmallResNet",
@@ -140,7 +140,7 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
     assert teacher["verdict"] == "crash"
     assert all(p["status"] == "missing" for p in teacher["parameters"] if p["name"].startswith("teacher."))
     assert verdicts["examples/text_classifier/textcls/model.py:TextClassifier"]["verdict"] in ("crash", "silent")
-    resnet = verdicts["examples/resnet_block/model.py:ResNet"]
+    resnet = verdicts["run: python examples/resnet_block/train.py"]
     assert resnet["verdict"] == "crash" and "is a view and is being modified inplace" in resnet["error"]
     vision = verdicts["examples/vision/model.py:SmallResNet"]
     assert vision["verdict"] == "crash" and "UnsupportedModuleError" in vision["error"]
