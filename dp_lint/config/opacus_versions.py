@@ -113,6 +113,18 @@ def _on(outcomes: dict[str, str]) -> tuple[tuple[str, str], ...]:
 def _every(outcome: str) -> tuple[tuple[str, str], ...]:
     return tuple((release, outcome) for release in MEASURED_RELEASES)
 
+# The releases the catalogue cases ran on for the behaviours that hold on every 1.x release.
+_CATALOGUE_RELEASES = ("1.4.1", "1.5.4", "1.6.0")
+
+
+def _on_every_release(key: str, summary: str, rule: str, outcome: str,
+                      changed_by: str = "none (every 1.x release measured)") -> Behaviour:
+    """A behaviour of every 1.x release, measured by running `rule`'s catalogue cases on each."""
+    return Behaviour(key=key, summary=summary, holds=">=1.0", changed_by=changed_by,
+                     measured=_on({release: outcome for release in _CATALOGUE_RELEASES}),
+                     probe=f"cases:{rule}", when_unknown=True)
+
+
 BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
         key="dpmha-batch-first-stack-crash",
@@ -216,69 +228,47 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
     # What the rules without a version-specific behaviour rely on: measured by running each rule's
     # catalogue cases (flag cases fail as CASE says, clean cases are exact) on every listed release.
-    Behaviour(
-        key="stop-gradient-breaks-grad-sample",
-        summary="a trainable module whose output is detached (or otherwise gets no gradient) leaves its "
+    _on_every_release(
+        "stop-gradient-breaks-grad-sample",
+        "a trainable module whose output is detached (or otherwise gets no gradient) leaves its "
                 "`grad_sample` unset: `ValueError: Per sample gradient is not initialized` at step(), or "
                 "its per-sample gradients are paired with the wrong activations",
-        holds=">=1.0",
+        "DPL001-detach-on-trainable-output", "flag cases crash",
         changed_by="none (Opacus' per-sample gradient hooks, every 1.x release measured)",
-        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
-        probe="cases:DPL001-detach-on-trainable-output",
-        when_unknown=True,
     ),
-    Behaviour(
-        key="batch-first-global-setting",
-        summary="the engine's `batch_first` is one global setting for every layer's per-sample gradients; a "
+    _on_every_release(
+        "batch-first-global-setting",
+        "the engine's `batch_first` is one global setting for every layer's per-sample gradients; a "
                 "layer with the other layout mixes samples silently or fails in `torch.stack`",
-        holds=">=1.0",
+        "DPL002-batch-first-mismatch", "flag cases fail",
         changed_by="none (opacus issue #158; every 1.x release measured)",
-        measured=_on({"1.4.1": "flag cases fail", "1.5.4": "flag cases fail", "1.6.0": "flag cases fail"}),
-        probe="cases:DPL002-batch-first-mismatch",
-        when_unknown=True,
     ),
-    Behaviour(
-        key="shared-submodule-hooked-per-parent",
-        summary="one trainable module registered under two parents (`self.cpe1` handed to a child that "
+    _on_every_release(
+        "shared-submodule-hooked-per-parent",
+        "one trainable module registered under two parents (`self.cpe1` handed to a child that "
                 "stores it) gets Opacus' hooks once per registration: its `grad_sample` is a multiple of the "
                 "true per-sample gradient (2x with two parents, 3x with three), silently",
-        holds=">=1.0",
-        changed_by="none (every 1.x release measured)",
-        measured=_on({"1.4.1": "flag cases silent (grad_sample 2x)", "1.5.4": "flag cases silent (grad_sample 2x)",
-                      "1.6.0": "flag cases silent (grad_sample 2x)"}),
-        probe="cases:DPL112-shared-submodule",
-        when_unknown=True,
+        "DPL112-shared-submodule", "flag cases silent (grad_sample 2x)",
     ),
-    Behaviour(
-        key="trainable-module-without-gradient",
-        summary="a trainable parameter that no backward reaches (module unused or only called under "
+    _on_every_release(
+        "trainable-module-without-gradient",
+        "a trainable parameter that no backward reaches (module unused or only called under "
                 "`no_grad`) has no `grad_sample`: `ValueError: Per sample gradient is not initialized` at step()",
-        holds=">=1.0",
-        changed_by="none (every 1.x release measured)",
-        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
-        probe="cases:DPL003-trainable-module-without-gradient",
-        when_unknown=True,
+        "DPL003-trainable-module-without-gradient", "flag cases crash",
     ),
-    Behaviour(
-        key="validator-refuses-batchnorm",
-        summary="`make_private`'s validator refuses BatchNorm/SyncBatchNorm and InstanceNorm with running "
+    _on_every_release(
+        "validator-refuses-batchnorm",
+        "`make_private`'s validator refuses BatchNorm/SyncBatchNorm and InstanceNorm with running "
                 "stats (they mix samples)",
-        holds=">=1.0",
-        changed_by="none (every 1.x release measured)",
-        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
-        probe="cases:DPL101-batchnorm",
-        when_unknown=True,
+        "DPL101-batchnorm", "flag cases crash",
     ),
-    Behaviour(
-        key="validator-refuses-rnn",
-        summary="`nn.LSTM`/`nn.GRU`/`nn.RNN`/`nn.LSTMCell` have no per-sample gradient sampler "
+    _on_every_release(
+        "validator-refuses-rnn",
+        "`nn.LSTM`/`nn.GRU`/`nn.RNN`/`nn.LSTMCell` have no per-sample gradient sampler "
                 "(`DPLSTM`/`DPGRU`/`DPRNN` replace them)",
-        holds=">=1.0",
+        "DPL102-rnn-layer", "flag cases crash",
         changed_by="none (every 1.x release measured; the crash text differs: 1.4.1 fails in the "
                    "functorch fallback, 1.5+ refuses the module)",
-        measured=_on({"1.4.1": "flag cases crash", "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
-        probe="cases:DPL102-rnn-layer",
-        when_unknown=True,
     ),
     Behaviour(
         key="validator-refuses-multihead-attention",
