@@ -20,6 +20,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from dp_lint.verify.runtime.smoke import map_tensors
+
 # The engine settings recorded, with Opacus' defaults for make_private (1.6.0).
 SETTING_DEFAULTS: dict[str, Any] = {
     "batch_first": True,
@@ -110,7 +112,7 @@ def capture(words: list[str], cwd: str) -> Captured:
         def hook(module: Any, args: tuple, kwargs: dict) -> None:
             if module.training and torch.is_grad_enabled():
                 found = state["captured"]
-                found.args, found.kwargs = _detached(args), _detached(kwargs)
+                found.args, found.kwargs = map_tensors(args, _copy), map_tensors(kwargs, _copy)
                 raise _Stop()
 
         private_model.register_forward_pre_hook(hook, with_kwargs=True)
@@ -180,6 +182,10 @@ def capture(words: list[str], cwd: str) -> Captured:
     raise CaptureFailed(_ended(state, "finished"))
 
 
+def _copy(tensor: Any, _position: int) -> Any:
+    return tensor.detach().clone()
+
+
 def _ended(state: dict[str, Any], how: str) -> str:
     if state["captured"] is None:
         return (f"the script {how} without calling make_private, make_private_with_epsilon or "
@@ -195,17 +201,3 @@ def _bind(function: Any, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]
     except TypeError:
         return dict(kwargs)
     return dict(bound.arguments)
-
-
-def _detached(value: Any) -> Any:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return type(value)(*(_detached(v) for v in value))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_detached(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _detached(v) for k, v in value.items()}
-    return value

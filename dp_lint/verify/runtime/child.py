@@ -380,7 +380,7 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
 
     # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
     from dp_lint.verify.runtime.capture import CaptureFailed, capture
-    from dp_lint.verify.runtime.smoke import GRAD_SAMPLE_MODES, Batch, ModelError, check_batch
+    from dp_lint.verify.runtime.smoke import GRAD_SAMPLE_MODES, Batch, ModelError, check_batch, tensors_of
 
     result: dict = {"device": device, "parameters": [], "error": None, "notes": [], "origin": "capture"}
     _seed(seed)
@@ -399,7 +399,7 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
         result["settings"]["criterion"] = found.criterion
     batch_first = settings.get("batch_first") is not False
     batch_dim = 0 if batch_first else 1
-    tensors = [t for t in _tensors_in([found.args, found.kwargs]) if t.dim() > batch_dim]
+    tensors = [t for t in tensors_of([found.args, found.kwargs]) if t.dim() > batch_dim]
     if not tensors:
         result.update(verdict="cannot-build", error="the first private forward pass received no tensor with a batch dimension")
         return result
@@ -461,16 +461,6 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
     return result
 
 
-def _tensors_in(value) -> list:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _tensors_in(item)]
-    return []
 
 
 def compare(job: dict, device: str, seed: int) -> dict:

@@ -137,8 +137,8 @@ class Batch:
         return self._narrow(0, size)
 
     def to(self, device: str) -> Batch:
-        return Batch(_map_tensors(self.args, lambda t, _: t.to(device)),
-                     _map_tensors(self.kwargs, lambda t, _: t.to(device)), self.size, self.batch_dim)
+        return Batch(map_tensors(self.args, lambda t, _: t.to(device)),
+                     map_tensors(self.kwargs, lambda t, _: t.to(device)), self.size, self.batch_dim)
 
     def shapes(self) -> list[str]:
         """`float32[5, 16]` for every tensor argument, in order (for reports)."""
@@ -148,7 +148,7 @@ class Batch:
             found.append(f"{str(tensor.dtype).replace('torch.', '')}[{', '.join(str(d) for d in tensor.shape)}]")
             return tensor
 
-        _map_tensors([self.args, self.kwargs], note)
+        map_tensors([self.args, self.kwargs], note)
         return found
 
     def _narrow(self, start: int, length: int) -> Batch:
@@ -162,24 +162,24 @@ class Batch:
                     return tensor.narrow(dim, start, length)
                 return tensor
 
-            return Batch(_map_tensors(self.args, cut), _map_tensors(self.kwargs, cut), length, dim)
+            return Batch(map_tensors(self.args, cut), map_tensors(self.kwargs, cut), length, dim)
         dims = list(self.batch_dim)
         args = [x.narrow(dims[i], start, length) for i, x in enumerate(self.args)]
         return Batch(args, self.kwargs, length, dims)
 
 
-def _map_tensors(value: Any, function: Callable[[Any, int], Any], position: int = 0) -> Any:
+def map_tensors(value: Any, function: Callable[[Any, int], Any], position: int = 0) -> Any:
     """`value` with `function(tensor, position)` applied to every tensor inside lists, tuples and dicts."""
     import torch
 
     if isinstance(value, torch.Tensor):
         return function(value, position)
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple
-        return type(value)(*(_map_tensors(v, function, i) for i, v in enumerate(value)))
+        return type(value)(*(map_tensors(v, function, i) for i, v in enumerate(value)))
     if isinstance(value, (list, tuple)):
-        return type(value)(_map_tensors(v, function, i) for i, v in enumerate(value))
+        return type(value)(map_tensors(v, function, i) for i, v in enumerate(value))
     if isinstance(value, dict):
-        return {k: _map_tensors(v, function, i) for i, (k, v) in enumerate(value.items())}
+        return {k: map_tensors(v, function, i) for i, (k, v) in enumerate(value.items())}
     return value
 
 
