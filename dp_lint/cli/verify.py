@@ -65,6 +65,15 @@ def exit_status(verdicts) -> int:
          "until its first private forward pass and verify the real model on that real batch with the engine's "
          "own settings (repeatable; the command runs in a child process with the time limit).",
 )
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Observe mode (with --run): let the script take N real private optimizer steps and check at each "
+         "that the update before noise is bounded by the clipping, that batches come from the engine's data "
+         "loader and that no GradScaler scales the per-sample gradients.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and inputs.")
 @click.option(
     "--fresh-process",
@@ -81,6 +90,7 @@ def verify_command(
     seed: int,
     fresh_process: bool,
     run_commands: tuple[str, ...] = (),
+    steps: int | None = None,
 ) -> None:
     """Build each model, wrap it with Opacus as the project's engine call does, run one batch and
     compare every parameter's per-sample gradient with a one-sample-at-a-time reference.
@@ -109,6 +119,9 @@ def verify_command(
         config = load_config(config_file, (start,) if start is not None else ())
         root = Path.cwd()
         commands = [_split_command(c) for c in run_commands]
+        if steps is not None and not run_commands:
+            raise CliError("--steps observes a training run: give the command with --run, "
+                           "e.g. `dp-lint verify --run \"python train.py\" --steps 3`")
         if not commands and not targets:
             commands = [_split_command(t["run"]) for t in config.verify_targets if "run" in t]
         try:
@@ -127,7 +140,8 @@ def verify_command(
                     "project and [tool.dp-lint] has no [[tool.dp-lint.verify]] table; name a target, e.g. "
                     "`dp-lint verify models/net.py:Net`, or a training command: `dp-lint verify --run \"python train.py\"`"
                 )
-            verdicts = [verify_run(words, cwd=root, device=device, timeout=timeout, seed=seed) for words in commands]
+            verdicts = [verify_run(words, cwd=root, device=device, timeout=timeout, seed=seed, steps=steps)
+                        for words in commands]
             captured_files: set[str] = set()
             fallback_notes: list[str] = []
             for entry in entry_points:

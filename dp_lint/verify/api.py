@@ -70,6 +70,10 @@ class ModelVerdict:
     # [[tool.dp-lint.verify]] table's arguments) or "capture" (the training script's own model, --run).
     built_by: str = "constructor"
     opacus: str | None = None  # the Opacus release the child ran (opacus.__version__); None: never started
+    # Observe mode (--run with --steps N): the private steps taken and each invariant checked at
+    # every step: {name, holds, measured, consequence} (see dp_lint.verify.runtime.observe).
+    steps: int | None = None
+    invariants: list[dict] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -104,6 +108,8 @@ class ModelVerdict:
             "notes": self.notes,
             "config_hint": self.config_hint,
             "output": self.output,
+            "steps": self.steps,
+            "invariants": self.invariants,
         }
 
 
@@ -177,13 +183,20 @@ def verify_run(
     device: str = "auto",
     timeout: float = DEFAULT_TIMEOUT,
     seed: int = 0,
+    steps: int | None = None,
 ) -> ModelVerdict:
     """Capture mode: run `command` (`["python", "train.py", "--epochs", "1"]`) in a fresh child with
     Opacus' entry points intercepted, stop it at the private model's first training forward pass,
-    and check that real model on that real batch with the engine's own settings."""
+    and check that real model on that real batch with the engine's own settings.
+
+    Observe mode (`steps` given): let the script take that many real private optimizer steps and
+    check at each the invariants the privacy guarantee rests on (the update before noise bounded by
+    the clipping, batches drawn from the engine's loader, no loss scaler); `silent` names each one
+    broken, with its measured figures."""
     check_requirements()
     label = "run: " + " ".join(command)
-    job = {"id": 0, "kind": "capture", "command": list(command), "cwd": str(os.path.abspath(cwd))}
+    job = {"id": 0, "kind": "capture" if steps is None else "observe", "command": list(command),
+           "cwd": str(os.path.abspath(cwd)), "steps": steps}
     result = run_jobs([job], device=device, timeout=timeout, fresh_process=True, cwd=cwd, seed=seed)[0]
     verdict = ModelVerdict(target=label, verdict=result.get("verdict", "error"), origin="capture",
                            settings=dict(result.get("settings") or {}), notes=list(result.get("notes") or []))
@@ -195,15 +208,36 @@ def verify_run(
     verdict.output = result.get("output")
     verdict.parameters = [_parameter(p) for p in result.get("parameters", [])]
     verdict.built_by = "capture"
-    if result.get("engine"):
+    verdict.steps = result.get("steps")
+    # Invariants are measured over the steps taken: none taken (a crash at the first), none shown.
+    verdict.invariants = list(result.get("invariants") or []) if verdict.steps else []
+    if steps is not None and result.get("engine"):
+        verdict.notes.insert(0, f"observed: {verdict.steps} private optimizer step(s) of the script's own loop "
+                                f"after {result['engine']}")
+    elif result.get("engine"):
         verdict.notes.insert(0, f"built by capture: the model {result['engine']} received, on the first batch "
                                 f"the script fed it ({result.get('batch_of_script')} samples)")
-    if verdict.verdict == "silent" and not verdict.error:
+    if verdict.verdict == "silent" and verdict.invariants:
+        verdict.error = "; ".join(
+            f"{CONSEQUENCES.get(i['consequence'], i['consequence'])} ({i['name']}: {i['measured']})"
+            for i in verdict.invariants if not i["holds"]
+        )
+    elif verdict.verdict == "silent" and not verdict.error:
         verdict.error = _silent_summary(verdict.parameters)
     if verdict.verdict == "cannot-build":
         verdict.config_hint = ("# a command that reaches make_private quickly, e.g. with a small-data flag:\n"
                                "[[tool.dp-lint.verify]]\n" f"run = {toml_value(' '.join(command))}")
     return verdict
+
+
+# What a broken observe-mode invariant means, by its consequence.
+CONSEQUENCES = {
+    "privacy": "an update left the optimizer larger than per-sample clipping allows: the privacy guarantee does not hold",
+    "accounting": "the loop does not draw its batches from the data loader make_private returned: "
+                  "the ε that get_epsilon reports is wrong",
+    "utility": "a GradScaler scales every per-sample gradient before Opacus clips it: privacy holds, "
+               "but each sample is clipped to max_grad_norm and the update is not the intended one",
+}
 
 
 def verify_project(

@@ -103,6 +103,12 @@ def model_block(verdict: ModelVerdict) -> Group:
         parts.append(_indented(Text(line, style="dim")))
     for note in verdict.notes:
         parts.append(_indented(Text(f"note: {note}", style="dim")))
+    if verdict.invariants:
+        table = Table("Invariant", "Holds", "Measured", padding=(0, 1))
+        for invariant in verdict.invariants:
+            holds = Text("yes", style="green") if invariant["holds"] else Text("NO", style="bold red")
+            table.add_row(invariant["name"], holds, invariant["measured"])
+        parts.append(_indented(table))
     if verdict.parameters:
         table = Table("Parameter", "Shape", "Status", "Error", padding=(0, 1))
         for p in verdict.parameters:

@@ -87,7 +87,7 @@ def capture(words: list[str], cwd: str) -> Captured:
     import opacus
     from opacus import GradSampleModule, PrivacyEngine
 
-    kind, what, argv = parse_command(words)
+    parse_command(words)  # a malformed command fails before anything is patched
     state: dict[str, Any] = {"captured": None, "depth": 0}
     saved = {
         "make_private": PrivacyEngine.make_private,
@@ -123,7 +123,7 @@ def capture(words: list[str], cwd: str) -> Captured:
         def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
             if state["captured"] is not None or state["depth"]:
                 return real(self, *args, **kwargs)
-            bound = _bind(real, self, args, kwargs)
+            bound = bind_arguments(real, self, args, kwargs)
             settings = {key: bound[key] for key in SETTING_DEFAULTS if key in bound}
             record(name, bound.get("module"), settings, bound.get("criterion"))
             state["depth"] += 1
@@ -139,7 +139,7 @@ def capture(words: list[str], cwd: str) -> Captured:
     def gsm_init(self: Any, m: Any, *args: Any, **kwargs: Any) -> None:
         direct = state["captured"] is None and not state["depth"]
         if direct:  # GradSampleModule(model) written in the script, not built by make_private
-            bound = _bind(saved["gsm_init"], self, (m, *args), kwargs)
+            bound = bind_arguments(saved["gsm_init"], self, (m, *args), kwargs)
             settings: dict[str, Any] = {key: bound[key] for key in ("batch_first", "loss_reduction") if key in bound}
             record("GradSampleModule", m, settings)  # copied before the hooks are added
         saved["gsm_init"](self, m, *args, **kwargs)
@@ -149,6 +149,24 @@ def capture(words: list[str], cwd: str) -> Captured:
     PrivacyEngine.make_private = engine_wrapper("make_private")
     PrivacyEngine.make_private_with_epsilon = engine_wrapper("make_private_with_epsilon")
     GradSampleModule.__init__ = gsm_init
+    try:
+        how, cause = run_entry_point(words, cwd, stop=_Stop)
+    finally:
+        PrivacyEngine.make_private = saved["make_private"]
+        PrivacyEngine.make_private_with_epsilon = saved["make_private_with_epsilon"]
+        GradSampleModule.__init__ = saved["gsm_init"]
+        del opacus
+    if how is None:
+        return state["captured"]
+    raise CaptureFailed(_ended(state, how)) from cause
+
+
+def run_entry_point(words: list[str], cwd: str, stop: type[BaseException]) -> tuple[str | None, BaseException | None]:
+    """Run `words` (a `python script.py args...` command) in this interpreter, in `cwd` with its
+    own `sys.argv`, until it ends or raises `stop`. Returns (None, None) when `stop` ended it, else
+    how it ended ("finished", "exited (status 1)", "failed: ValueError: ...") and the exception
+    that ended it, if any. sys.argv, sys.path and the working directory are restored."""
+    kind, what, argv = parse_command(words)
     old_argv, old_cwd, old_path = list(sys.argv), os.getcwd(), list(sys.path)
     try:
         os.chdir(cwd)
@@ -162,24 +180,20 @@ def capture(words: list[str], cwd: str) -> Captured:
         else:
             sys.path.insert(0, cwd)
             runpy.run_module(what, run_name="__main__", alter_sys=True)
-    except _Stop:
-        return state["captured"]
-    except SystemExit as exc:
-        raise CaptureFailed(_ended(state, f"exited (status {exc.code})")) from None
     except CaptureFailed:
         raise
     except BaseException as exc:
+        if isinstance(exc, stop):
+            return None, None
+        if isinstance(exc, SystemExit):
+            return f"exited (status {exc.code})", None
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise CaptureFailed(_ended(state, f"failed: {type(exc).__name__}: {exc}")) from exc
+        return f"failed: {type(exc).__name__}: {exc}", exc
     finally:
-        PrivacyEngine.make_private = saved["make_private"]
-        PrivacyEngine.make_private_with_epsilon = saved["make_private_with_epsilon"]
-        GradSampleModule.__init__ = saved["gsm_init"]
         sys.argv, sys.path[:] = old_argv, old_path
         os.chdir(old_cwd)
-        del opacus
-    raise CaptureFailed(_ended(state, "finished"))
+    return "finished", None
 
 
 def _copy(tensor: Any, _position: int) -> Any:
@@ -193,7 +207,7 @@ def _ended(state: dict[str, Any], how: str) -> str:
     return f"the script {how} after {state['captured'].engine} but before the private model's first training forward pass"
 
 
-def _bind(function: Any, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+def bind_arguments(function: Any, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     import inspect
 
     try:

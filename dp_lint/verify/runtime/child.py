@@ -463,6 +463,44 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
 
 
 
+def observe_steps(job: dict, device: str, seed: int) -> dict:
+    """Observe mode: let the user's entry point take `job["steps"]` private optimizer steps and
+    check the privacy invariants at each (see dp_lint.verify.runtime.observe)."""
+    # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
+    from dp_lint.verify.runtime.capture import CaptureFailed
+    from dp_lint.verify.runtime.observe import observe
+
+    result: dict = {"device": device, "parameters": [], "error": None, "notes": [], "origin": "capture"}
+    _seed(seed)
+    try:
+        found = observe(job["command"], job["cwd"], int(job.get("steps") or 1))
+    except CaptureFailed as exc:
+        cause = exc.__cause__
+        where = _user_frame(cause, [job["cwd"]]) if cause is not None else ""
+        result.update(verdict="cannot-build", error=f"{exc}{where}")
+        return result
+    result["engine"] = found.engine
+    result["settings"] = {k: (v if isinstance(v, (bool, int, float, str, type(None))) else repr(v))
+                          for k, v in found.settings.items()}
+    if found.criterion is not None:
+        result["settings"]["criterion"] = found.criterion
+    result["steps"] = found.steps
+    result["notes"].extend(found.notes)
+    result["invariants"] = [
+        {"name": i.name, "holds": i.holds, "measured": i.measured, "consequence": i.consequence}
+        for i in found.invariants
+    ]
+    broken = [i for i in found.invariants if not i.holds]
+    if found.crash is not None:
+        where = _user_frame(found.crash, [job["cwd"]])
+        result.update(verdict="crash", error=f"{_error_text(found.crash)}{where} (after {found.steps} private step(s))")
+    elif broken:
+        result.update(verdict="silent", error="; ".join(f"{i.name}: {i.measured}" for i in broken))
+    else:
+        result["verdict"] = "ok"
+    return result
+
+
 def compare(job: dict, device: str, seed: int) -> dict:
     """Ordinary (non-private) outputs and gradients of two models on the same weights and inputs."""
     original, fixed = job["original"], job["fixed"]
@@ -586,6 +624,8 @@ def main() -> None:
                 result = compare(job, device, seed)
             elif job["kind"] == "capture":
                 result = capture_and_verify(job, request.get("device", "auto"), device, seed)
+            elif job["kind"] == "observe":
+                result = observe_steps(job, device, seed)
             else:
                 result = verify(job, device, seed)
         except BaseException as exc:
