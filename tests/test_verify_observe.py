@@ -55,7 +55,11 @@ SCRIPT = textwrap.dedent("""
         model, optimizer, train_loader = engine.make_private(
             module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=1.0, max_grad_norm=1.0,
         )
-        criterion = nn.CrossEntropyLoss()
+        criterion = nn.CrossEntropyLoss(reduction="sum" if args.mode == "reduction-sum" else "mean")
+        if args.mode == "per-sample-sum":
+            criterion = lambda out, y: F.cross_entropy(out, y, reduction="none").sum()  # noqa: E731
+        if args.mode == "per-sample-mean":
+            criterion = lambda out, y: F.cross_entropy(out, y, reduction="none").mean()  # noqa: E731
     if args.mode == "old-loader":
         train_loader = loader
     scaler = torch.amp.GradScaler("cpu") if args.mode == "scaler" else None
@@ -101,8 +105,24 @@ def test_correct_loop_keeps_every_invariant(tmp_path):
     status, verdict = observe(tmp_path, "ok")
     assert (status, verdict["verdict"]) == (0, "ok"), verdict
     assert verdict["steps"] == 3
-    assert {i["name"] for i in verdict["invariants"]} == {"clipped-update", "private-loader", "no-loss-scaling"}
+    assert {i["name"] for i in verdict["invariants"]} == {"clipped-update", "private-loader", "no-loss-scaling",
+                                                          "loss-reduction"}
     assert broken(verdict) == []
+
+
+def test_mean_of_per_sample_losses_is_judged_and_holds(tmp_path):
+    status, verdict = observe(tmp_path, "per-sample-mean")
+    assert (status, verdict["verdict"]) == (0, "ok"), verdict
+    reduction = next(i for i in verdict["invariants"] if i["name"] == "loss-reduction")
+    assert "mean (MeanBackward0): 3" in reduction["measured"]
+
+
+@pytest.mark.parametrize("mode, node", [("reduction-sum", "NllLossBackward0"), ("per-sample-sum", "SumBackward0")])
+def test_sum_over_the_batch_under_mean_reduction_is_a_utility_error(tmp_path, mode, node):
+    status, verdict = observe(tmp_path, mode)
+    assert verdict["verdict"] == "silent", verdict
+    assert broken(verdict) == ["loss-reduction"]
+    assert f"sum ({node})" in verdict["error"] and "privacy holds" in verdict["error"]
 
 
 @pytest.mark.parametrize("mode", ["ghost-function", "ghost-original"])
@@ -112,6 +132,7 @@ def test_ghost_mode_without_the_returned_loss_module_releases_unclipped_updates(
     assert broken(verdict) == ["clipped-update"]
     assert "privacy guarantee does not hold" in verdict["error"]
     assert verdict["settings"]["grad_sample_mode"] == "ghost"
+    assert "loss-reduction" not in {i["name"] for i in verdict["invariants"]}  # ghost's loss wrapper reduces itself
 
 
 def test_iterating_the_original_loader_is_an_accounting_error(tmp_path):

@@ -219,7 +219,7 @@ def verify_run(
                                 f"the script fed it ({result.get('batch_of_script')} samples)")
     if verdict.verdict == "silent" and verdict.invariants:
         verdict.error = "; ".join(
-            f"{CONSEQUENCES.get(i['consequence'], i['consequence'])} ({i['name']}: {i['measured']})"
+            f"{BROKEN_INVARIANTS.get(i['name'], i['consequence'])} ({i['name']}: {i['measured']})"
             for i in verdict.invariants if not i["holds"]
         )
     elif verdict.verdict == "silent" and not verdict.error:
@@ -230,13 +230,17 @@ def verify_run(
     return verdict
 
 
-# What a broken observe-mode invariant means, by its consequence.
-CONSEQUENCES = {
-    "privacy": "an update left the optimizer larger than per-sample clipping allows: the privacy guarantee does not hold",
-    "accounting": "the loop does not draw its batches from the data loader make_private returned: "
-                  "the ε that get_epsilon reports is wrong",
-    "utility": "a GradScaler scales every per-sample gradient before Opacus clips it: privacy holds, "
-               "but each sample is clipped to max_grad_norm and the update is not the intended one",
+# What a broken observe-mode invariant means (dp_lint.verify.runtime.observe.INVARIANTS).
+BROKEN_INVARIANTS = {
+    "clipped-update": "an update left the optimizer larger than per-sample clipping allows: "
+                      "the privacy guarantee does not hold",
+    "private-loader": "the loop does not draw its batches from the data loader make_private returned: "
+                      "the ε that get_epsilon reports is wrong",
+    "no-loss-scaling": "a GradScaler scales every per-sample gradient before Opacus clips it: privacy holds, "
+                       "but each sample is clipped to max_grad_norm and the update is not the intended one",
+    "loss-reduction": "the loss reduces over the batch unlike the engine's loss_reduction: per-sample gradients "
+                      "are scaled by the batch size (or its inverse) before clipping; privacy holds, the update "
+                      "is not the intended one",
 }
 
 

@@ -32,7 +32,10 @@ from typing import Any
 from dp_lint.verify.runtime.capture import SETTING_DEFAULTS, CaptureFailed, bind_arguments, run_entry_point
 from dp_lint.verify.runtime.smoke import tensors_of
 
-INVARIANTS = ("clipped-update", "private-loader", "no-loss-scaling")
+INVARIANTS = ("clipped-update", "private-loader", "no-loss-scaling", "loss-reduction")
+
+# Autograd's code for a loss node's `reduction` (`_saved_reduction` of NllLossBackward0, MseLossBackward0, ...).
+_REDUCTIONS = {1: "mean", 2: "sum"}
 
 # Slack for float rounding in the summed-gradient bound (relative).
 _BOUND_SLACK = 1e-4
@@ -81,6 +84,9 @@ class _State:
     other_loops: int = 0
     scaled_steps: int = 0
     scale: float | None = None
+    loss_reduction: str = "mean"  # the engine's
+    judge_reduction: bool = True  # hooks modes only: ghost mode's loss wrapper reduces by itself
+    reductions_seen: dict[str, int] = field(default_factory=dict)  # "sum (NllLossBackward0)" -> backward passes
     private_optimizers: list[Any] = field(default_factory=list)
 
 
@@ -100,6 +106,7 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
     }
     scaler_class = getattr(getattr(torch, "amp", None), "GradScaler", None)
     saved_scaler_step = getattr(scaler_class, "step", None)
+    saved_backward = torch.Tensor.backward
 
     def engine_wrapper(name: str) -> Any:
         real = saved[name]
@@ -134,9 +141,15 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
             state.scale = float(self.get_scale())
         return saved_scaler_step(self, optimizer, *args, **kwargs)  # type: ignore[misc]
 
+    def backward(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if state.wrapped and state.judge_reduction and state.depth == 0:
+            _note_reduction(state, self)
+        return saved_backward(self, *args, **kwargs)
+
     PrivacyEngine.make_private = engine_wrapper("make_private")
     PrivacyEngine.make_private_with_epsilon = engine_wrapper("make_private_with_epsilon")
     DataLoader.__iter__ = loader_iter  # type: ignore[method-assign]
+    torch.Tensor.backward = backward  # type: ignore[method-assign]
     if scaler_class is not None and saved_scaler_step is not None:
         scaler_class.step = scaler_step
     try:
@@ -145,6 +158,7 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
         PrivacyEngine.make_private = saved["make_private"]
         PrivacyEngine.make_private_with_epsilon = saved["make_private_with_epsilon"]
         DataLoader.__iter__ = saved["loader_iter"]  # type: ignore[method-assign]
+        torch.Tensor.backward = saved_backward  # type: ignore[method-assign]
         if scaler_class is not None and saved_scaler_step is not None:
             scaler_class.step = saved_scaler_step
     observation = state.observation
@@ -174,6 +188,8 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
     state.poisson = settings.get("poisson_sampling") is not False
     state.batch_dim = 0 if settings.get("batch_first") is not False else 1
     state.max_grad_norm = _clipping_bound(settings.get("max_grad_norm"))
+    state.loss_reduction = str(settings.get("loss_reduction") or "mean")
+    state.judge_reduction = settings.get("grad_sample_mode") in (None, "hooks", "functorch", "ew")
     parts = list(result) if isinstance(result, tuple) else [result]
     model, optimizer, loader = parts[0], parts[1], parts[-1]
     state.private_optimizers.append(optimizer)
@@ -223,6 +239,23 @@ def _measure_update(state: _State, optimizer: Any) -> None:
         state.worst_ratio, state.worst_step = ratio, observation.steps
 
 
+def _note_reduction(state: _State, loss: Any) -> None:
+    """How the loss a backward pass starts from reduces over the batch, when its last autograd
+    node says so unambiguously (see the module docstring)."""
+    node = getattr(loss, "grad_fn", None)
+    if node is None or getattr(loss, "dim", lambda: 1)() != 0:
+        return
+    kind = type(node).__name__
+    reduction = _REDUCTIONS.get(getattr(node, "_saved_reduction", None))  # type: ignore[arg-type]
+    if reduction is None and kind in ("SumBackward0", "MeanBackward0"):
+        sizes = tuple(getattr(node, "_saved_self_sym_sizes", ()) or ())
+        if sizes and int(sizes[0]) == state.samples_since_step > 1:
+            reduction = "sum" if kind == "SumBackward0" else "mean"
+    if reduction is not None:
+        key = f"{reduction} ({kind})"
+        state.reductions_seen[key] = state.reductions_seen.get(key, 0) + 1
+
+
 def _invariants(state: _State) -> list[Invariant]:
     observation = state.observation
     found = []
@@ -248,6 +281,14 @@ def _invariants(state: _State) -> list[Invariant]:
         else f"{state.scaled_steps} step(s) through GradScaler.step, scale {state.scale:g}",
         "utility",
     ))
+    if state.judge_reduction:
+        others = {k: n for k, n in state.reductions_seen.items() if not k.startswith(state.loss_reduction + " ")}
+        seen = ", ".join(f"{k}: {n}" for k, n in sorted(state.reductions_seen.items())) or "none judged"
+        found.append(Invariant(
+            "loss-reduction", not others,
+            f"make_private(loss_reduction={state.loss_reduction!r}); backward passes by the loss's reduction: {seen}",
+            "utility",
+        ))
     return found
 
 
