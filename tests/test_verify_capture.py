@@ -242,6 +242,8 @@ def test_command_parsing():
     assert parse_command(["python", "-u", "train.py", "--lr", "1"]) == ("path", "train.py", ["train.py", "--lr", "1"])
     assert parse_command(["python3", "-m", "pkg.train", "-x"]) == ("module", "pkg.train", ["pkg.train", "-x"])
     assert parse_command(["train.py"]) == ("path", "train.py", ["train.py"])
+    assert parse_command(["pkg/train.py:main"]) == ("function", "pkg/train.py:main", ["pkg/train.py"])
+    assert parse_command(["pkg.train:main"]) == ("function", "pkg.train:main", ["pkg.train"])
     with pytest.raises(CaptureFailed, match="-c"):
         parse_command(["python", "-c", "print(1)"])
     with pytest.raises(CaptureFailed, match="neither"):
@@ -260,3 +262,36 @@ def test_the_table_says_how_each_model_was_built():
 
     assert "built by capture" in text and "from capture" not in text
     assert "built by config · from configuration (pyproject.toml)" in text
+
+
+FUNCTION_ENTRY = """
+    def main(epochs=1):
+        loader = DataLoader(TensorDataset(torch.randn(64, 12), torch.zeros(64)), batch_size=16)
+        model = build(Config())
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        model, optimizer, loader = PrivacyEngine().make_private(
+            module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=1.0, max_grad_norm=1.0,
+        )
+        train(model, loader, optimizer, epochs)
+
+
+    def evaluate(model, loader):  # needs arguments: not an entry point
+        return sum(model(x).sum() for x, _ in loader)
+"""
+
+
+def test_a_function_that_needs_no_argument_is_an_entry_point(tmp_path):
+    """No `__main__` block: `verify` with no configuration calls `main()` (every parameter has a
+    default) in capture mode, inside its package so that its absolute imports work."""
+    package = tmp_path / "lab"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    script(package, SIMSIAM + FUNCTION_ENTRY)
+    (tmp_path / "pyproject.toml").write_text("[tool.dp-lint]\n", encoding="utf-8")
+
+    status, (verdict,) = verify(tmp_path)
+
+    assert verdict["target"] == "run: lab/train.py:main", verdict
+    assert verdict["built_by"] == "capture"
+    assert verdict["verdict"] == "crash" and "Per sample gradient is not initialized" in verdict["error"]
+    assert status == 1

@@ -35,7 +35,7 @@ from dp_lint.config.settings import Config, toml_value
 from dp_lint.files.discovery import discover, module_name_for
 from dp_lint.files.notebooks import is_notebook
 from dp_lint.files.source import SourceError, parse_source
-from dp_lint.files.syntax import dotted_name
+from dp_lint.files.syntax import calls_in, contains, dotted_name
 from dp_lint.verify.inputs import InferredInputs, InputInference
 from dp_lint.verify.specs import parse_input_spec
 
@@ -228,17 +228,19 @@ def load_project(paths: Sequence[Path], config: Config | None = None):
 
 @dataclass(frozen=True)
 class EntryPoint:
-    """A training script that `verify` can run in capture mode: it has an
-    `if __name__ == "__main__":` block and reaches an engine call (in the script itself, or in a
-    project module it imports)."""
+    """A training entry point that `verify` can run in capture mode: a script with an
+    `if __name__ == "__main__":` block that reaches an engine call (in the script itself, or in a
+    project module it imports), or a top-level function that needs no argument and contains the
+    engine call or calls, by name, a function of its module that does (`def main():`,
+    `def train(steps=2):`) in a file without such a block."""
 
-    command: tuple[str, ...]  # ("python", "train.py")
-    script: str  # relative to the root
+    command: tuple[str, ...]  # ("python", "train.py") or ("train.py:main",)
+    script: str  # relative to the root; `train.py:main` for a function
     engine_files: tuple[str, ...]  # the files (relative to the root) of the engine calls it reaches
 
 
 def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Config | None = None) -> list[EntryPoint]:
-    """Scripts under `paths` (default: `root`) that reach an engine call, in path order."""
+    """Entry points under `paths` (default: `root`) that reach an engine call, in path order."""
     root = Path(os.path.abspath(root))
     project = load_project(list(paths) or [root], config)
     engine_files = {call.file.path for call in project.engine_calls}
@@ -247,6 +249,7 @@ def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Con
     engine_modules = {info.file.module_name: info.file.path for info in project.index.by_file.values()
                       if info.file.path in engine_files}
     found = []
+    scripts_reaching: set[str] = set()
     for info in project.index.by_file.values():
         if not _has_main_block(info.file.module):
             continue
@@ -257,9 +260,35 @@ def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Con
                     reached.add(path)
         if not reached:
             continue
+        scripts_reaching.update(reached)
         script = _display(Path(info.file.path), root)
         found.append(EntryPoint(("python", script), script, tuple(sorted(_display(Path(p), root) for p in reached))))
+    # Files whose engine calls no script reaches: a function of theirs that needs no argument.
+    calls_by_file: dict[str, list[cst.Call]] = {}
+    for call in project.engine_calls:
+        calls_by_file.setdefault(call.file.path, []).append(call.node)
+    for info in project.index.by_file.values():
+        path = info.file.path
+        if path not in engine_files or path in scripts_reaching or _has_main_block(info.file.module):
+            continue
+        containing = {name for name, function in info.functions.items()
+                      if any(contains(function.node, node) for node in calls_by_file[path])}
+        for name, function in info.functions.items():
+            if not _needs_no_argument(function.node):
+                continue
+            called = {dotted_name(c.func) for c in calls_in(function.node)}
+            if name in containing or containing & called:
+                display = _display(Path(path), root)
+                label = f"{display}:{name}"
+                found.append(EntryPoint((label,), label, (display,)))
+                break  # one entry per file: its first such function, in source order
     return sorted(found, key=lambda e: e.script)
+
+
+def _needs_no_argument(function: cst.FunctionDef) -> bool:
+    params = function.params
+    required = [p for p in [*params.posonly_params, *params.params, *params.kwonly_params] if p.default is None]
+    return not required and function.asynchronous is None  # *args and **kwargs may stay empty
 
 
 def _has_main_block(module: cst.Module) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -57,12 +58,20 @@ class Captured:
     notes: list[str] = field(default_factory=list)
 
 
+# `train.py:main`, `pkg/train.py:main` or `pkg.train:main`: a function called with no argument.
+_FUNCTION_ENTRY = re.compile(r"^(?:[\w./\\-]+\.py|[A-Za-z_][\w.]*):[A-Za-z_]\w*$")
+
+
 def parse_command(words: list[str]) -> tuple[str, str, list[str]]:
     """`["python", "train.py", "--epochs", "1"]` -> ("path", "train.py", argv); `python -m pkg.train`
-    -> ("module", "pkg.train", argv); `train.py ...` alone works too. argv is what sys.argv becomes."""
+    -> ("module", "pkg.train", argv); `train.py ...` alone works too; `["train.py:main"]` or
+    `["pkg.train:main"]` -> ("function", "train.py:main", argv): the function is called with no
+    argument. argv is what sys.argv becomes."""
     if not words:
         raise CaptureFailed("the command to run is empty")
     rest = list(words)
+    if len(rest) == 1 and _FUNCTION_ENTRY.match(rest[0]):
+        return "function", rest[0], [rest[0].rsplit(":", 1)[0]]
     first = os.path.basename(rest[0])
     if first.startswith("python") or rest[0] == sys.executable:
         rest = rest[1:]
@@ -171,7 +180,9 @@ def run_entry_point(words: list[str], cwd: str, stop: type[BaseException]) -> tu
     try:
         os.chdir(cwd)
         sys.argv = argv
-        if kind == "path":
+        if kind == "function":
+            _call_function(what, cwd)
+        elif kind == "path":
             script = os.path.abspath(what)
             if not os.path.isfile(script):
                 raise CaptureFailed(f"the script {what} does not exist (in {cwd})")
@@ -194,6 +205,32 @@ def run_entry_point(words: list[str], cwd: str, stop: type[BaseException]) -> tu
         sys.argv, sys.path[:] = old_argv, old_path
         os.chdir(old_cwd)
     return "finished", None
+
+
+def _call_function(entry: str, cwd: str) -> None:
+    """Import the module of `entry` (`pkg/train.py:main`: by its dotted name when the file lies
+    under `cwd`, so that its package imports work; else by path) and call the function."""
+    import importlib
+
+    where, name = entry.rsplit(":", 1)
+    sys.path.insert(0, cwd)
+    if where.endswith(".py"):
+        script = os.path.abspath(where)
+        if not os.path.isfile(script):
+            raise CaptureFailed(f"the script {where} does not exist (in {cwd})")
+        relative = os.path.relpath(script, cwd)
+        parts = relative[:-3].replace("\\", "/").split("/")
+        if relative.startswith("..") or not all(part.isidentifier() for part in parts):
+            sys.path.insert(0, os.path.dirname(script))
+            namespace = runpy.run_path(script, run_name="__dp_lint_entry__")
+            function = namespace.get(name)
+        else:
+            function = getattr(importlib.import_module(".".join(parts)), name, None)
+    else:
+        function = getattr(importlib.import_module(where), name, None)
+    if not callable(function):
+        raise CaptureFailed(f"{entry}: {name} is not a function of {where}")
+    function()
 
 
 def _copy(tensor: Any, _position: int) -> Any:
