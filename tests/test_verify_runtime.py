@@ -563,3 +563,28 @@ def test_check_verify_never_confirms_a_finding_with_a_run_on_a_release_it_does_n
     assert json.loads(verify.stdout)[0]["opacus"] == OPACUS
     table = run_cli(["verify"], cwd=tmp_path)
     assert f"opacus {OPACUS}" in table.stdout
+
+
+def test_a_time_major_lstm_between_transposes_is_verified_ok(tmp_path):
+    """Batch-first data, `x.transpose(0, 1)` into a sequence-first DPLSTM, `.mean(0)` after: the
+    per-sample gradients are exact under a batch-first engine (measured on opacus 1.6.0). The
+    inferred inputs follow the transpose, so the verdict is `ok`, not a `silent` from a guess."""
+    (tmp_path / "model.py").write_text(textwrap.dedent("""
+        from torch import nn
+        from opacus.layers import DPLSTM
+
+
+        class TimeMajor(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = DPLSTM(16, 32)
+                self.head = nn.Linear(32, 4)
+
+            def forward(self, x):
+                out, _ = self.lstm(x.transpose(0, 1))
+                return self.head(out.mean(0))
+    """), encoding="utf-8")
+    result = run_cli(["verify", "model.py:TimeMajor", "--output-format", "json"], cwd=tmp_path)
+    (verdict,) = json.loads(result.stdout)
+    assert verdict["inputs"] == ["float[B, 7, 16]"]
+    assert verdict["verdict"] == "ok", verdict

@@ -89,6 +89,51 @@ def test_sequence_axis_follows_the_engine(tmp_path):
     assert (found.batch_first, found.loss_reduction, found.grad_sample_mode) == (False, "sum", "hooks")
 
 
+@pytest.mark.parametrize("swap", ["x.transpose(0, 1)", "x.permute(1, 0, 2)", "torch.transpose(x, 1, 0)",
+                                  "F.relu(x).transpose(0, 1)"])
+def test_a_transpose_before_a_sequence_first_layer_lays_the_input_out_batch_first(tmp_path, swap):
+    """`x.transpose(0, 1)` -> sequence-first DPLSTM -> `.mean(0)`: the model takes batch-first data
+    (measured: exact per-sample gradients under a batch-first engine); guessing the engine's layout
+    for the layer once fed it [B, 7, 16] transposed and called it silent."""
+    found = one(tmp_path, f"""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = DPLSTM(16, 32)
+                self.head = nn.Linear(32, 4)
+            def forward(self, x):
+                h = {swap}
+                out, _ = self.lstm(h)
+                return self.head(out.mean(0))
+    """)
+    assert found.problem is None, found.problem
+    assert found.inputs == ["float[B, 7, 16]"]
+    assert any("swaps the first two dimensions of `x`" in note for note in found.notes)
+
+
+def test_a_transpose_inline_and_a_batch_first_layer(tmp_path):
+    assert inputs(tmp_path, """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = DPLSTM(16, 32, batch_first=True)
+            def forward(self, x):
+                return self.lstm(x.transpose(1, 0))[0].sum()
+    """) == ["float[7, B, 16]"]  # the layer is fed [B, 7, 16]: the argument is time-major
+
+
+def test_a_transpose_of_other_dimensions_still_stops_the_inference(tmp_path):
+    found = one(tmp_path, """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = DPLSTM(16, 32)
+            def forward(self, x):
+                return self.lstm(x.transpose(1, 2))[0].sum()
+    """)
+    assert found.inputs is None or found.problem is not None
+
+
 def test_sequential_factories_and_constructor_defaults(tmp_path):
     assert inputs(tmp_path, """
         def mlp(d_in, d_out):

@@ -19,7 +19,9 @@ Shapes: `Linear` -> `float[B, in_features]` (`float[B, 7, in_features]` in a mod
 sequence layers), `Conv{1,2,3}d` -> `float[B, C, 16(, 16(, 16))]`, `Embedding` ->
 `long[B, 7] < num_embeddings`, recurrent layers, attention and transformer layers ->
 `float[B, 7, size]`; sequence axes are placed by the engine's `batch_first` (`[7, B, ...]`
-when it is False), which is the layout of the data the engine is told about.
+when it is False), which is the layout of the data the engine is told about — unless forward()
+swaps dimensions 0 and 1 on the way (`x.transpose(0, 1)`, `x.permute(1, 0, 2)`): then the first
+layer's own `batch_first` says what it is fed, and the argument is that layout swapped back.
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ class _Consumer:
     keyword: str | None
     labels: int | None = None  # the argument is a class index below this (a loss's target)
     rank: int = 0  # at least this many dimensions (`x[:, :4]` before a Linear: [B, T, n])
+    # The argument reaches the layer with its first two dimensions swapped (`x.transpose(0, 1)`,
+    # `x.permute(1, 0, 2)`): the argument's spec is the layer's with them swapped back.
+    swapped: bool = False
 
 
 @dataclass
@@ -210,7 +215,12 @@ class InputInference:
         scan = _FirstUse(self, instance, function, name)
         scan.rank = rank
         consumer = scan.find()
-        return self._consumer_spec(instance, consumer, depth, name)
+        spec = self._consumer_spec(instance, consumer, depth, name)
+        if consumer.swapped:
+            spec = _swap_leading(spec)
+            self.notes.append(f"`{instance.cls.name}.forward()` swaps the first two dimensions of `{name}` "
+                              "before its first layer: the input is laid out the other way")
+        return spec
 
     def _param_by_position(self, instance: Instance, consumer: _Consumer, depth: int) -> str:
         """The spec of the child's forward() parameter that receives the argument."""
@@ -338,8 +348,15 @@ class InputInference:
             return value
 
         def sequence(n: int) -> str:
-            self._layout_note(kind, ctx, label)
-            dims = ["B", SEQ_LEN, n] if self.batch_first else [SEQ_LEN, "B", n]
+            batch_first = self.batch_first
+            if consumer.swapped:
+                # forward() transposes the argument before this layer: the layer's own layout is
+                # the evidence for what it is fed (the argument's is the swapped one).
+                layer_value = self._layer_batch_first(kind, ctx)
+                batch_first = layer_value if isinstance(layer_value, bool) else batch_first
+            else:
+                self._layout_note(kind, ctx, label)
+            dims = ["B", SEQ_LEN, n] if batch_first else [SEQ_LEN, "B", n]
             return _spec("float", dims)
 
         if name in ("Linear", "LayerNorm", "RMSNorm"):
@@ -381,12 +398,17 @@ class InputInference:
             return _spec("float", ["B", size("num_channels", 1), SPATIAL, SPATIAL])
         raise InferenceError(f"the first layer {where} does not tell the shape of its input")
 
-    def _layout_note(self, kind: ModuleKind, ctx: _Ctx, label: str) -> None:
+    def _layer_batch_first(self, kind: ModuleKind, ctx: _Ctx) -> object:
+        """The layer's own `batch_first` (torch's default False when not written), or None for a
+        layer without one; UNKNOWN-like values pass through."""
         position = BATCH_FIRST_LAYERS.get(kind.torch_class or "")
         if position is None:
-            return
+            return None
         value = self.setting(kind, ctx, "batch_first", position)
-        layer_value = False if value is _MISSING else value
+        return False if value is _MISSING else value
+
+    def _layout_note(self, kind: ModuleKind, ctx: _Ctx, label: str) -> None:
+        layer_value = self._layer_batch_first(kind, ctx)
         if isinstance(layer_value, bool) and layer_value != self.batch_first:
             self.notes.append(
                 f"the inputs are laid out for the engine's batch_first={self.batch_first}; "
@@ -542,6 +564,7 @@ class _FirstUse(ForwardWalker[None]):
         self.module = function.module
         self.param = param
         self.aliases = {param}
+        self.swapped_aliases: set[str] = set()  # aliases holding the argument with dims 0 and 1 swapped
         self.depth = depth
         self.assigned: dict[str, cst.BaseExpression] = {}  # name -> the last value assigned to it
         self.rank = 0  # slicing `x[:, :4]` shows at least 2 dimensions before the last one
@@ -582,18 +605,21 @@ class _FirstUse(ForwardWalker[None]):
                     and len(target.elements) == len(value.elements):
                 # `ctx, tgt = x[:, :4], x[:, 4:]`
                 for t, v in zip(target.elements, value.elements):
-                    self._bind(t.value, self.carries(v.value))
+                    self._bind(t.value, self.carries(v.value), self.swaps(v.value))
                     if isinstance(t.value, cst.Name):
                         self.assigned[t.value.value] = v.value
                 continue
-            self._bind(target, self.carries(value))
+            self._bind(target, self.carries(value), self.swaps(value))
             if isinstance(target, cst.Name):
                 self.assigned[target.value] = value
 
-    def _bind(self, target: cst.BaseExpression, carries: bool) -> None:
+    def _bind(self, target: cst.BaseExpression, carries: bool, swapped: bool = False) -> None:
         if isinstance(target, cst.Name):
+            self.swapped_aliases.discard(target.value)
             if carries:
                 self.aliases.add(target.value)
+                if swapped:
+                    self.swapped_aliases.add(target.value)
             else:
                 self.aliases.discard(target.value)
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -698,13 +724,14 @@ class _FirstUse(ForwardWalker[None]):
             if not carrying or self.inference.is_preserving(self.instance, attr, element):
                 return None
             _, arg = carrying[0]
+            swapped = self.swaps(arg.value)
             if arg.keyword is not None:
-                return _Consumer(attr, element, None, arg.keyword.value, rank=self.rank)
+                return _Consumer(attr, element, None, arg.keyword.value, rank=self.rank, swapped=swapped)
             position = next(i for i, a in enumerate(a for a in call.args if a.keyword is None) if a is arg)
-            return _Consumer(attr, element, position, None, rank=self.rank)
+            return _Consumer(attr, element, position, None, rank=self.rank, swapped=swapped)
         if isinstance(func, cst.Attribute) and self.carries(func.value):
             method = func.attr.value
-            if method in _PRESERVING_FUNCTIONS or method in _READERS:
+            if method in _PRESERVING_FUNCTIONS or method in _READERS or _swaps_leading(call):
                 return None
             raise InferenceError(
                 f"forward() calls `.{method}(...)` on `{self.param}` before its first layer, so that "
@@ -712,7 +739,7 @@ class _FirstUse(ForwardWalker[None]):
             )
         if carrying:
             last = self._function_name(func)
-            if last in _PRESERVING_FUNCTIONS or last in _READERS:
+            if last in _PRESERVING_FUNCTIONS or last in _READERS or _swaps_leading(call):
                 return None
             shown = dotted_name(func) or "a function"
             raise InferenceError(
@@ -771,6 +798,29 @@ class _FirstUse(ForwardWalker[None]):
         qualname = self.module.resolve(name)
         return qualname.rsplit(".", 1)[-1]
 
+    def swaps(self, expr) -> bool:
+        """Does `expr`, which carries the argument, hold it with dims 0 and 1 swapped (an odd number
+        of `transpose(0, 1)`/`permute(1, 0, ...)` on the way)?"""
+        if isinstance(expr, cst.Name):
+            return expr.value in self.swapped_aliases
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            positional = [a for a in expr.args if a.keyword is None and not a.star]
+            if isinstance(func, cst.Attribute) and self._module_call(func) is None and self.carries(func.value):
+                inner = func.value
+            elif positional:
+                inner = positional[0].value
+            else:
+                return False
+            return self.swaps(inner) != _swaps_leading(expr)
+        if isinstance(expr, (cst.Attribute, cst.Subscript)):
+            return self.swaps(expr.value)
+        if isinstance(expr, cst.BinaryOperation):
+            return self.swaps(expr.left) if self.carries(expr.left) else self.swaps(expr.right)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.swaps(expr.expression)
+        return False
+
     def carries(self, expr) -> bool:
         """Is `expr` the argument itself, up to shape-preserving operations?"""
         if isinstance(expr, cst.Name):
@@ -783,9 +833,9 @@ class _FirstUse(ForwardWalker[None]):
                 return bool(positional) and self.carries(positional[0].value) and \
                     self.inference.is_preserving(self.instance, *target)
             if isinstance(func, cst.Attribute) and self.carries(func.value):
-                return func.attr.value in _PRESERVING_FUNCTIONS
+                return func.attr.value in _PRESERVING_FUNCTIONS or _swaps_leading(expr)
             if positional and self.carries(positional[0].value):
-                return self._function_name(func) in _PRESERVING_FUNCTIONS
+                return self._function_name(func) in _PRESERVING_FUNCTIONS or _swaps_leading(expr)
             return False
         if isinstance(expr, cst.Attribute):
             return expr.attr.value == "data" and self.carries(expr.value)
@@ -822,6 +872,39 @@ def _returns_of(function: FunctionInfo):
             for small in stmt.body:
                 if isinstance(small, cst.Return) and small.value is not None:
                     yield small.value
+
+
+_SWAPPING_METHODS = frozenset({"transpose", "permute", "swapaxes", "swapdims"})
+
+
+def _swaps_leading(call: cst.Call) -> bool:
+    """`x.transpose(0, 1)`, `x.permute(1, 0, 2)`, `torch.transpose(x, 1, 0)`, `x.swapaxes(0, 1)`:
+    a call that exchanges dimensions 0 and 1 and keeps the others in place."""
+    name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+    if name not in _SWAPPING_METHODS:
+        return False
+    values = [a.value for a in call.args if a.keyword is None and not a.star]
+    if dotted_name(call.func) in ("torch.transpose", "torch.permute", "torch.swapaxes", "torch.swapdims"):
+        values = values[1:]  # the tensor is the first argument
+    if len(values) == 1 and isinstance(values[0], (cst.Tuple, cst.List)):
+        values = [e.value for e in values[0].elements]
+    if len(values) < 2 or not all(isinstance(v, cst.Integer) for v in values):
+        return False
+    numbers = [int(v.value) for v in values if isinstance(v, cst.Integer)]
+    if name == "permute":
+        return numbers[:2] == [1, 0] and numbers[2:] == list(range(2, len(numbers)))
+    return sorted(numbers) == [0, 1]
+
+
+def _swap_leading(spec: str) -> str:
+    """`float[7, B, 16]` -> `float[B, 7, 16]` (the bound after `<`, if any, kept)."""
+    head, _, rest = spec.partition("[")
+    dims, _, tail = rest.partition("]")
+    parts = [d.strip() for d in dims.split(",")]
+    if len(parts) < 2:
+        return spec
+    parts[0], parts[1] = parts[1], parts[0]
+    return f"{head}[{', '.join(parts)}]{tail}"
 
 
 def _spec(dtype: str, dims: list, high: int | None = None) -> str:
