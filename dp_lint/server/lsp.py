@@ -70,6 +70,7 @@ class DpLintServer(LanguageServer):
         self.linted: dict[str, Linted] = {}
         self.pending: dict[str, asyncio.Task] = {}
         self.open_uris: set[str] = set()
+        self.config_errors: dict[str, str] = {}  # the last configuration error shown, by document
 
     # -- documents -------------------------------------------------------------------
 
@@ -115,12 +116,18 @@ class DpLintServer(LanguageServer):
         try:
             checked = await loop.run_in_executor(self.executor, check_document, path, text)
         except ConfigError as error:
-            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dp-lint: {error}"))
+            # Once per document and message, not at every keystroke.
+            message = f"dp-lint: {error}"
+            if self.config_errors.get(uri) != message:
+                self.config_errors[uri] = message
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
             checked = Checked(text=text)
         except Exception as error:  # a dp-lint bug: report it, keep serving
             logger.exception("dp-lint failed on %s", uri)
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"dp-lint failed on {uri}: {error!r}"))
             checked = Checked(text=text)
+        else:
+            self.config_errors.pop(uri, None)
         for internal_error in checked.internal_errors:
             self.window_log_message(types.LogMessageParams(
                 types.MessageType.Error, f"dp-lint stopped analysing {internal_error}; please report this bug."))
