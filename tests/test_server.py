@@ -28,6 +28,7 @@ CASES = REPO_ROOT / "rules" / "DPL001-detach-on-trainable-output" / "cases"
 SIMSIAM = CASES / "flag_simsiam_asymmetric_detach.py"
 SIMSIAM_FIXED = CASES / "flag_simsiam_asymmetric_detach.fixed.py"
 SIMSIAM_PROJECT = CASES / "flag_simsiam_project"
+BATCHNORM = REPO_ROOT / "rules" / "DPL101-batchnorm" / "cases" / "flag_batchnorm1d_tabular_mlp.py"
 TIMEOUT = 120.0  # seconds for any one answer
 
 
@@ -73,7 +74,16 @@ def _project(tmp_path: Path) -> dict[str, Path]:
     ignoring.mkdir()
     (ignoring / "pyproject.toml").write_text('[tool.dp-lint]\nignore = ["DPL001"]\n', encoding="utf-8")
     shutil.copy(SIMSIAM, ignoring / "train.py")
-    return {"train": one / "train.py", "model": multi / "simsiam" / "model.py", "ignored": ignoring / "train.py"}
+    unsafe = tmp_path / "unsafe"
+    unsafe.mkdir()
+    (unsafe / "pyproject.toml").write_text('[project]\nname = "unsafe"\n', encoding="utf-8")
+    shutil.copy(BATCHNORM, unsafe / "model.py")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pyproject.toml").write_text('[tool.dp-lint]\nselect = ["DPL999"]\n', encoding="utf-8")
+    shutil.copy(SIMSIAM, broken / "train.py")
+    return {"train": one / "train.py", "model": multi / "simsiam" / "model.py", "ignored": ignoring / "train.py",
+            "unsafe": unsafe / "model.py", "broken": broken / "train.py"}
 
 
 class Session:
@@ -83,6 +93,7 @@ class Session:
         self.client = client
         self.published: dict[str, list[types.PublishDiagnosticsParams]] = {}
         self.changed = asyncio.Condition()
+        self.messages: list[str] = []
 
         @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         async def publish(params: types.PublishDiagnosticsParams) -> None:
@@ -96,7 +107,7 @@ class Session:
 
         @client.feature(types.WINDOW_SHOW_MESSAGE)
         def show(params: types.ShowMessageParams) -> None:
-            print("server message:", params.message)
+            self.messages.append(params.message)
 
     async def diagnostics(self, uri: str, version: int) -> list[types.Diagnostic]:
         """The diagnostics published for `version` of the document (waits for them)."""
@@ -123,30 +134,58 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-async def _editor_session(tmp_path: Path) -> None:
-    files = _project(tmp_path)
+async def _start(tmp_path: Path, *, resolve: bool) -> Session:
+    """Start `dp-lint server` and initialize it (`resolve`: the client resolves code actions' edits)."""
     client = LanguageClient("dp-lint-test", "1")
     session = Session(client)
     await client.start_io(sys.executable, "-m", "dp_lint", "server", "--stdio", cwd=str(tmp_path), env=_server_env())
-    try:
-        capabilities = types.ClientCapabilities(
-            text_document=types.TextDocumentClientCapabilities(
-                code_action=types.CodeActionClientCapabilities(
-                    resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"])),
-                hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown]),
-                publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-            ),
-        )
-        result = await asyncio.wait_for(client.initialize_async(types.InitializeParams(
-            capabilities=capabilities, process_id=os.getpid(), root_uri=from_fs_path(str(tmp_path)),
-            workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(tmp_path)) or "", name="tmp")],
-        )), TIMEOUT)
-        assert result.server_info is not None and result.server_info.name == "dp-lint"
-        assert result.capabilities.code_action_provider is not None
-        client.initialized(types.InitializedParams())
+    resolve_support = types.ClientCodeActionResolveOptions(properties=["edit"]) if resolve else None
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            code_action=types.CodeActionClientCapabilities(resolve_support=resolve_support),
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown]),
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+        ),
+    )
+    result = await asyncio.wait_for(client.initialize_async(types.InitializeParams(
+        capabilities=capabilities, process_id=os.getpid(), root_uri=from_fs_path(str(tmp_path)),
+        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(tmp_path)) or "", name="tmp")],
+    )), TIMEOUT)
+    assert result.server_info is not None and result.server_info.name == "dp-lint"
+    assert result.capabilities.code_action_provider is not None
+    client.initialized(types.InitializedParams())
+    return session
 
-        # The unsaved text is checked, not the (fixed) file on disk.
-        text = SIMSIAM.read_text(encoding="utf-8")
+
+async def _stop(session: Session) -> None:
+    client = session.client
+    try:
+        await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
+        client.exit(None)
+        await asyncio.wait_for(client.stop(), TIMEOUT)
+    finally:
+        server = getattr(client, "_server", None)
+        if server is not None and server.returncode is None:
+            server.kill()
+
+
+def _code_actions(session: Session, uri: str, diagnostic: types.Diagnostic, only=None):
+    return asyncio.wait_for(session.client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
+        context=types.CodeActionContext(diagnostics=[diagnostic], only=only))), TIMEOUT)
+
+
+async def _editor_session(tmp_path: Path) -> None:
+    files = _project(tmp_path)
+    text = SIMSIAM.read_text(encoding="utf-8")
+    # What `dp-lint check FILE` reports with the editor's text on disk ...
+    files["train"].write_text(text, encoding="utf-8")
+    expected_train = runner.run(runner.Request(paths=[files["train"]])).findings
+    # ... then the fixed text on disk: the server must check the unsaved text, not the file.
+    shutil.copy(SIMSIAM_FIXED, files["train"])
+    session = await _start(tmp_path, resolve=True)
+    client = session.client
+    try:
         uri = session.open(files["train"], text)
         diagnostics = await session.diagnostics(uri, 1)
         assert [d.code for d in diagnostics] == ["DPL001"], diagnostics
@@ -158,8 +197,7 @@ async def _editor_session(tmp_path: Path) -> None:
         assert diagnostic.code_description is not None
         assert diagnostic.code_description.href.endswith("/rules/DPL001-detach-on-trainable-output/")
         # Same findings as `dp-lint check FILE` with this text on disk.
-        expected = runner.run(runner.Request(paths=[SIMSIAM])).findings
-        assert [(f.code, f.location.row - 1, f.location.column - 1) for f in expected] == [
+        assert [(f.code, f.location.row - 1, f.location.column - 1) for f in expected_train] == [
             (d.code, d.range.start.line, d.range.start.character) for d in diagnostics]
 
         hover = await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(
@@ -168,9 +206,7 @@ async def _editor_session(tmp_path: Path) -> None:
         assert "DPL001" in hover.contents.value
         assert diagnostic.code_description.href in hover.contents.value
 
-        actions = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]))), TIMEOUT)
+        actions = await _code_actions(session, uri, diagnostic)
         assert actions is not None
         quick = [a for a in actions if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.QuickFix]
         assert len(quick) == 1 and quick[0].is_preferred, actions
@@ -203,17 +239,54 @@ async def _editor_session(tmp_path: Path) -> None:
         ignored_uri = session.open(files["ignored"], files["ignored"].read_text(encoding="utf-8"))
         assert await session.diagnostics(ignored_uri, 1) == []
 
-        await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
-        client.exit(None)
-        await asyncio.wait_for(client.stop(), TIMEOUT)
+        # An unsafe fix is offered, labelled, and not preferred; there is no safe fix to apply.
+        unsafe_uri = session.open(files["unsafe"], files["unsafe"].read_text(encoding="utf-8"))
+        unsafe_diagnostics = await session.diagnostics(unsafe_uri, 1)
+        assert [d.code for d in unsafe_diagnostics] == ["DPL101"]
+        actions = await _code_actions(session, unsafe_uri, unsafe_diagnostics[0])
+        assert actions is not None and len(actions) == 1, actions
+        action = actions[0]
+        assert isinstance(action, types.CodeAction) and action.title.endswith("(unsafe)")
+        assert not action.is_preferred and action.kind == types.CodeActionKind.QuickFix
+
+        # An invalid configuration: an error message, no diagnostics.
+        broken_uri = session.open(files["broken"], files["broken"].read_text(encoding="utf-8"))
+        assert await session.diagnostics(broken_uri, 1) == []
+        assert any("DPL999" in m for m in session.messages), session.messages
+
+        # Closing a document clears its diagnostics.
+        client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=model_uri)))
+        async with session.changed:
+            await asyncio.wait_for(session.changed.wait_for(
+                lambda: list(session.published[model_uri][-1].diagnostics) == []), TIMEOUT)
     finally:
-        server = getattr(client, "_server", None)
-        if server is not None and server.returncode is None:
-            server.kill()
+        await _stop(session)
+
+
+async def _fix_all_without_resolve(tmp_path: Path) -> None:
+    files = _project(tmp_path)
+    text = SIMSIAM.read_text(encoding="utf-8")
+    session = await _start(tmp_path, resolve=False)
+    try:
+        uri = session.open(files["train"], text)
+        diagnostics = await session.diagnostics(uri, 1)
+        actions = await _code_actions(session, uri, diagnostics[0], only=[types.CodeActionKind.SourceFixAll])
+        assert actions is not None and len(actions) == 1, actions
+        action = actions[0]
+        assert isinstance(action, types.CodeAction) and action.kind == "source.fixAll.dp-lint"
+        assert action.edit is not None and action.edit.changes is not None  # computed at once
+        assert _apply(text, action.edit.changes[uri]) == SIMSIAM_FIXED.read_text(encoding="utf-8")
+    finally:
+        await _stop(session)
 
 
 def test_editor_session_over_stdio(tmp_path):
     asyncio.run(_editor_session(tmp_path))
+
+
+def test_fix_all_is_computed_at_once_for_a_client_without_resolve(tmp_path):
+    asyncio.run(_fix_all_without_resolve(tmp_path))
 
 
 def test_positions_count_utf16_code_units():

@@ -144,12 +144,15 @@ class DpLintServer(LanguageServer):
         """The check of the document's current version, made now if the last one is older."""
         if uri not in self.open_uris:
             return None
-        linted = self.linted.get(uri)
-        if linted is not None and linted.version == self.workspace.get_text_document(uri).version:
-            return linted
-        pending = self.pending.pop(uri, None)
+        pending = self.pending.get(uri)
         if pending is not None:
-            pending.cancel()
+            # A check is under way or waiting out the debounce: its result is the one wanted
+            # (`asyncio.wait` does not raise when a newer change cancels it).
+            await asyncio.wait({pending})
+        linted = self.linted.get(uri)
+        if uri in self.open_uris and linted is not None \
+                and linted.version == self.workspace.get_text_document(uri).version:
+            return linted
         return await self.check_now(uri)
 
     def close(self, uri: str) -> None:
