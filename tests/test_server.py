@@ -220,11 +220,18 @@ async def _editor_session(tmp_path: Path) -> None:
         assert resolved.edit is not None and resolved.edit.changes is not None
         assert _apply(text, resolved.edit.changes[uri]) == fixed
 
-        # The client applies the quick fix: the diagnostics of the new version are empty.
+        # The client applies the quick fix, sending the edits as incremental changes (last
+        # first, so that each range is still valid): the diagnostics of the new version are empty.
+        edits = sorted(quick[0].edit.changes[uri], key=lambda e: (e.range.start.line, e.range.start.character),
+                       reverse=True)
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)]))
+            content_changes=[types.TextDocumentContentChangePartial(range=e.range, text=e.new_text)
+                             for e in edits]))
         assert await session.diagnostics(uri, 2) == []
+        # Saving re-checks (the text on disk is now the same).
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
 
         # A model file whose finding needs its project's other files (ops.py's stop_gradient).
         model_text = files["model"].read_text(encoding="utf-8")
@@ -320,3 +327,15 @@ def test_fix_of_standard_input_uses_the_given_text(tmp_path):
                                       stdin_filename=files["train"]))
     assert [f.code for f in report.fixed] == ["DPL001"]
     assert report.remaining == []
+
+
+def test_server_without_pygls_says_what_to_install(monkeypatch):
+    from click.testing import CliRunner
+
+    from dp_lint.cli import main
+
+    for name in ("pygls", "pygls.lsp", "pygls.lsp.server", "dp_lint.server.lsp"):
+        monkeypatch.setitem(sys.modules, name, None)
+    result = CliRunner().invoke(main, ["server"])
+    assert result.exit_code == 2
+    assert "server` extra" in result.output and "Traceback" not in result.output
