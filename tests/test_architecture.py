@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dp_lint"
 
 # Top to bottom: a module may import from its own stage and the stages after it.
-STAGES = ["cli", "verify", "lint|report", "catalogue", "fix", "analysis", "files", "config", "core"]
+STAGES = ["cli", "verify|server", "lint|report", "catalogue", "fix", "analysis", "files", "config", "core"]
 # Where torch and opacus may be imported (the verify child's runtime only).
 TORCH_ALLOWED = "dp_lint.verify.runtime"
 

@@ -13,6 +13,7 @@ from dp_lint.cli.config import config_command
 from dp_lint.cli.explain import explain
 from dp_lint.cli.fix import fix
 from dp_lint.cli.rules import rules_command
+from dp_lint.cli.server import server_command
 from dp_lint.cli.verify import verify_command
 
 
@@ -24,5 +25,6 @@ def main() -> None:
 
 for _command in (check, config_command, rules_command, explain, fix, verify_command):
     main.add_command(_command)
+main.add_command(server_command)
 
 __all__ = ["main"]

@@ -70,6 +70,12 @@ def _read_state(path: Path) -> SourceState | None:
     return SourceState(path, data, stored.text, stored.text, stored)
 
 
+def _memory_state(path: Path, text: str) -> SourceState:
+    """The state of a text that is not read from disk (it is never written: `write_fixes`
+    would find the file changed on disk)."""
+    return SourceState(path, text.encode("utf-8"), text, text, TextFileState(text, "utf-8", False))
+
+
 def _edited(path: Path, text: str, edits) -> str:
     """A file's text with `edits` applied. For a notebook the edits are positions in its
     virtual module; they go into the cells' sources (NotebookError when one cannot)."""
@@ -100,9 +106,13 @@ def run_fixes(
     inline suppressions apply exactly as in `check` (and DPL900's fixes remove unused
     suppressions); given a list of files, only `select`/`ignore`/`config` apply."""
     report = FixReport()
+    in_memory: dict[Path, str] = {}
     if isinstance(files_or_request, runner.Request):
         prepared = runner.prepare(files_or_request, on_error=on_error)
         files = prepared.files
+        # Standard input (`Request.stdin_text`, the language server's unsaved buffer) is fixed
+        # as given, not as the file on disk is.
+        in_memory = dict(prepared.texts)
         report.config = prepared.project_config
 
         def check(texts: dict[Path, str]) -> tuple[list[Finding], list[str], Project | None]:
@@ -117,7 +127,7 @@ def run_fixes(
             return result.findings, result.internal_errors, result.project
 
     for path in files:
-        state = _read_state(path)
+        state = _memory_state(path, in_memory[path]) if path in in_memory else _read_state(path)
         if state is not None:
             report.states[path] = state
     findings: list[Finding] = []
