@@ -247,7 +247,7 @@ def test_statistics_marks_fixable_rules(use_rules, project):
     result = invoke("check", "--statistics", "--ignore", "DPL102", "--output-format", "concise")
 
     assert result.stdout.splitlines() == ["1  DPL101      flag-comment", "1  DPL900  [*] unused-suppression",
-                                          "Found 2 errors."]
+                                          "Found 2 errors.", "[*] 1 fixable with `dp-lint fix --apply`."]
 
 
 def test_statistics_of_nothing(use_rules, project):

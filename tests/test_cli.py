@@ -201,7 +201,7 @@ def test_json_format(use_rules, project):
     assert data[0]["location"] == {"column": 20, "row": 3}
     assert data[0]["end_location"] == {"column": 26, "row": 3}
     assert set(data[0]) == {
-        "cell", "code", "end_location", "filename", "fix", "location", "message",
+        "cell", "code", "end_location", "filename", "fix", "location", "message", "help",
         "noqa_row", "url", "name", "confidence",
     }
     assert result.exit_code == 1

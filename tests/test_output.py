@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.core.findings import Confidence, Finding, Location
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix, Location
 from dp_lint.report.output import (
     FORMATS,
     display_path,
@@ -53,9 +53,17 @@ def test_concise_is_one_line_per_finding_relative_to_cwd(model_file):
 
 
 def test_concise_marks_fixable_findings(model_file):
-    text = format_findings([finding(model_file, fix={"applicability": "safe"})], "concise")
+    text = format_findings([finding(model_file, fix=Fix(Applicability.SAFE, "Fix it", ()))], "concise")
 
     assert "DPL101 [*] output" in text
+
+
+def test_only_a_safe_fix_earns_the_fixable_mark(model_file):
+    unsafe = finding(model_file, fix=Fix(Applicability.UNSAFE, "Change the layer", ()))
+    assert "[*]" not in format_findings([unsafe], "concise")
+    assert "[*]" not in format_findings([unsafe], "full")
+    # `check --unsafe-fixes` counts unsafe fixes as fixable, as ruff does.
+    assert "DPL101 [*] output" in format_findings([unsafe], "concise", unsafe_fixes=True)
 
 
 def test_findings_are_sorted(model_file):
@@ -176,6 +184,7 @@ def test_json_objects_have_ruffs_keys_plus_name_and_confidence(model_file):
             "fix": None,
             "location": {"column": 13, "row": 6},
             "message": "output of trainable `self.proj` is detached",
+            "help": None,
             "noqa_row": 6,
             "url": "https://dp-lint.readthedocs.io/en/latest/rules/DPL101-fake-rule/",
             "name": "fake-rule",

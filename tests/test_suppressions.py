@@ -254,7 +254,7 @@ def test_unused_suppressions_and_their_fixes(rules, project, text, message, fixe
 
     (finding,) = found
     if message is not None:
-        assert finding["message"] == message
+        assert f"{finding['message']} {finding['help']}" == message
     assert finding["name"] == "unused-suppression"
     assert finding["fix"]["applicability"] == "safe"
     source = path.read_bytes().decode()

@@ -14,7 +14,7 @@ import libcst as cst
 
 from dp_lint.analysis.project import Project
 from dp_lint.config import opacus_versions
-from dp_lint.core.findings import Confidence, Finding, Fix
+from dp_lint.core.findings import Confidence, Finding, Fix, split_message
 from dp_lint.files.source import SourceFile
 
 
@@ -79,11 +79,15 @@ class Rule:
         fix: Fix | None = None,
         confidence: Confidence = Confidence.HIGH,
         behaviour: str | None = None,
+        help: str | None = None,
     ) -> Finding:
         """A finding of this rule at `node`: a libcst node of the project (its file is found
         from the node, or given as `file`), or a result that carries its own file and node.
         `behaviour`: the version-table key this finding depends on (default: the rule's
-        `opacus_behaviours`); it is recorded in `extra["opacus"]` as the releases it holds for."""
+        `opacus_behaviours`); it is recorded in `extra["opacus"]` as the releases it holds for.
+        `message`: what is wrong and its consequence (at most 120 characters); `help`: the fix
+        and the Opacus error text (shown on a `help:` line). Without `help`, the message's
+        first sentence is the message and the rest its help."""
         if not isinstance(node, cst.CSTNode):
             file, node = node.file, node.node
         if file is None:
@@ -94,10 +98,13 @@ class Rule:
         keys = (behaviour,) if behaviour else self.opacus_behaviours
         extra = {"opacus": {"behaviours": list(keys), "holds": [opacus_versions.behaviour(k).holds for k in keys]}} \
             if keys else {}
+        if help is None:
+            message, help = split_message(message)
         return Finding(
             code=self.code,
             name=self.name,
             message=message,
+            help=help,
             path=file.path,
             location=start,
             end_location=end,

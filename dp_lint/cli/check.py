@@ -23,6 +23,7 @@ from dp_lint.cli.common import (
     run_options,
     warn_unreadable_folder,
 )
+from dp_lint.cli.fix import fix as fix_command
 from dp_lint.cli.verify import verify_check_findings
 from dp_lint.config.settings import ConfigError
 from dp_lint.core.paths import display_path
@@ -81,8 +82,17 @@ Progress = Callable[[str, int, int], None]
     help="Run the models involved in findings under Opacus (needs torch and opacus; user code runs in a "
          "child process) and add each finding's runtime verdict: confirmed: crash/silent, not confirmed: ok...",
 )
+@click.option("--fix", "fix_apply", is_flag=True, help="Write the fixes: the same as `dp-lint fix --apply`.")
+@click.option("--diff", "fix_diff", is_flag=True, help="Show the fixes as a diff: the same as `dp-lint fix`.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Count unsafe fixes as fixable (`[*]`); with --fix or --diff, apply them too.")
+@click.option("--show-fixes", is_flag=True,
+              help="Show each finding's fix (full format: as a diff; with --fix: list the fixed findings).")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no summary line, no warnings.")
 @run_options("verify-")
+@click.pass_context
 def check(
+    ctx: click.Context,
     paths: tuple[Path, ...],
     output_format: str | None,
     config_file: Path | None,
@@ -103,8 +113,20 @@ def check(
     verify: bool = False,
     verify_timeout: float = 120.0,
     verify_device: str = "auto",
+    fix_apply: bool = False,
+    fix_diff: bool = False,
+    unsafe_fixes: bool = False,
+    show_fixes: bool = False,
+    quiet: bool = False,
 ) -> None:
     """Check PATHS (files or folders; default: the current folder; `-`: standard input)."""
+    if fix_apply or fix_diff:
+        _as_fix(ctx, apply=fix_apply, conflicts={
+            "--diff": fix_apply and fix_diff, "--add-noqa": add_noqa, "--statistics": statistics,
+            "--output-format": output_format is not None, "--output-file": output_file is not None,
+            "--stdin-filename": stdin_filename is not None, "--exit-zero": exit_zero,
+        })
+        return
     with report_internal_errors():
         options = overrides(select, extend_select, ignore, exclude, extend_exclude, assume_batch_first, opacus_version)
         stdin_text = None
@@ -130,9 +152,9 @@ def check(
                 run = runner.run(request, on_error=warn_unreadable_folder, progress=progress, resolver=configs)
         except ConfigError as error:
             raise CliError(str(error)) from None
-        if not run.files and stdin_text is None:
+        if not run.files and stdin_text is None and not quiet:
             click.echo("warning: no Python files found under the given paths", err=True)
-        for path, bad in run.malformed:
+        for path, bad in ([] if quiet else run.malformed):
             click.echo(
                 f"warning: {display_path(path)}:{bad.row}:{bad.column}: malformed suppression comment "
                 f"`{bad.text}`, ignored; write `# dp-lint: ignore` or `# dp-lint: ignore[DPL001, ...]`",
@@ -153,9 +175,10 @@ def check(
         if statistics:
             text = format_statistics(run.findings, output_format)
         else:
-            text = format_findings(run.findings, output_format, color=color, sources=sources, files=run.files)
-        if output_format in TEXT_FORMATS:
-            text += summary_line(run.findings) + "\n"
+            text = format_findings(run.findings, output_format, color=color, sources=sources, files=run.files,
+                                   show_fixes=show_fixes, unsafe_fixes=unsafe_fixes)
+        if output_format in TEXT_FORMATS and not quiet:
+            text += summary_line(run.findings, unsafe_fixes=unsafe_fixes) + "\n"
         if output_file is not None:
             try:
                 output_file.write_text(text, encoding="utf-8")
@@ -174,6 +197,21 @@ def check(
         sys.exit(EXIT_ERROR)
     if run.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
+
+
+def _as_fix(ctx: click.Context, *, apply: bool, conflicts: Mapping[str, bool]) -> None:
+    """`check --fix` is `fix --apply` and `check --diff` is `fix`, as ruff users type them;
+    the options `fix` shares with `check` go along."""
+    for option, given in conflicts.items():
+        if given:
+            flag = "--fix" if apply else "--diff"
+            raise CliError(f"{option} cannot be combined with {flag}" if option != "--diff"
+                           else "--fix and --diff cannot be combined")
+    params = ctx.params
+    shared = ("paths", "config_file", "select", "extend_select", "ignore", "exclude", "extend_exclude",
+              "assume_batch_first", "opacus_version", "force_exclude", "verify", "verify_timeout",
+              "verify_device", "unsafe_fixes", "show_fixes", "quiet")
+    ctx.invoke(fix_command, apply_fixes=apply, **{name: params[name] for name in shared})
 
 
 def _read_stdin() -> str:

@@ -19,7 +19,7 @@ from dp_lint.config.settings import ConfigError
 from dp_lint.core.findings import Applicability
 from dp_lint.core.paths import display_path
 from dp_lint.lint import run as runner
-from dp_lint.lint.fix_loop import FixReport, run_fixes, unified_diff, write_fixes
+from dp_lint.lint.fix_loop import FixReport, run_fixes, settle, unified_diff, write_fixes
 from dp_lint.report.output import format_findings
 from dp_lint.report.sources import Places
 
@@ -40,15 +40,20 @@ from dp_lint.report.sources import Places
     help="Run every model a fix touches under Opacus before and after the fix (in a child process, on a "
          "temporary copy); with --apply, write only confirmed fixes.",
 )
+@click.option("--show-fixes", is_flag=True, help="List every finding fixed (or, without --apply, that would be).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only the diff (without --apply) and errors: no summary, no findings left.")
 @run_options("verify-")
 def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ignore, exclude,
         extend_exclude, assume_batch_first, opacus_version, force_exclude, verify, verify_timeout,
-        verify_device) -> None:
+        verify_device, show_fixes=False, quiet=False) -> None:
     """Show (or with --apply, write) every available fix for PATHS.
 
     Safe fixes keep what the model computes in ordinary training; unsafe ones change
     its layout or weights and need --unsafe-fixes. Fixing repeats until nothing changes.
-    Exit status: 0 when no finding is left, 1 when some remain, 2 on errors.
+    Every position printed is one in the files as they are after the command (without
+    --apply: as they are now). Exit status: 0 when no finding is left, 1 when some remain,
+    2 on errors (a file that could not be written, a read-only file, ...).
     """
     with report_internal_errors():
         if any(str(p) == runner.STDIN for p in paths):
@@ -65,28 +70,11 @@ def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ig
         if verify:
             _verify(report, apply_fixes, verify_timeout, verify_device)
         problems = write_fixes(report) if apply_fixes else []
+        settle(report, applied=apply_fixes)
         if not apply_fixes:
             click.echo(unified_diff(report, display_path), nl=False)
-        changed = report.changed
-        verb = "Fixed" if apply_fixes else "Would fix"
-        click.echo(
-            f"{verb} {len(report.fixed)} finding{'s' * (len(report.fixed) != 1)} "
-            f"in {len(changed)} file{'s' * (len(changed) != 1)}."
-        )
-        places = Places()
-        for finding, reason in report.dropped:
-            placement = places.of(finding)
-            cell = f"cell {placement.cell}:" if placement.cell is not None else ""
-            click.echo(f"Dropped the fix for {finding.code} at {display_path(finding.path)}:"
-                       f"{cell}{placement.location.row}: {reason}.")
-        if report.remaining:
-            click.echo(f"{len(report.remaining)} left for manual work:")
-            for finding in report.remaining:
-                line = format_findings([finding], "concise", color=False).splitlines()[0]
-                note = ""
-                if finding.fix is not None and finding.fix.applicability is Applicability.UNSAFE and not unsafe_fixes:
-                    note = "  (unsafe fix available: --unsafe-fixes)"
-                click.echo(f"  {line}{note}")
+        if not quiet:
+            _summary(report, apply_fixes, unsafe_fixes, show_fixes)
         for problem in problems:
             click.echo(f"error: {problem}", err=True)
         for internal_error in report.internal_errors:
@@ -95,6 +83,40 @@ def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ig
         sys.exit(2)
     sys.exit(1 if report.remaining else 0)
 
+
+
+def _summary(report: FixReport, apply_fixes: bool, unsafe_fixes: bool, show_fixes: bool) -> None:
+    """`Fixed N findings in M files.` (only files written count), the fixes dropped, and
+    the findings left as a fresh `check` reports them."""
+    changed = report.written if apply_fixes else [s.path for s in report.changed]
+    verb = "Fixed" if apply_fixes else "Would fix"
+    click.echo(
+        f"{verb} {len(report.fixed)} finding{'s' * (len(report.fixed) != 1)} "
+        f"in {len(changed)} file{'s' * (len(changed) != 1)}."
+    )
+    if show_fixes:
+        for finding in report.fixed:
+            title = f" ({finding.fix.message})" if finding.fix is not None and finding.fix.message else ""
+            click.echo(f"  {display_path(finding.path)}: {finding.code} {finding.message}{title}")
+    places = Places()
+    for finding, reason in report.dropped:
+        # The dropped fix's finding is still there: name its place as a fresh check does.
+        left = next((f for f in report.remaining if (f.path, f.code, f.message) ==
+                     (finding.path, finding.code, finding.message)), None)
+        where = display_path(finding.path)
+        if left is not None:
+            placement = places.of(left)
+            cell = f"cell {placement.cell}:" if placement.cell is not None else ""
+            where += f":{cell}{placement.location.row}"
+        click.echo(f"Dropped the fix for {finding.code} at {where}: {reason}.")
+    if report.remaining:
+        click.echo(f"{len(report.remaining)} left for manual work:")
+        for finding in report.remaining:
+            line = format_findings([finding], "concise", color=False).splitlines()[0]
+            note = ""
+            if finding.fix is not None and finding.fix.applicability is Applicability.UNSAFE and not unsafe_fixes:
+                note = "  (unsafe fix available: --unsafe-fixes)"
+            click.echo(f"  {line}{note}")
 
 
 def _verify(report: FixReport, apply_fixes: bool, timeout: float, device: str) -> None:

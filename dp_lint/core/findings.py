@@ -79,6 +79,14 @@ class Finding:
     confidence: Confidence = Confidence.HIGH
     fix: Fix | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # The fix advice and the Opacus error text, shown on a `help:` line below the short
+    # `message` (what is wrong and its consequence). Empty: the message says it all.
+    help: str = ""
+
+    @property
+    def safe_fix(self) -> bool:
+        """Whether `fix --apply` (without --unsafe-fixes) applies this finding's fix: `[*]`."""
+        return self.fix is not None and self.fix.applicability is Applicability.SAFE
 
     @property
     def url(self) -> str:
@@ -86,3 +94,26 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (str(self.path), self.location.row, self.location.column, self.code)
+
+
+# A sentence ends at `. ` (or `.` at the end) outside backticks and brackets, before a capital
+# letter or a backtick: `nn.Linear`, `e.g. x` and `(... ). more` are not ends.
+def split_message(text: str) -> tuple[str, str]:
+    """A rule's long message as (message, help): its first sentence (what is wrong and its
+    consequence) and the rest (the fix and the details). A one-sentence text has no help."""
+    depth = 0
+    in_code = False
+    for index, char in enumerate(text):
+        if char == "`":
+            in_code = not in_code
+        elif in_code:
+            continue
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char == "." and depth == 0 and text[index + 1:index + 2] == " ":
+            rest = text[index + 2:].lstrip()
+            if rest[:1].isupper() or rest[:1] == "`":
+                return text[: index + 1], rest
+    return text, ""

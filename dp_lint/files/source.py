@@ -171,6 +171,7 @@ def syntax_error_finding(path: Path, error: SourceError) -> Finding:
         code="DPL000",
         name="syntax-error",
         message=error.message,
+        help="No other rule checks this file until it can be read and parsed.",
         path=path,
         location=loc,
         end_location=loc,

@@ -8,6 +8,7 @@ same folder is renamed over the original, so a crash never leaves half a file.
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import stat
 import tempfile
@@ -42,18 +43,34 @@ def decode_text_file(data: bytes) -> TextFileState:
     return TextFileState(text, encoding, bom)
 
 
+WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+class ReadOnlyFileError(PermissionError):
+    """The file has no write permission bit (e.g. mode 444): it is never written, even by
+    root, whom the system would let replace it (the mode bits decide, not os.access, which
+    is true for root)."""
+
+
 def write_text_file(path: Path, text: str, state: TextFileState) -> None:
     """Write atomically (temporary file in the same folder, then rename), keeping the
     file's encoding, BOM, line breaks (the text carries them) and permissions. A
-    symbolic link is kept: its target is rewritten."""
+    symbolic link is kept: its target is rewritten. A read-only file (no write bit)
+    raises ReadOnlyFileError and is left as it is. Errors name `path`, never the
+    temporary file."""
     target = Path(os.path.realpath(path))
     data = text.encode(state.encoding)
     if state.bom:
         data = codecs.BOM_UTF8 + data
     mode = stat.S_IMODE(target.stat().st_mode)
-    handle = tempfile.NamedTemporaryFile(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".dp-lint.tmp", delete=False
-    )
+    if not mode & WRITE_BITS:
+        raise ReadOnlyFileError(errno.EACCES, f"read-only file, mode {mode:o}", str(path))
+    try:
+        handle = tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".dp-lint.tmp", delete=False
+        )
+    except OSError as exc:  # e.g. a folder without write permission: name the file, not the temporary
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
         with handle:
             handle.write(data)
@@ -61,9 +78,11 @@ def write_text_file(path: Path, text: str, state: TextFileState) -> None:
             os.fsync(handle.fileno())
         os.chmod(handle.name, mode)
         os.replace(handle.name, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(handle.name)
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.filename == handle.name:
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
         raise

@@ -10,6 +10,7 @@ newline style, and are not overwritten when they changed on disk since they were
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import libcst as cst
 
 from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config
-from dp_lint.core.findings import Applicability, Finding
+from dp_lint.core.findings import Applicability, Finding, Location
 from dp_lint.files.notebooks import NotebookError, decode_notebook, is_notebook, parse_notebook_text
 from dp_lint.files.source import SourceError, module_text
 from dp_lint.files.textfiles import TextFileState, decode_text_file, write_text_file
@@ -50,6 +51,12 @@ class FixReport:
     # for `fix --verify`, which places the fixed findings in the original models.
     original_project: Project | None = None
     config: Config | None = None
+    # The files actually written by `write_fixes`, and the check a run repeats on the
+    # files as they end up (see `settle`).
+    written: list[Path] = field(default_factory=list)
+    recheck: Callable[[dict[Path, str]], tuple[list[Finding], list[str], Project | None]] | None = None
+    checked_texts: dict[Path, str] = field(default_factory=dict)  # what `remaining` was found in
+    original_findings: list[Finding] = field(default_factory=list)  # the first pass's: the files as read
 
     @property
     def changed(self) -> list[SourceState]:
@@ -126,15 +133,18 @@ def run_fixes(
             result = check_files(files, select=select, ignore=ignore, config=config, texts=texts)
             return result.findings, result.internal_errors, result.project
 
+    report.recheck = check
     for path in files:
         state = _memory_state(path, in_memory[path]) if path in in_memory else _read_state(path)
         if state is not None:
             report.states[path] = state
     findings: list[Finding] = []
     for _ in range(MAX_PASSES):
-        findings, errors, project = check({path: state.text for path, state in report.states.items()})
+        report.checked_texts = {path: state.text for path, state in report.states.items()}
+        findings, errors, project = check(report.checked_texts)
         if report.original_project is None:
             report.original_project = project
+            report.original_findings = list(findings)
         report.internal_errors.extend(e for e in errors if e not in report.internal_errors)
         candidates = [f for f in findings if _fixable(f, unsafe) and f.path in report.states]
         if not candidates or not _apply_pass(candidates, report):
@@ -267,7 +277,8 @@ def _with_final_newline(text: str) -> str:
 
 
 def write_fixes(report: FixReport) -> list[str]:
-    """Write every changed file atomically; returns problems (file changed on disk, ...)."""
+    """Write every changed file atomically; returns problems (file changed on disk, a
+    read-only file, ...). The files written are recorded in `report.written`."""
     problems = []
     for state in report.changed:
         try:
@@ -283,5 +294,69 @@ def write_fixes(report: FixReport) -> list[str]:
         except UnicodeEncodeError:
             problems.append(f"{state.path}: the fix cannot be written in the file's encoding {state.stored.encoding}")
         except OSError as exc:
-            problems.append(f"{state.path}: cannot write ({exc.strerror or exc})")
+            problems.append(f"{state.path}: cannot write ({exc.strerror or exc}); not written")
+        else:
+            report.written.append(state.path)
     return problems
+
+
+def settle(report: FixReport, *, applied: bool) -> None:
+    """Make the report true of the files as they are on disk after the command.
+
+    With `applied` (`fix --apply`): a file that was not written gets its original text
+    back; only the findings of written files count as fixed; and when some file was not
+    written, the findings left are those of a fresh check of the files as they are.
+    Without (`fix`, a diff): nothing was written, so each finding left is placed in the
+    file as it is on disk (the fixed text's positions mapped back through the diff)."""
+    if applied:
+        written = set(report.written)
+        for state in report.changed:
+            if state.path not in written:
+                state.text = state.original_text
+        report.fixed = [f for f in report.fixed if f.path in written]
+    texts = {path: state.text for path, state in report.states.items()}
+    if texts != report.checked_texts and report.recheck is not None:
+        findings, errors, _ = report.recheck(texts)
+        report.remaining = list(findings)
+        report.checked_texts = texts
+        report.internal_errors.extend(e for e in errors if e not in report.internal_errors)
+    if applied:
+        return
+    # A finding left that was there before the fixes is reported as the files on disk have it
+    # (its message may name positions too); a new one is placed through the diff.
+    before = {(f.path, f.code, f.location): f for f in report.original_findings}
+    mapped = []
+    for finding in report.remaining:
+        held = report.states.get(finding.path)
+        if held is None or held.text == held.original_text:
+            mapped.append(before.get((finding.path, finding.code, finding.location), finding))
+            continue
+        placed = _placed_in(finding, module_text(finding.path, held.original_text),
+                            module_text(finding.path, held.text))
+        mapped.append(before.get((placed.path, placed.code, placed.location), placed))
+    report.remaining = mapped
+
+
+def _placed_in(finding: Finding, old: str | None, new: str | None) -> Finding:
+    """`finding` (positions in the fixed text `new`) placed in the original text `old`: a
+    line the fixes left alone keeps its columns; one they rewrote points at the start of
+    the original lines it replaces."""
+    if old is None or new is None:
+        return finding
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
+
+    def place(location: Location) -> Location:
+        row = location.row - 1
+        for tag, i1, _i2, j1, j2 in opcodes:
+            if j1 <= row < j2 or (tag == "insert" and row == j1):
+                if tag == "equal":
+                    return Location(i1 + row - j1 + 1, location.column)
+                return Location(min(i1, max(len(old_lines) - 1, 0)) + 1, 1)
+        return Location(max(len(old_lines), 1), 1)
+
+    start = place(finding.location)
+    end = place(finding.end_location)
+    if end < start:
+        end = start
+    return dataclasses.replace(finding, location=start, end_location=end)

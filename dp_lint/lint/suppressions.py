@@ -276,11 +276,9 @@ def _unused(path: Path, comments: FileComments, enabled: AbstractSet[str], all_c
                     continue  # a bare noqa may be for another tool
                 if not rule_codes <= enabled:
                     continue  # a rule that did not run might have been suppressed
-                message = (
-                    f"Unused suppression `{directive.text}`: no finding on this line. "
-                    "Remove the comment."
-                )
-                findings.append(_finding(path, directive, message, _remove_directive(directive, line)))
+                message = f"Unused suppression `{directive.text}`: no finding on this line."
+                findings.append(_finding(path, directive, message, _remove_directive(directive, line),
+                                         "Remove the comment."))
                 continue
             ours = directive.our_codes()
             if any(item.code == CODE for item in ours):
@@ -304,16 +302,17 @@ def _unused(path: Path, comments: FileComments, enabled: AbstractSet[str], all_c
             else:
                 fix = _rewrite_codes(directive, line, remaining)
                 advice = f"Remove {', '.join(i.code for i in unused + unknown)} from it."
-            message = f"Unused suppression `{directive.text}`: {'; '.join(parts)}. {advice}"
-            findings.append(_finding(path, directive, message, fix))
+            message = f"Unused suppression `{directive.text}`: {'; '.join(parts)}."
+            findings.append(_finding(path, directive, message, fix, advice))
     return findings
 
 
-def _finding(path: Path, directive: Directive, message: str, fix: Fix) -> Finding:
+def _finding(path: Path, directive: Directive, message: str, fix: Fix, help: str = "") -> Finding:
     return Finding(
         code=CODE,
         name=NAME,
         message=message,
+        help=help,
         path=path,
         location=Location(directive.row, directive.start + 1),
         end_location=Location(directive.row, directive.end + 1),
@@ -421,7 +420,10 @@ def add_suppressions(findings: Sequence[Finding]) -> AddResult:
             except NotebookError as exc:
                 result.errors.append(f"cannot add suppressions to {path}: {exc.message}")
                 continue
-            except (OSError, UnicodeEncodeError) as exc:
+            except OSError as exc:
+                result.errors.append(f"cannot write {path}: {exc.strerror or exc}; no suppression added")
+                continue
+            except UnicodeEncodeError as exc:
                 result.errors.append(f"cannot write {path}: {exc}")
                 continue
             result.added += added

@@ -65,11 +65,15 @@ def _in_cell(placement: Placement) -> str:
     return f"cell {placement.cell}, row {placement.location.row}, column {placement.location.column}"
 
 
-def _message(finding: Finding, placement: Placement) -> str:
-    """The message, led by the cell position for a finding in a notebook."""
+def _message(finding: Finding, placement: Placement, *, with_help: bool = False) -> str:
+    """The message (and with `with_help`, its help after it), led by the cell position for
+    a finding in a notebook."""
+    text = finding.message
+    if with_help and finding.help:
+        text = f"{text} {finding.help}"
     if placement.cell is None:
-        return finding.message
-    return f"{_in_cell(placement)}: {finding.message}"
+        return text
+    return f"{_in_cell(placement)}: {text}"
 
 
 def _file_position(finding: Finding, placement: Placement) -> tuple:
@@ -96,7 +100,10 @@ def github(findings: Sequence[Finding], cwd: Path, places: Places | None = None)
             ("title", f"{finding.code} {finding.name}"),
         ]
         joined = ",".join(f"{key}={_escape_property(value)}" for key, value in properties)
-        lines.append(f"::{level(finding)} {joined}::{_escape_data(_message(finding, placement))}\n")
+        text = _message(finding, placement)
+        if finding.help:
+            text += f"\nhelp: {finding.help}"
+        lines.append(f"::{level(finding)} {joined}::{_escape_data(text)}\n")
     return "".join(lines)
 
 
@@ -166,7 +173,8 @@ def sarif(findings: Sequence[Finding], cwd: Path, places: Places | None = None) 
         result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": level(finding),
-            "message": {"text": _message(finding, placement)},
+            # SARIF has no per-result help: the message carries it (the rule's help is its page).
+            "message": {"text": _message(finding, placement, with_help=True)},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": _artifact(finding.path, cwd),
@@ -262,7 +270,9 @@ def junit(findings: Sequence[Finding], cwd: Path, files: Sequence[Path] | None =
                 message=_xml_text(f"{finding.code} {finding.message}"),
                 type=finding.code,
             )
-            failure.text = _xml_text(f"{where}: {finding.code} {finding.name}: {finding.message}\n{finding.url}")
+            help_line = f"help: {finding.help}\n" if finding.help else ""
+            failure.text = _xml_text(
+                f"{where}: {finding.code} {finding.name}: {finding.message}\n{help_line}{finding.url}")
     suites.set("findings", str(failures))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
@@ -297,6 +307,7 @@ def gitlab(findings: Sequence[Finding], cwd: Path, places: Places | None = None)
             "type": "issue",
             "description": f"{finding.code} {_message(finding, placement)}",
             "check_name": f"{finding.code} {finding.name}",
+            "content": {"body": f"{finding.help}\n\n{finding.url}" if finding.help else finding.url},
             "fingerprint": digest,
             "severity": _SEVERITY[level(finding)],
             "categories": ["Bug Risk"],
@@ -315,7 +326,7 @@ def statistics(findings: Sequence[Finding], output_format: str) -> str:
     """Counts per rule, most frequent first: `  3  DPL001  [*] detach-on-trainable-output`."""
     counts: Counter = Counter(f.code for f in findings)
     names = {f.code: f.name for f in findings}
-    fixable = {f.code for f in findings if f.fix is not None}
+    fixable = {f.code for f in findings if f.safe_fix}
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     if output_format in ("json", "json-lines"):
         data = [

@@ -6,6 +6,7 @@ is the caller's business, see `use_color`.
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import os
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from dp_lint.core.findings import Confidence, Finding
 from dp_lint.core.paths import display_path
+from dp_lint.fix.edits import apply_edits
 from dp_lint.report import ci as ci_formats
 from dp_lint.report.sources import Placement, Places
 
@@ -36,6 +38,7 @@ PUNCT_STYLE = "cyan"
 CODE_STYLE = "bold red"
 GUTTER_STYLE = "bold blue"
 VERIFY_STYLE = "bold magenta"
+HELP_STYLE = "bold cyan"
 
 
 def use_color(stream: TextIO) -> bool:
@@ -51,11 +54,34 @@ def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
 
 
-def summary_line(findings: Sequence[Finding]) -> str:
+def summary_line(findings: Sequence[Finding], *, unsafe_fixes: bool = False) -> str:
+    """`Found N errors.` and, when some have a fix, a second line saying how many
+    `dp-lint fix --apply` fixes (and how many more --unsafe-fixes would), as ruff does.
+    With `unsafe_fixes` (`check --unsafe-fixes`), unsafe fixes count as fixable."""
     count = len(findings)
     if count == 0:
         return "All checks passed!"
-    return f"Found {count} error{'s' if count != 1 else ''}."
+    line = f"Found {count} error{'s' if count != 1 else ''}."
+    safe, unsafe = fixable_counts(findings)
+    if unsafe_fixes:
+        safe, unsafe = safe + unsafe, 0
+        command = "`dp-lint fix --apply --unsafe-fixes`"
+    else:
+        command = "`dp-lint fix --apply`"
+    if safe:
+        more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+        line += f"\n[*] {safe} fixable with {command}{more}."
+    elif unsafe:
+        line += (f"\nNo safe fixes available ({unsafe} fixable with "
+                 f"`dp-lint fix --apply --unsafe-fixes`).")
+    return line
+
+
+def fixable_counts(findings: Sequence[Finding]) -> tuple[int, int]:
+    """How many findings have a safe fix, and how many only an unsafe one."""
+    safe = sum(1 for f in findings if f.safe_fix)
+    unsafe = sum(1 for f in findings if f.fix is not None and not f.safe_fix)
+    return safe, unsafe
 
 
 def format_findings(
@@ -66,10 +92,13 @@ def format_findings(
     sources: Mapping[Path, str] | None = None,
     cwd: Path | None = None,
     files: Sequence[Path] | None = None,
+    show_fixes: bool = False,
+    unsafe_fixes: bool = False,
 ) -> str:
     """Render `findings` (sorted here) in `output_format`. Text formats end with a newline
     per finding; the summary line is not included (see `summary_line`). `files` (every
-    file checked) gives `junit` its passing test cases."""
+    file checked) gives `junit` its passing test cases. `show_fixes` (`full` only): each
+    finding's fix as a diff below its help line. `unsafe_fixes`: `[*]` marks unsafe fixes too."""
     findings = sorted_findings(findings)
     places = Places(sources)  # each file read once, however many findings
     if output_format in ("github", "sarif", "junit", "gitlab"):
@@ -86,13 +115,18 @@ def format_findings(
     if output_format == "json-lines":
         return "".join(json.dumps(to_json(f, places)) + "\n" for f in findings)
     if output_format == "concise":
-        return _render(color, [_header(f, cwd, places.of(f)) for f in findings])
+        return _render(color, [_header(f, cwd, places.of(f), unsafe_fixes) for f in findings])
     if output_format == "full":
         texts = []
         for finding in findings:
             placement = places.of(finding)
-            texts.append(_header(finding, cwd, placement))
-            texts.append(_frame(finding, places.lines(finding.path, placement.cell), placement))
+            texts.append(_header(finding, cwd, placement, unsafe_fixes))
+            frame = _frame(finding, places.lines(finding.path, placement.cell), placement)
+            if finding.help:
+                frame.append("help", HELP_STYLE).append(": " + finding.help + "\n")
+            if show_fixes and finding.fix is not None:
+                frame.append(_fix_diff(finding, sources))
+            texts.append(frame)
         return _render(color, texts)
     raise ValueError(f"unknown output format: {output_format!r}")
 
@@ -122,6 +156,7 @@ def to_json(finding: Finding, places: Places | None = None) -> dict:
         "fix": fix,
         "location": {"column": placement.location.column, "row": placement.location.row},
         "message": finding.message,
+        "help": finding.help or None,
         "noqa_row": placement.location.row,
         "url": finding.url,
         "name": finding.name,
@@ -151,9 +186,11 @@ def _render(color: bool, texts: Sequence[Text]) -> str:
     return buffer.getvalue()
 
 
-def _header(finding: Finding, cwd: Path | None, placement: Placement | None = None) -> Text:
+def _header(finding: Finding, cwd: Path | None, placement: Placement | None = None,
+            unsafe_fixes: bool = False) -> Text:
     """`path:row:col: CODE [*] message` (`path:cell N:row:col: ...` in a notebook, as ruff
-    writes it); `[*]` marks a finding that has a fix."""
+    writes it); `[*]` marks a finding that `dp-lint fix --apply` fixes (a safe fix; with
+    `unsafe_fixes`, any fix)."""
     placement = placement or Placement(None, finding.location, finding.end_location)
     text = Text()
     text.append(display_path(finding.path, cwd), PATH_STYLE)
@@ -167,7 +204,7 @@ def _header(finding: Finding, cwd: Path | None, placement: Placement | None = No
     text.append(":", PUNCT_STYLE)
     text.append(" ")
     text.append(finding.code, CODE_STYLE)
-    if finding.fix is not None:
+    if finding.safe_fix or (unsafe_fixes and finding.fix is not None):
         text.append(" [*]", PUNCT_STYLE)
     text.append(" ")
     text.append(finding.message)
@@ -226,6 +263,32 @@ def _frame(finding: Finding, lines: list[str], placement: Placement | None = Non
         frame.append(" " * width + " = ", GUTTER_STYLE)
         frame.append(f"verify: {finding.extra['verification_detail']}\n")
     return frame
+
+
+def _fix_diff(finding: Finding, sources: Mapping[Path, str] | None) -> Text:
+    """`--show-fixes`: the fix's title and applicability, and a unified diff of its edits
+    (positions in the file as it is; a notebook's fix shows its title only)."""
+    assert finding.fix is not None
+    text = Text()
+    text.append("fix", HELP_STYLE)
+    text.append(f" ({finding.fix.applicability.value}): {finding.fix.message}\n")
+    if finding.path.suffix == ".ipynb":
+        return text
+    source = (sources or {}).get(finding.path)
+    if source is None:
+        try:
+            source = finding.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError):
+            return text
+    try:
+        fixed = apply_edits(source, finding.fix.edits)
+    except (ValueError, IndexError):
+        return text
+    diff = difflib.unified_diff(source.splitlines(keepends=True), fixed.splitlines(keepends=True), n=1)
+    for line in list(diff)[2:]:  # no ---/+++ header: the finding's path is above
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else GUTTER_STYLE
+        text.append("    " + line.rstrip("\r\n") + "\n", style if line[:1] in "+-@" else None)
+    return text
 
 
 def _indent(line: str) -> int:

@@ -96,7 +96,7 @@ def verify_fixes(report: FixReport, *, device: str = "auto", timeout: float = 12
         confirmed_models[key] = ok
         if not ok:
             if after[n].verdict != "ok" or comparison is None:
-                why = f"after the fix: {_short(after[n].summary())}"
+                why = f"after the fix: {_short(_in_root(after[n].summary(), copy, root))}"
             else:  # ok after the fix, but it computes differently in ordinary training
                 why = comparison.summary()
             for finding in models[key][1]:
@@ -110,13 +110,18 @@ def verify_fixes(report: FixReport, *, device: str = "auto", timeout: float = 12
         for key in finding_models[i]:
             n = keys.index(key)
             text = (f"{finding.code} {location} — {targets[n].label}: before: {_short(before[n].summary())}"
-                    f" → after: {_short(after[n].summary())}")
+                    f" → after: {_short(_in_root(after[n].summary(), copy, root))}")
             if n in comparisons:
                 text += f"; {comparisons[n].summary()}"
             result.lines.append(text)
     fixed_files = {s.path for s in changed}
     result.confirmed_files = {p for p in fixed_files if p not in result.rejected}
     return result
+
+
+def _in_root(text: str, copy: str, root: Path) -> str:
+    """A verdict from the temporary copy names the user's files, not the copy's."""
+    return text.replace(os.path.realpath(copy), str(root)).replace(copy, str(root))
 
 
 def _short(text: str, limit: int = 140) -> str:
