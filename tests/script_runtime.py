@@ -154,7 +154,7 @@ def instrumented() -> Iterator[_Recorder]:
 
         def pre_step(self, closure=None):
             expected = None
-            if cls is DPOptimizer:
+            if type(self) is DPOptimizer:  # flat clipping, hooks/functorch/ew modes
                 expected = _hooks_checks(self, rec)
             ran = original(self, closure)
             if ran:

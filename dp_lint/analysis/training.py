@@ -147,6 +147,20 @@ class TrainingSetup:
         """Is `name` assigned again after the engine call (or bound by a `for`/`with`)?"""
         return any(_binds(stmt, name) for stmt in self.after)
 
+    def backward_calls_of(self, callee: str) -> Iterator[cst.Call]:
+        """Calls of `callee` (a dotted name: `"criterion"`, `"self.loss_fn"`) whose result reaches a
+        `.backward()` in the same function: after the engine call in its function, and, for a
+        `self.` name, anywhere in the other methods of the class the engine call is written in."""
+        bodies: list[Sequence[cst.CSTNode]] = [self.after]
+        if callee.startswith("self.") and self.function is not None:
+            cls = enclosing(self.module.file.parents.get(self.function), self.module.file.parents, cst.ClassDef)
+            if cls is not None and isinstance(cls.body, cst.IndentedBlock):
+                for stmt in cls.body.body:
+                    if isinstance(stmt, cst.FunctionDef) and stmt is not self.function:
+                        bodies.append(list(walk_statements(_body(stmt))))
+        for statements in bodies:
+            yield from _backward_calls(statements, callee)
+
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
         if self.criterion_arg is None:
@@ -208,6 +222,36 @@ def _setup(engine: EngineCall, module: ModuleInfo) -> TrainingSetup | None:
         after=tuple(s for s in ordered[position + 1:] if not _inside(s, statement)),
         scope=scope,
     )
+
+
+def _body(function: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
+    return function.body.body if isinstance(function.body, cst.IndentedBlock) else []
+
+
+def _backward_calls(statements: Sequence[cst.CSTNode], callee: str) -> Iterator[cst.Call]:
+    """Calls of `callee` in `statements` whose value is `.backward()`-ed: `callee(...).backward()`,
+    or `loss = <expression with callee(...)>` followed by `loss.backward()` among the statements."""
+    backward_of: set[str] = set()
+    for stmt in statements:
+        for call in _own_calls(stmt):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "backward":
+                name = dotted_name(func.value)
+                if name:
+                    backward_of.add(name)
+                for inner in calls_in(func.value):
+                    if dotted_name(inner.func) == callee:
+                        yield inner
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and small.value is not None:
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                if any(dotted_name(t) in backward_of for t in targets):
+                    for inner in calls_in(small.value):
+                        if dotted_name(inner.func) == callee:
+                            yield inner
 
 
 def _inside(stmt: cst.CSTNode, container: cst.CSTNode) -> bool:
