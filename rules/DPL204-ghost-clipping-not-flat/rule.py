@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from dp_lint.analysis.project import Project
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Confidence, Finding
@@ -20,7 +22,7 @@ class GhostClippingNotFlat(Rule):
         for setup in project.training_setups:
             if not setup.is_ghost or not isinstance(setup.clipping, str) or setup.clipping == "flat":
                 continue
-            node = setup.engine.node
+            node: cst.CSTNode = setup.engine.node
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "clipping":
                     node = arg
