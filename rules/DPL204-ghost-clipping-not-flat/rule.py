@@ -23,7 +23,7 @@ class GhostClippingNotFlat(Rule):
             if not setup.is_ghost or not isinstance(setup.clipping, str) or setup.clipping == "flat":
                 continue
             node: cst.CSTNode = setup.engine.node
-            for arg in node.args:
+            for arg in setup.engine.node.args:
                 if arg.keyword is not None and arg.keyword.value == "clipping":
                     node = arg
             yield self.report(
