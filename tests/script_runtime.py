@@ -4,7 +4,8 @@ A script case's CASE names a function of the case file (`{"script": "train", "ru
 docs/dev/catalogue-format.md). The harness calls it in-process with Opacus instrumented; it never
 trusts the case's description, it measures:
 
-- every `make_private*` call runs with `noise_multiplier=0` and a small `max_grad_norm` (C), so that
+- the optimizers add no noise (Opacus' `_generate_noise` returns zeros; the accountant still sees the
+  script's noise multiplier) and every `make_private*` call gets a small `max_grad_norm` (C), so that
   one step's update shows whether per-sample clipping happened: with noise 0 the update
   `p.grad` after `DPOptimizer.pre_step()` is the sum of clipped per-sample gradients divided by
   the expected batch size (mean) or not divided (sum), hence `||update|| <= n * C / expected_batch_size`
@@ -85,8 +86,13 @@ def instrumented() -> Iterator[_Recorder]:
     from opacus.optimizers import DPOptimizer
     from opacus.optimizers.optimizer_fast_gradient_clipping import DPOptimizerFastGradientClipping
 
+    import opacus.optimizers.optimizer as flat_module
+    import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_module
+
     rec = _Recorder()
     saved = {
+        (flat_module, "_generate_noise"): flat_module._generate_noise,
+        (ghost_module, "_generate_noise"): ghost_module._generate_noise,
         (PrivacyEngine, "make_private"): PrivacyEngine.make_private,
         (PrivacyEngine, "make_private_with_epsilon"): PrivacyEngine.make_private_with_epsilon,
         (DPDataLoader, "__iter__"): DPDataLoader.__iter__,
@@ -98,7 +104,6 @@ def instrumented() -> Iterator[_Recorder]:
     }
 
     def make_private(self, *args, **kwargs):
-        kwargs["noise_multiplier"] = 0.0
         if isinstance(kwargs.get("max_grad_norm"), (int, float)):
             kwargs["max_grad_norm"] = CLIP
         result = saved[(PrivacyEngine, "make_private")](self, *args, **kwargs)
@@ -109,9 +114,6 @@ def instrumented() -> Iterator[_Recorder]:
         if isinstance(kwargs.get("max_grad_norm"), (int, float)):
             kwargs["max_grad_norm"] = CLIP
         result = saved[(PrivacyEngine, "make_private_with_epsilon")](self, *args, **kwargs)
-        for item in result:
-            if isinstance(item, DPOptimizer):
-                item.noise_multiplier = 0.0
         rec.dp_loaders += sum(isinstance(item, DPDataLoader) for item in result)
         return result
 
@@ -166,6 +168,11 @@ def instrumented() -> Iterator[_Recorder]:
             return ran
         return pre_step
 
+    def no_noise(std, reference, *args, **kwargs):
+        return torch.zeros_like(reference)
+
+    flat_module._generate_noise = no_noise
+    ghost_module._generate_noise = no_noise
     PrivacyEngine.make_private = make_private
     PrivacyEngine.make_private_with_epsilon = make_private_with_epsilon
     DPDataLoader.__iter__ = loader_iter

@@ -151,15 +151,28 @@ class TrainingSetup:
         """Calls of `callee` (a dotted name: `"criterion"`, `"self.loss_fn"`) whose result reaches a
         `.backward()` in the same function: after the engine call in its function, and, for a
         `self.` name, anywhere in the other methods of the class the engine call is written in."""
+        for statements in self._statements_using(callee):
+            yield from _backward_calls(statements, callee)
+
+    def _statements_using(self, name: str) -> list[Sequence[cst.CSTNode]]:
+        """The statements after the engine call; for a `self.` name also every other method of the class."""
         bodies: list[Sequence[cst.CSTNode]] = [self.after]
-        if callee.startswith("self.") and self.function is not None:
+        if name.startswith("self.") and self.function is not None:
             cls = enclosing(self.module.file.parents.get(self.function), self.module.file.parents, cst.ClassDef)
             if cls is not None and isinstance(cls.body, cst.IndentedBlock):
                 for stmt in cls.body.body:
                     if isinstance(stmt, cst.FunctionDef) and stmt is not self.function:
                         bodies.append(list(walk_statements(_body(stmt))))
-        for statements in bodies:
-            yield from _backward_calls(statements, callee)
+        return bodies
+
+    def training_loops_over(self, name: str) -> Iterator[cst.For]:
+        """`for` loops over `name` (also `enumerate(name)`, `tqdm(name)`) whose body calls
+        `.backward()` or `.step()`: after the engine call, and for a `self.` name in the other
+        methods of the class."""
+        for statements in self._statements_using(name):
+            for stmt in statements:
+                if isinstance(stmt, cst.For) and _iterates(stmt.iter, name) and _trains(stmt):
+                    yield stmt
 
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
@@ -226,6 +239,19 @@ def _setup(engine: EngineCall, module: ModuleInfo) -> TrainingSetup | None:
 
 def _body(function: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
     return function.body.body if isinstance(function.body, cst.IndentedBlock) else []
+
+
+def _iterates(expr: cst.BaseExpression, name: str) -> bool:
+    if dotted_name(expr) == name:
+        return True
+    if isinstance(expr, cst.Call) and (dotted_name(expr.func) or "").rsplit(".", 1)[-1] in ("enumerate", "tqdm", "iter"):
+        return bool(expr.args) and dotted_name(expr.args[0].value) == name
+    return False
+
+
+def _trains(loop: cst.For) -> bool:
+    """Does the loop body call `.backward()` or `.step()`?"""
+    return any(isinstance(c.func, cst.Attribute) and c.func.attr.value in ("backward", "step") for c in calls_in(loop.body))
 
 
 def _backward_calls(statements: Sequence[cst.CSTNode], callee: str) -> Iterator[cst.Call]:
