@@ -84,24 +84,29 @@ def instrumented() -> Iterator[_Recorder]:
     from opacus.grad_sample import GradSampleModule
     from opacus.grad_sample.gsm_base import AbstractGradSampleModule
     from opacus.optimizers import DPOptimizer
-    from opacus.optimizers.optimizer_fast_gradient_clipping import DPOptimizerFastGradientClipping
 
     import opacus.optimizers.optimizer as flat_module
-    import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_module
+
+    try:  # ghost clipping (opacus >= 1.5)
+        import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_module
+        from opacus.optimizers.optimizer_fast_gradient_clipping import DPOptimizerFastGradientClipping
+    except ImportError:
+        ghost_module = DPOptimizerFastGradientClipping = None
 
     rec = _Recorder()
     saved = {
         (flat_module, "_generate_noise"): flat_module._generate_noise,
-        (ghost_module, "_generate_noise"): ghost_module._generate_noise,
         (PrivacyEngine, "make_private"): PrivacyEngine.make_private,
         (PrivacyEngine, "make_private_with_epsilon"): PrivacyEngine.make_private_with_epsilon,
         (DPDataLoader, "__iter__"): DPDataLoader.__iter__,
         (GradSampleModule, "forward"): GradSampleModule.forward,
         (AbstractGradSampleModule, "forward"): AbstractGradSampleModule.forward,
         (DPOptimizer, "pre_step"): DPOptimizer.pre_step,
-        (DPOptimizerFastGradientClipping, "pre_step"): DPOptimizerFastGradientClipping.pre_step,
         (torch.nn.modules.loss._Loss, "__call__"): torch.nn.modules.loss._Loss.__call__,
     }
+    if ghost_module is not None:
+        saved[(ghost_module, "_generate_noise")] = ghost_module._generate_noise
+        saved[(DPOptimizerFastGradientClipping, "pre_step")] = DPOptimizerFastGradientClipping.pre_step
 
     def make_private(self, *args, **kwargs):
         if isinstance(kwargs.get("max_grad_norm"), (int, float)):
@@ -172,14 +177,15 @@ def instrumented() -> Iterator[_Recorder]:
         return torch.zeros_like(reference)
 
     flat_module._generate_noise = no_noise
-    ghost_module._generate_noise = no_noise
     PrivacyEngine.make_private = make_private
     PrivacyEngine.make_private_with_epsilon = make_private_with_epsilon
     DPDataLoader.__iter__ = loader_iter
     GradSampleModule.forward = forward_of(GradSampleModule)
     AbstractGradSampleModule.forward = forward_of(AbstractGradSampleModule)
     DPOptimizer.pre_step = pre_step_of(DPOptimizer)
-    DPOptimizerFastGradientClipping.pre_step = pre_step_of(DPOptimizerFastGradientClipping)
+    if ghost_module is not None:
+        ghost_module._generate_noise = no_noise
+        DPOptimizerFastGradientClipping.pre_step = pre_step_of(DPOptimizerFastGradientClipping)
     torch.nn.modules.loss._Loss.__call__ = loss_call
     try:
         yield rec

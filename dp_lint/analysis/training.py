@@ -154,6 +154,11 @@ class TrainingSetup:
         for statements in self._statements_using(callee):
             yield from _backward_calls(statements, callee)
 
+    def backward_calls(self) -> Iterator[cst.Call]:
+        """Every call whose value reaches a `.backward()` after the engine call in its function
+        (the loss computations: `criterion(out, y)`, `F.cross_entropy(...)`, `model(x)`)."""
+        yield from _backward_calls(self.after, None)
+
     def _statements_using(self, name: str) -> list[Sequence[cst.CSTNode]]:
         """The statements after the engine call; for a `self.` name also every other method of the class."""
         bodies: list[Sequence[cst.CSTNode]] = [self.after]
@@ -254,8 +259,8 @@ def _trains(loop: cst.For) -> bool:
     return any(isinstance(c.func, cst.Attribute) and c.func.attr.value in ("backward", "step") for c in calls_in(loop.body))
 
 
-def _backward_calls(statements: Sequence[cst.CSTNode], callee: str) -> Iterator[cst.Call]:
-    """Calls of `callee` in `statements` whose value is `.backward()`-ed: `callee(...).backward()`,
+def _backward_calls(statements: Sequence[cst.CSTNode], callee: str | None) -> Iterator[cst.Call]:
+    """Calls of `callee` (None: any) in `statements` whose value is `.backward()`-ed: `callee(...).backward()`,
     or `loss = <expression with callee(...)>` followed by `loss.backward()` among the statements."""
     backward_of: set[str] = set()
     for stmt in statements:
@@ -266,7 +271,7 @@ def _backward_calls(statements: Sequence[cst.CSTNode], callee: str) -> Iterator[
                 if name:
                     backward_of.add(name)
                 for inner in calls_in(func.value):
-                    if dotted_name(inner.func) == callee:
+                    if callee is None or dotted_name(inner.func) == callee:
                         yield inner
     for stmt in statements:
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -276,7 +281,7 @@ def _backward_calls(statements: Sequence[cst.CSTNode], callee: str) -> Iterator[
                 targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
                 if any(dotted_name(t) in backward_of for t in targets):
                     for inner in calls_in(small.value):
-                        if dotted_name(inner.func) == callee:
+                        if callee is None or dotted_name(inner.func) == callee:
                             yield inner
 
 

@@ -56,6 +56,7 @@ def main(argv=None):
 
 
 CASE = {
+    "opacus": ">=1.5.3",  # ghost clipping's criterion API
     "script": "main",
     "args": [[]],
     "runtime": "silent",

@@ -40,6 +40,7 @@ def train():
 
 
 CASE = {
+    "opacus": ">=1.5.3",  # ghost clipping's criterion API
     "script": "train",
     "runtime": "crash",
     "error": "Unsupported combination of parameters. Clipping: per_layer and grad_sample_mode: ghost",
