@@ -3,6 +3,8 @@
 A case is `rules/<rule>/cases/<name>.py` or a folder `rules/<rule>/cases/<name>/` (a small
 project). The file that defines the model holds a module-level literal dict `CASE` (see
 docs/dev/catalogue-format.md); it is read with `ast`, and the model is imported only to run it.
+A *script case* (`CASE = {"script": "train", ...}`) names a training function instead of a model:
+`run_case` calls it with Opacus instrumented (tests/script_runtime.py) and measures what happens.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ class RuntimeCase:
         return f"{self.rule}/{self.name}"
 
     @property
+    def is_script(self) -> bool:
+        """A script case: CASE names a training function (`"script"`), not a model."""
+        return "script" in self.spec
+
+    @property
     def kind(self) -> str:
         return self.name.split("_", 1)[0]  # "flag" | "clean"
 
@@ -107,7 +114,13 @@ def read_case_dict(path: Path) -> dict | None:
     return None
 
 
-def collect_cases(rules_dir: Path = RULES) -> list[RuntimeCase]:
+def collect_cases(rules_dir: Path = RULES, scripts: bool = False) -> list[RuntimeCase]:
+    """The model cases of the catalogue; with `scripts=True` the script cases too (those run only
+    through `run_case`, not through `dp-lint verify` or the fix proofs)."""
+    return [case for case in _all_cases(rules_dir) if scripts or not case.is_script]
+
+
+def _all_cases(rules_dir: Path) -> list[RuntimeCase]:
     cases = []
     for cases_dir in sorted(rules_dir.glob("*/cases")):
         rule = cases_dir.parent.name
@@ -134,7 +147,17 @@ def collect_cases(rules_dir: Path = RULES) -> list[RuntimeCase]:
 
 @contextlib.contextmanager
 def model_factory(case: RuntimeCase) -> Iterator[Callable[[], object]]:
-    """Import the case's model and yield a zero-argument factory for it.
+    """Import the case's model and yield a zero-argument factory for it."""
+    with case_module(case) as module:
+        cls = getattr(module, case.spec["model"])
+        args = list(case.spec.get("args", []))
+        kwargs = dict(case.spec.get("kwargs", {}))
+        yield lambda: cls(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def case_module(case: RuntimeCase):
+    """Import the case's file and yield the module.
 
     Folder cases are imported by their dotted path with the folder on sys.path; single files
     under a unique module name. sys.path and sys.modules are restored afterwards.
@@ -158,10 +181,7 @@ def model_factory(case: RuntimeCase) -> Iterator[Callable[[], object]]:
             if not _belongs_to_case(module, case):
                 raise AssertionError(f"{case.id}: {dotted!r} resolved outside the case folder ({module.__file__});"
                                      " a package name of the case shadows an installed module")
-        cls = getattr(module, case.spec["model"])
-        args = list(case.spec.get("args", []))
-        kwargs = dict(case.spec.get("kwargs", {}))
-        yield lambda: cls(*args, **kwargs)
+        yield module
     finally:
         sys.path[:] = old_path
         sys.dont_write_bytecode = old_dont_write
@@ -199,6 +219,13 @@ def case_params(cases: list[RuntimeCase]) -> list:
 
 
 def run_case(case: RuntimeCase):
+    if case.is_script:
+        from script_runtime import run_script
+
+        with case_module(case) as module:
+            function = getattr(module, case.spec["script"])
+            return run_script(function, case.spec.get("args", []), case.spec.get("kwargs", {}))
+
     from dp_lint.verify.runtime.smoke import check_model
 
     with model_factory(case) as factory:

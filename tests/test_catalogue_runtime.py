@@ -8,7 +8,7 @@ from dp_lint.config.opacus_versions import in_range
 
 require_opacus()
 
-CASES = collect_cases()
+CASES = collect_cases(scripts=True)
 OPACUS = installed_opacus_version()
 
 
@@ -20,7 +20,8 @@ def test_catalogue_has_cases():
 def test_case_description_is_consistent(case):
     spec = case.spec
     assert case.kind in ("flag", "clean"), f"case names start with flag_ or clean_: {case.name}"
-    assert {"model", "inputs", "runtime"} <= spec.keys(), f"CASE lacks keys: {spec}"
+    required = {"script", "runtime"} if case.is_script else {"model", "inputs", "runtime"}
+    assert required <= spec.keys(), f"CASE lacks keys: {spec}"
     assert isinstance(spec.get("opacus", ""), str) and isinstance(spec.get("versions", {}), dict)
     in_range("1.0", spec.get("opacus", ""))  # raises on a malformed range
     for version_range, override in spec.get("versions", {}).items():
@@ -44,3 +45,5 @@ def test_case_runtime(case):
         f"opacus {OPACUS}: expected {expected['runtime']}, got:\n{verdict.summary()}"
     if "error" in expected:
         assert expected["error"] in (verdict.error or ""), f"opacus {OPACUS}: {verdict.summary()}"
+    if case.is_script and "violation" in case.spec:  # what the harness must have measured
+        assert any(v.startswith(case.spec["violation"]) for v in verdict.violations), verdict.summary()

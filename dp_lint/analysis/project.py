@@ -18,6 +18,7 @@ from dp_lint.analysis.index import ClassInfo, ProjectIndex
 from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
 from dp_lint.analysis.models import ModuleKind, ModuleModels
 from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
+from dp_lint.analysis.training import TrainingSetup, find_training_setups
 from dp_lint.analysis.values import UNKNOWN, Unknown
 from dp_lint.config.opacus_version import OpacusVersion, project_folders, resolve_opacus_version
 from dp_lint.config.settings import Config
@@ -193,6 +194,12 @@ class Project:
     def engine_calls(self) -> list[EngineCall]:
         """Every `make_private*` call and `GradSampleModule*(...)` construction of the project."""
         return find_engine_calls(self.index, self.modules, self.guarded)
+
+    @cached_property
+    def training_setups(self) -> list[TrainingSetup]:
+        """The training script around each engine call (one per call, see dp_lint.analysis.training):
+        its settings, arguments, returned names and the statements before and after it."""
+        return self.guarded("training setups", lambda: find_training_setups(self.index, self.engine_calls), [])
 
     @cached_property
     def calls_validator_fix(self) -> bool:

@@ -1,0 +1,51 @@
+"""DPL205 original-loader-after-make-private: see README.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from dp_lint.analysis.project import Project
+from dp_lint.catalogue.rule import FixAvailability, Rule
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
+from dp_lint.files.source import SourceFile
+from dp_lint.fix.edits import FixUnavailable, make_fix, replace_nodes
+
+
+class OriginalLoaderAfterMakePrivate(Rule):
+    code = "DPL205"
+    name = "original-loader-after-make-private"
+    summary = "Training iterates the original data loader after make_private: no Poisson sampling, the reported ε is wrong"
+    fix_availability = FixAvailability.UNSAFE
+
+    def check(self, project: Project) -> Iterator[Finding]:
+        for setup in project.training_setups:
+            if not setup.engine.kind.makes_private:
+                continue
+            original = setup.argument_name("data_loader")
+            returned = setup.returned("data_loader")
+            if original is None or returned is None or original == returned:
+                continue
+            if "." not in original and setup.assigned_after(original):
+                continue
+            for loop in setup.training_loops_over(original):
+                fix = self._fix(setup.engine.file, loop, original, returned) if loop in setup.after else None
+                yield self.report(
+                    loop.iter,
+                    f"the training loop iterates `{original}`, the data loader given to `{setup.engine.kind.value}` at "
+                    f"{setup.engine.label()}, not the one it returned (`{returned}`): the batches are not "
+                    f"Poisson-sampled, so the ε that get_epsilon reports (computed for Poisson sampling at "
+                    f"rate 1/len({original})) is wrong for the training that ran. Iterate `{returned}`.",
+                    file=setup.engine.file, confidence=Confidence.HIGH, fix=fix,
+                )
+
+    @staticmethod
+    def _fix(file: SourceFile, loop: cst.For, original: str, returned: str) -> Fix | None:
+        iterable = loop.iter
+        target = iterable if not isinstance(iterable, cst.Call) else iterable.args[0].value
+        try:
+            tree = replace_nodes(file.module, {target: cst.parse_expression(returned)}, file.parents)
+            return make_fix(file.text, tree, Applicability.UNSAFE, f"Iterate `{returned}`")
+        except FixUnavailable:
+            return None
