@@ -430,7 +430,7 @@ class LayerTree:
             for base in cls.base_names:
                 torch_name = tk.torch_class_name(base)
                 if (torch_name is None or self.index.lookup_class(base) is not None or base in tk.MODULE_BASES
-                        or torch_name == "Module" or tk.is_module_base(base)):
+                        or torch_name in {"Module", "LightningModule"}):
                     continue
                 with_init = [c for c in chain[:position + 1] if "__init__" in c.methods]
                 via = f"a subclass of {torch_name}"
