@@ -243,13 +243,23 @@ class LayerTree:
         """A constructor argument: a literal, a module built here, or a value from the parent's scope."""
         if module is not None and isinstance(expr, cst.Call):
             kind = self.models.kind_of(module, expr)
-            if kind is not None:
+            if kind is not None and (kind.certain_module or kind.project_class or kind.torch_class):
                 return ModuleArgument(kind, parent, parent_owner)
+            if kind is not None:
+                # Maybe a module from another library, maybe a value (`SimpleNamespace(...)`).
+                value = self._plain_argument(expr, module, parent, parent_owner)
+                return value if value is not UNKNOWN else ModuleArgument(kind, parent, parent_owner)
         if parent is not None and parent_owner is not None:
             return self.evaluate(expr, parent, parent_owner)
         # A root construction: read where it is written (a script's config object, argparse
         # defaults, a class handed in).
         return cast(BoundValue, self.values.at(module, expr).evaluate(expr)) if module is not None else literal(expr, None)
+
+    def _plain_argument(self, expr: cst.BaseExpression, module: ModuleInfo, parent: Instance | None,
+                        parent_owner: ClassInfo | None) -> BoundValue:
+        if parent is not None and parent_owner is not None:
+            return self.evaluate(expr, parent, parent_owner)
+        return cast(BoundValue, self.values.at(module, expr).evaluate(expr))
 
     def evaluate(self, expr: cst.BaseExpression | None, instance: Instance, owner: ClassInfo, depth: int = 0) -> BoundValue:
         """The value of `expr` written in `owner.__init__` for this instance, or UNKNOWN."""

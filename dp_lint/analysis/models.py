@@ -275,7 +275,7 @@ class ModuleModels:
         whose argument, is a class), `getattr(nn, name)(...)`, `MODELS[key](...)`,
         `Block(...)` where `Block = partial(nn.LSTM, ...)`."""
         func = call.func
-        dynamic = isinstance(func, cst.Subscript) or (
+        dynamic = isinstance(func, (cst.Subscript, cst.IfExp)) or (
             isinstance(func, cst.Call) and dotted_name(func.func) in {"getattr", "partial", "functools.partial"})
         if scope is not None and scope.model is not None:
             per_instance = dynamic

@@ -19,7 +19,7 @@ argparse defaults are the value the script runs with when the command line does 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -63,6 +63,7 @@ class ObjectValue:
     cls: ClassInfo
     call: cst.Call
     arguments: Callable[[cst.BaseExpression], object] = field(repr=False)  # the call's arguments, where written
+    unknown: frozenset[str] = frozenset()  # attributes written after construction ("*": any)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +72,7 @@ class NamespaceValue:
 
     entries: dict[str, object]
     what: str
+    unknown: frozenset[str] = frozenset()  # attributes written after construction ("*": any)
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,12 @@ class Values:
                 return UNKNOWN
             values = assigned.get(name)
             if values is not None:
-                return self._single(evaluator, owner, name, values, depth)
+                value = self._single(evaluator, owner, name, values, depth)
+                written = frozenset(attr for base, attr in mutated if base == name)
+                if written and isinstance(value, (ObjectValue, NamespaceValue)):
+                    # `cfg.hidden = 128` after `cfg = Config()`: that attribute is not the default.
+                    return replace(value, unknown=value.unknown | written)
+                return value
             if outer is not None:
                 return outer.names(name, depth) if outer.names is not None else UNKNOWN
             return self.global_name(module, name, depth)
@@ -225,6 +232,8 @@ class Values:
     def attribute(self, value: object, name: str) -> object:
         if isinstance(value, Reference):
             return self.reference(f"{value.qualname}.{name}")
+        if isinstance(value, (NamespaceValue, ObjectValue)) and (name in value.unknown or "*" in value.unknown):
+            return UNKNOWN
         if isinstance(value, NamespaceValue):
             return value.entries.get(name, UNKNOWN)
         if isinstance(value, ObjectValue):
