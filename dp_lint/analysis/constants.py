@@ -13,6 +13,10 @@ its user can see, each part chosen by the user because each changes what is know
 - `negation`: `not <x>`; `arithmetic`: `+ - * / // % **` on numbers and `int(<x>)`;
 - `sequences` / `dicts`: lists, tuples (and dicts with string keys) of constants, also as
   module-level constants with `container_constants`;
+- `comparisons`: `==`, `!=`, `<`..., `in`, `is`, `and`/`or`, `a if c else b`;
+- `attributes`: `<value>.<name>` of what an expression evaluates to (a config object, a
+  namespace, a module reference: see `objects.py`); `mutated(base, attr)` says a local object's
+  attribute is written after construction (then unknown); `calls`: the value of a call;
 - `otherwise`: a last resort for anything else (another evaluator's view of the same scope).
 
 Anything else is UNKNOWN, and UNKNOWN never produces a finding.
@@ -75,6 +79,10 @@ class ConstantEvaluator:
     container_constants: bool = False
     otherwise: Callable[[cst.BaseExpression], object] | None = None
     max_depth: int = 12
+    comparisons: bool = False
+    attributes: Callable[[object, str], object] | None = None
+    calls: Callable[[cst.Call, int], object] | None = None
+    mutated: Callable[[str, str], bool] | None = None
 
     def evaluate(self, expr: cst.BaseExpression | None, depth: int = 0) -> object:
         if expr is None or depth > self.max_depth:
@@ -93,6 +101,12 @@ class ConstantEvaluator:
         if self.dicts and isinstance(expr, cst.Dict):
             result = {}
             for element in expr.elements:
+                if isinstance(element, cst.StarredDictElement):
+                    inner = self.evaluate(element.value, depth + 1)
+                    if not isinstance(inner, dict):
+                        return UNKNOWN
+                    result.update(inner)
+                    continue
                 if not isinstance(element, cst.DictElement):
                     return UNKNOWN
                 key, value = self.evaluate(element.key, depth + 1), self.evaluate(element.value, depth + 1)
@@ -114,10 +128,81 @@ class ConstantEvaluator:
             return self.self_attribute(expr.attr.value, depth)
         if self.negation and isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
             inner = self.evaluate(expr.expression, depth + 1)
-            return UNKNOWN if inner is UNKNOWN else (not inner)
+            return UNKNOWN if inner is UNKNOWN or not _is_plain(inner) else (not inner)
+        if self.comparisons:
+            if isinstance(expr, cst.Comparison):
+                return self._compare(expr, depth)
+            if isinstance(expr, cst.BooleanOperation):
+                left = self.evaluate(expr.left, depth + 1)
+                if left is UNKNOWN or not _is_plain(left):
+                    return UNKNOWN
+                if isinstance(expr.operator, cst.And):
+                    return self.evaluate(expr.right, depth + 1) if left else left
+                return left if left else self.evaluate(expr.right, depth + 1)
+            if isinstance(expr, cst.IfExp):
+                test = self.evaluate(expr.test, depth + 1)
+                if test is UNKNOWN or not _is_plain(test):
+                    return UNKNOWN
+                return self.evaluate(expr.body if test else expr.orelse, depth + 1)
+        if self.dicts and isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+            index = expr.slice[0].slice
+            if isinstance(index, cst.Index):
+                container = self.evaluate(expr.value, depth + 1)
+                key = self.evaluate(index.value, depth + 1)
+                if isinstance(container, dict) and isinstance(key, str):
+                    return container.get(key, UNKNOWN)
+            return UNKNOWN
+        if self.attributes is not None and isinstance(expr, cst.Attribute) and not is_self(expr.value):
+            if (self.mutated is not None and isinstance(expr.value, cst.Name)
+                    and self.mutated(expr.value.value, expr.attr.value)):
+                return UNKNOWN
+            base = self.evaluate(expr.value, depth + 1)
+            return UNKNOWN if base is UNKNOWN else self.attributes(base, expr.attr.value)
+        if self.calls is not None and isinstance(expr, cst.Call):
+            return self.calls(expr, depth + 1)
         if self.otherwise is not None:
             return self.otherwise(expr)
         return UNKNOWN
+
+    def _compare(self, expr: cst.Comparison, depth: int) -> object:
+        left = self.evaluate(expr.left, depth + 1)
+        for target in expr.comparisons:
+            right = self.evaluate(target.comparator, depth + 1)
+            compare = _COMPARE.get(type(target.operator))
+            if (isinstance(target.operator, (cst.Is, cst.IsNot)) and (left is None or right is None)
+                    and UNKNOWN not in (left, right)):
+                if (left is right) != isinstance(target.operator, cst.Is):
+                    return False
+                left = right
+                continue
+            if compare is None or left is UNKNOWN or right is UNKNOWN or not (_is_plain(left) and _is_plain(right)):
+                return UNKNOWN
+            try:
+                if not compare(left, right):
+                    return False
+            except TypeError:
+                return UNKNOWN
+            left = right
+        return True
+
+
+def _is_plain(value: object) -> bool:
+    """A Python constant or container of them (what `not`/`==` may be applied to)."""
+    return value is None or isinstance(value, (bool, int, float, str, bytes, tuple, list, dict))
+
+
+_COMPARE: dict[type, Callable[[object, object], bool]] = {
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+    cst.Is: lambda a, b: a is b if a is None or b is None or isinstance(a, bool) else a == b,
+    cst.IsNot: lambda a, b: a is not b if a is None or b is None or isinstance(a, bool) else a != b,
+    cst.In: lambda a, b: a in b,  # type: ignore[operator]
+    cst.NotIn: lambda a, b: a not in b,  # type: ignore[operator]
+    cst.LessThan: lambda a, b: a < b,  # type: ignore[operator]
+    cst.LessThanEqual: lambda a, b: a <= b,  # type: ignore[operator]
+    cst.GreaterThan: lambda a, b: a > b,  # type: ignore[operator]
+    cst.GreaterThanEqual: lambda a, b: a >= b,  # type: ignore[operator]
+}
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
@@ -156,14 +241,22 @@ def constructor_setting(
     missing: object,
 ) -> object:
     """The value a construction passes for a setting (by `keyword`, or at `position` among
-    the positional arguments), `missing` when it passes none, UNKNOWN when `*args`/`**kwargs`
-    may pass it."""
+    the positional arguments, or in a `**kwargs` dict `evaluate` reads), `missing` when it
+    passes none, UNKNOWN when `*args`/`**kwargs` may pass it."""
     if call is None:
         return UNKNOWN
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             return evaluate(arg.value)
-    if any(a.star for a in call.args):
+    for arg in call.args:
+        if arg.star == "**":
+            # `**kwargs` built from a dict dp-lint can read: the setting is there or not passed.
+            passed = evaluate(arg.value)
+            if not isinstance(passed, dict):
+                return UNKNOWN
+            if keyword in passed:
+                return passed[keyword]
+    if any(a.star == "*" for a in call.args):
         return UNKNOWN
     positional = [a for a in call.args if a.keyword is None]
     if position is not None and len(positional) > position:

@@ -28,6 +28,7 @@ import libcst as cst
 from dp_lint.analysis.constants import ConstantEvaluator, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.analysis.models import ModuleModels
+from dp_lint.analysis.objects import ClassValue
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.core.paths import display_path
 from dp_lint.files.source import SourceFile
@@ -284,6 +285,9 @@ class EngineFinder:
             return values.pop() if len(values) == 1 and UNKNOWN not in values else UNKNOWN
 
         result = ConstantEvaluator(self.module, names=assigned_once).evaluate(value)
+        if result is UNKNOWN:
+            # A config attribute, an argparse default, a value returned by a project function.
+            result = self.models.values.at(self.module, call).evaluate(value)
         return cast(Constant, result) if isinstance(result, kind) else UNKNOWN
 
     def resolve_model(self, expr: cst.BaseExpression | None, scope: Scope, params: set[str],
@@ -299,7 +303,11 @@ class EngineFinder:
                 return self.resolve_model(func.value, scope, params, module, depth + 1, function)
             name = dotted_name(func)
             qualname = module.resolve_expr(func) if name else None
-            if qualname is None:
+            if qualname is None or (isinstance(func, cst.Name) and (func.value in scope or func.value in params)):
+                # `MODELS[cfg.arch]()`, `getattr(models, name)()`, `model_cls()`: a class held in a value.
+                value = self.models.values.at(module, expr).evaluate(func)
+                if isinstance(value, ClassValue) and value.cls is not None and self.models.is_module_class(value.cls):
+                    return ResolvedModel(value.cls, expr, module)
                 return none
             if name in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix"):
                 self._validator_fixed = True
@@ -311,7 +319,17 @@ class EngineFinder:
             factory = self.index.lookup_function(qualname)
             if factory is not None:
                 return self.resolve_factory(factory, depth)
+            built = self.models.classmethod_construction(qualname)
+            if built is not None:
+                return ResolvedModel(built[0], built[1], built[0].module)
+            if name is not None and "." not in name and name in module.assignments:
+                value = self.models.values.at(module, expr).evaluate(func)
+                if isinstance(value, ClassValue) and value.cls is not None and self.models.is_module_class(value.cls):
+                    return ResolvedModel(value.cls, expr, module)
             return none
+        if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+                and function is not None):
+            return self.resolve_self_attribute(function, expr.attr.value, module, depth)
         if isinstance(expr, cst.Name):
             candidates = scope.get(expr.value)
             if candidates is None and function is not None and expr.value in params:
@@ -328,6 +346,46 @@ class EngineFinder:
                 return none  # reassigned to different models: do not guess
             return next(r for r in results if r is not None)
         return none
+
+    def resolve_self_attribute(self, method: cst.FunctionDef, attr: str, module: ModuleInfo, depth: int) -> ResolvedModel | None:
+        """`make_private(module=self.model)` in a method of a trainer class: what its `__init__`
+        stores in `self.model` (a construction, or a parameter every construction of the
+        trainer passes the same model class for)."""
+        owner = next((c for c in module.classes.values() if c.methods.get(method.name.value) is not None
+                      and c.methods[method.name.value].node is method), None)
+        if owner is None or self.models.is_module_class(owner):
+            return None
+        init = owner.methods.get("__init__")
+        if init is None:
+            return None
+        body = init.node.body.body if isinstance(init.node.body, cst.IndentedBlock) else []
+        writes = [small.value for stmt in walk_statements(body) if isinstance(stmt, cst.SimpleStatementLine)
+                  for small in stmt.body if isinstance(small, cst.Assign)
+                  for target in small.targets
+                  if isinstance(target.target, cst.Attribute) and isinstance(target.target.value, cst.Name)
+                  and target.target.value.value == "self" and target.target.attr.value == attr]
+        if len(writes) != 1 or _assigns_self_elsewhere(owner, attr):
+            return None
+        scope = assignments_in(body)
+        params = {p.name.value for p in init.params} - {"self"}
+        value = writes[0]
+        if isinstance(value, cst.Name) and value.value in params and value.value not in scope:
+            return self._resolve_constructor_argument(owner, init, value.value, depth)
+        return self.resolve_model(value, scope, params, module, depth + 1, init.node)
+
+    def _resolve_constructor_argument(self, cls: ClassInfo, init: FunctionInfo, name: str, depth: int) -> ResolvedModel | None:
+        """The model every construction of `cls` passes as `__init__` parameter `name`."""
+        positional = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
+        position = positional.index(name) if name in positional else None
+        results: set[ResolvedModel | None] = set()
+        for caller, call, scope, caller_params, caller_function in self._call_sites(cls):
+            value = argument(call, name, position)
+            if value is None or any(a.star for a in call.args):
+                return None
+            results.add(self.resolve_model(value, scope, caller_params, caller, depth + 1, caller_function))
+        if not results or any(r is None for r in results) or len({r.cls for r in results if r}) != 1:
+            return None
+        return next(iter(results))
 
     def resolve_parameter(self, node: cst.FunctionDef, name: str, module: ModuleInfo, depth: int) -> ResolvedModel | None:
         """The model every call of the module-level function `node` passes as parameter `name`:
@@ -349,7 +407,7 @@ class EngineFinder:
             return None
         return next(iter(results))
 
-    def _call_sites(self, function: FunctionInfo) -> Iterator[tuple[ModuleInfo, cst.Call, Scope, set[str], cst.FunctionDef | None]]:
+    def _call_sites(self, function: FunctionInfo | ClassInfo) -> Iterator[tuple[ModuleInfo, cst.Call, Scope, set[str], cst.FunctionDef | None]]:
         """(module, call, scope, params, enclosing function) of every call of `function`."""
         for module in self.index.by_file.values():
             if function.name not in module.file.text:
@@ -357,7 +415,7 @@ class EngineFinder:
             yield from self._calls_in_scope(module, module.file.module.body, set(), None, function)
 
     def _calls_in_scope(self, module: ModuleInfo, body: Sequence[cst.CSTNode], params: set[str],
-                        enclosing: cst.FunctionDef | None, function: FunctionInfo,
+                        enclosing: cst.FunctionDef | None, function: FunctionInfo | ClassInfo,
                         ) -> Iterator[tuple[ModuleInfo, cst.Call, Scope, set[str], cst.FunctionDef | None]]:
         scope = assignments_in(body)
         for stmt in walk_statements(body):
@@ -371,7 +429,11 @@ class EngineFinder:
             for part in _own_expressions(stmt):
                 for call in calls_in(part):
                     qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
-                    if qualname is not None and self.index.lookup_function(qualname) is function:
+                    if qualname is None:
+                        continue
+                    target = (self.index.lookup_class(qualname) if isinstance(function, ClassInfo)
+                              else self.index.lookup_function(qualname))
+                    if target is function:
                         yield module, call, scope, params, enclosing
 
     def resolve_factory(self, function: FunctionInfo, depth: int) -> ResolvedModel | None:
@@ -401,6 +463,22 @@ def _enum_or_text(enum: type[_E], value: Constant | Unknown) -> _E | str | Unkno
         except ValueError:
             return value
     return UNKNOWN
+
+
+def _assigns_self_elsewhere(cls: ClassInfo, attr: str) -> bool:
+    """Does a method other than `__init__` assign `self.<attr>`?"""
+    for name, method in cls.methods.items():
+        if name == "__init__":
+            continue
+        for stmt in walk_statements(method.node.body.body if isinstance(method.node.body, cst.IndentedBlock) else []):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and any(
+                            isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+                            and t.target.value.value == "self" and t.target.attr.value == attr
+                            for t in small.targets):
+                        return True
+    return False
 
 
 def _own_expressions(stmt: cst.CSTNode) -> list[cst.CSTNode]:

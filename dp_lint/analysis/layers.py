@@ -17,18 +17,20 @@ from a config object) is UNKNOWN, and UNKNOWN never produces a finding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeAlias, cast
 
 import libcst as cst
 
+from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import ConstantEvaluator, constructor_setting, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleModels, Submodule
+from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleModels, Submodule, Tri, torch_layer_owns
+from dp_lint.analysis.objects import ClassValue, NamespaceValue, ObjectValue, Reference
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.source import SourceFile
-from dp_lint.files.syntax import bind_call, dotted_name
+from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, unpacked
 
 __all__ = [
     "BATCH_FIRST_LAYERS", "UNKNOWN", "Binding", "BoundValue", "Instance", "KeywordOrigin", "LayerTree",
@@ -53,8 +55,11 @@ class ModuleArgument:
     owner: ClassInfo | None
 
 
-# What an `__init__` parameter is bound to: a literal, a module handed in, or UNKNOWN.
-BoundValue: TypeAlias = "Constant | ModuleArgument | Unknown"
+# What an `__init__` parameter is bound to: a literal, a module handed in, a class, a config
+# object or namespace (objects.py), a dict of those, or UNKNOWN.
+BoundValue: TypeAlias = (
+    "Constant | ModuleArgument | Unknown | ClassValue | ObjectValue | NamespaceValue | Reference | dict[str, object]"
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,10 @@ class Instance:
     depth: int = 0
     # For each scope, the call that bound it.
     bound_by: dict[ClassInfo, Binding] = field(default_factory=dict)
+    # The construction of the instance itself (for a subclass of a torch layer without __init__).
+    built_by: Binding = field(default_factory=lambda: _UNBOUND)
+    # For each scope, its local names as `__init__` leaves them (parameters reassigned, locals).
+    envs: dict[ClassInfo, dict[str, BoundValue]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,13 @@ class LayerUse:
         return self.kind.torch_class or ""
 
     @property
+    def direct(self) -> bool:
+        """Does `call` name the layer's class itself (`nn.LSTM(...)`)? False when the class
+        comes through a value (`norm_layer(c)`, a partial, a registry) or a subclass: a fix
+        then has no call to rewrite."""
+        return self.kind.via is None
+
+    @property
     def call(self) -> cst.Call | None:
         """The construction call (None: the layer was not built by a visible call)."""
         return self.kind.call
@@ -144,12 +160,15 @@ class LayerTree:
     def __init__(self, models: ModuleModels) -> None:
         self.models = models
         self.index = models.index
+        self.values = models.values
+        self._init_names: dict[ClassInfo, set[str]] = {}
 
     # -- instances ---------------------------------------------------------------
 
     def instantiate(self, cls: ClassInfo, call: cst.Call | None, call_module: ModuleInfo | None,
                     parent: Instance | None, parent_owner: ClassInfo | None, path: str, depth: int = 0) -> Instance:
         instance = Instance(cls, path, depth=depth)
+        instance.built_by = Binding(call, call_module, parent, parent_owner)
 
         def evaluate_arg(expr: cst.BaseExpression) -> BoundValue:
             return self.argument_value(expr, call_module, parent, parent_owner)
@@ -187,6 +206,8 @@ class LayerTree:
         if isinstance(expr, cst.Name) and expr.value in scope:
             binding = instance.bound_by.get(owner, _UNBOUND)
             call = binding.call
+            if call is not None and (binding.call_module is None or call not in binding.call_module.file.parents):
+                return None  # a call dp-lint wrote (a partial's preset arguments): nothing to edit
             init = owner.methods.get("__init__")
             param = next((p for p in init.params if p.name.value == expr.value), None) if init else None
             argument = _argument_for(call, init, expr.value) if call is not None and init is not None else None
@@ -212,7 +233,8 @@ class LayerTree:
         def default(param: cst.Param | None) -> BoundValue:
             if param is None or param.default is None:
                 return UNKNOWN
-            return literal(param.default, owner.module)
+            # A constant, or a class (`norm_layer=nn.BatchNorm2d`, a partial), read at module level.
+            return cast(BoundValue, self.values.scope(owner.module, None).evaluate(param.default))
 
         return bind_call(init.node, call, evaluate_arg, default, skip_self=True)
 
@@ -221,11 +243,23 @@ class LayerTree:
         """A constructor argument: a literal, a module built here, or a value from the parent's scope."""
         if module is not None and isinstance(expr, cst.Call):
             kind = self.models.kind_of(module, expr)
-            if kind is not None:
+            if kind is not None and (kind.certain_module or kind.project_class or kind.torch_class):
                 return ModuleArgument(kind, parent, parent_owner)
+            if kind is not None:
+                # Maybe a module from another library, maybe a value (`SimpleNamespace(...)`).
+                value = self._plain_argument(expr, module, parent, parent_owner)
+                return value if value is not UNKNOWN else ModuleArgument(kind, parent, parent_owner)
         if parent is not None and parent_owner is not None:
             return self.evaluate(expr, parent, parent_owner)
-        return literal(expr, module)
+        # A root construction: read where it is written (a script's config object, argparse
+        # defaults, a class handed in).
+        return cast(BoundValue, self.values.at(module, expr).evaluate(expr)) if module is not None else literal(expr, None)
+
+    def _plain_argument(self, expr: cst.BaseExpression, module: ModuleInfo, parent: Instance | None,
+                        parent_owner: ClassInfo | None) -> BoundValue:
+        if parent is not None and parent_owner is not None:
+            return self.evaluate(expr, parent, parent_owner)
+        return cast(BoundValue, self.values.at(module, expr).evaluate(expr))
 
     def evaluate(self, expr: cst.BaseExpression | None, instance: Instance, owner: ClassInfo, depth: int = 0) -> BoundValue:
         """The value of `expr` written in `owner.__init__` for this instance, or UNKNOWN."""
@@ -235,7 +269,7 @@ class LayerTree:
     def evaluator(self, instance: Instance, owner: ClassInfo) -> ConstantEvaluator:
         """How `owner.__init__` of this instance is read: its bound parameters, `self.<x>`
         as `__init__` wrote it, `not`."""
-        scope = instance.scopes.get(owner, {})
+        module = owner.module
 
         def attribute(name: str, depth: int) -> object:
             found = self.models.model(instance.cls).attribute_values.get(name)
@@ -244,13 +278,94 @@ class LayerTree:
             value_expr, writer = found
             return self.evaluate(value_expr, instance, writer, depth + 1)
 
-        return ConstantEvaluator(
-            owner.module,
-            names=lambda name, depth: scope.get(name, UNKNOWN),
+        def names(name: str, depth: int) -> object:
+            env = self._env(instance, owner)
+            if name in env:
+                return env[name]
+            if name in self._assigned_in_init(owner):
+                return UNKNOWN
+            return self.values.global_name(module, name, depth)
+
+        evaluator: ConstantEvaluator = ConstantEvaluator(
+            module,
+            names=names,
             self_attribute=attribute,
             negation=True,
+            comparisons=True,
+            dicts=True,
+            attributes=self.values.attribute,
+            calls=lambda call, depth: self.values.call_value(call, evaluator, module, depth),
             max_depth=8,
         )
+        return evaluator
+
+    def _assigned_in_init(self, owner: ClassInfo) -> set[str]:
+        if owner not in self._init_names:
+            init = owner.methods.get("__init__")
+            body = init.node.body.body if init is not None and isinstance(init.node.body, cst.IndentedBlock) else []
+            self._init_names[owner] = set(assignments_in(body))
+        return self._init_names[owner]
+
+    def _env(self, instance: Instance, owner: ClassInfo) -> dict[str, BoundValue]:
+        """The names of `owner.__init__` for this instance as its code leaves them: parameters,
+        reassigned (`if norm_layer is None: norm_layer = nn.BatchNorm2d`) or not, and locals;
+        `if` tests that resolve choose their branch, others keep what both branches agree on."""
+        env = instance.envs.get(owner)
+        if env is not None:
+            return env
+        env = dict(instance.scopes.get(owner, {}))
+        instance.envs[owner] = env  # while it is read, later names are not known yet
+        init = owner.methods.get("__init__")
+        if init is not None and isinstance(init.node.body, cst.IndentedBlock):
+            self._interpret(init.node.body.body, env, self.evaluator(instance, owner))
+        return env
+
+    def _interpret(self, body: Sequence[cst.BaseStatement], env: dict[str, BoundValue], evaluator: ConstantEvaluator) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        targets = small.targets if isinstance(small, cst.Assign) else [small]
+                        for target in targets:
+                            pairs = unpacked(target.target, small.value)
+                            for name, value in pairs:
+                                env[name] = cast(BoundValue, evaluator.evaluate(value))
+                            if not pairs:
+                                for name in _target_names(target.target):
+                                    env[name] = UNKNOWN
+                    elif isinstance(small, cst.AugAssign):
+                        for name in _target_names(small.target):
+                            env[name] = UNKNOWN
+            elif isinstance(stmt, cst.If):
+                test = evaluator.evaluate(stmt.test)
+                orelse: Sequence[cst.BaseStatement] = (
+                    stmt.orelse.body.body if isinstance(stmt.orelse, cst.Else) and isinstance(stmt.orelse.body, cst.IndentedBlock)
+                    else [stmt.orelse] if isinstance(stmt.orelse, cst.If) else []
+                )
+                body_block = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+                if test is not UNKNOWN and isinstance(test, (bool, int, float, str, type(None), tuple, list, dict)):
+                    self._interpret(body_block if test else orelse, env, evaluator)
+                    continue
+                before = dict(env)
+                self._interpret(body_block, env, evaluator)
+                taken = dict(env)
+                env.clear()
+                env.update(before)
+                self._interpret(orelse, env, evaluator)
+                for name in set(taken) | set(env):
+                    a, b = taken.get(name, UNKNOWN), env.get(name, UNKNOWN)
+                    if not (type(a) is type(b) and _same(a, b)):
+                        env[name] = UNKNOWN
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                env[stmt.name.value] = UNKNOWN
+            else:
+                # Loops, try, with, match: whatever they assign is unknown afterwards.
+                for block in blocks(stmt):
+                    for name in assignments_in(block):
+                        env[name] = UNKNOWN
+                if isinstance(stmt, cst.For):
+                    for name in _target_names(stmt.target):
+                        env[name] = UNKNOWN
 
     # -- walking -------------------------------------------------------------------
 
@@ -270,6 +385,11 @@ class LayerTree:
         return found
 
     def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list[Instance]:
+        if kind.own_scope:
+            instance, owner = None, None
+        if kind.callee is not None:
+            built = self._called(kind, instance, owner)
+            return self._instances(built, instance, owner, path) if built is not None else []
         if kind.param is not None and instance is not None and owner is not None:
             handed = instance.scopes.get(owner, {}).get(kind.param)
             if isinstance(handed, ModuleArgument):
@@ -280,18 +400,68 @@ class LayerTree:
             found.extend(self._instances(element, instance, owner, path))
         if kind.project_class is not None:
             depth = instance.depth + 1 if instance is not None else 0
-            found.append(self.instantiate(kind.project_class, kind.call, kind.module, instance, owner, path, depth))
+            found.append(self.instantiate(kind.project_class, kind.settings_call, kind.module, instance, owner, path, depth))
         return found
+
+    def _called(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None) -> ModuleKind | None:
+        """What a call of a class value builds for this instance (`norm_layer(c)` with
+        `norm_layer=nn.BatchNorm2d`), None when the callee is not a known class."""
+        if kind.callee is None or kind.call is None or kind.module is None:
+            return None
+        if instance is not None and owner is not None:
+            value = self.evaluate(kind.callee, instance, owner)
+        else:
+            value = cast(BoundValue, self.values.at(kind.module, kind.call).evaluate(kind.callee))
+        if not isinstance(value, ClassValue):
+            return None
+        via = value.via or f"the class `{cst.Module([]).code_for_node(kind.callee)}` holds"
+        built = self.models.kind_for_class(value, kind.module, kind.call, via=via)
+        if built is None:
+            return None
+        return replace(built, conditions=kind.conditions + built.conditions)
 
     def layers(self, instance: Instance) -> Iterator[LayerUse]:
         """Every torch/opacus layer reachable from `instance`."""
         if instance.depth > 12:
             return
+        yield from self._torch_base_layer(instance)
         model = self.models.model(instance.cls)
         for attr, sub in _constructions(model):
             if sub.alias_of is not None or self._excluded(sub.conditions, instance, sub.owner):
                 continue
             yield from self._visit(sub.kind, instance, sub.owner, f"{instance.path}.{attr}")
+
+    def _torch_base_layer(self, instance: Instance) -> Iterator[LayerUse]:
+        """A project class deriving from a torch layer (`class MyLSTM(nn.LSTM)`) is that layer,
+        built with what its `__init__` passes to `super().__init__(...)` (or, without an
+        `__init__`, with the construction's arguments)."""
+        chain = self.index.mro(instance.cls)
+        for position, cls in enumerate(chain):
+            for base in cls.base_names:
+                torch_name = tk.torch_class_name(base)
+                if (torch_name is None or self.index.lookup_class(base) is not None or base in tk.MODULE_BASES
+                        or torch_name in {"Module", "LightningModule"}):
+                    continue
+                with_init = [c for c in chain[:position + 1] if "__init__" in c.methods]
+                via = f"a subclass of {torch_name}"
+                if with_init:
+                    nearest = with_init[-1]
+                    call = _super_init_call(nearest.methods["__init__"].node, nearest)
+                    if call is None:
+                        return
+                    kind = ModuleKind(f"{torch_name} (subclassed by {instance.cls.name})", torch_layer_owns(torch_name, call),
+                                      True, torch_class=torch_name, call=call, module=nearest.module, via=via)
+                    yield LayerUse(kind, instance, nearest, instance.path)
+                else:
+                    built = instance.built_by
+                    if built.call is None or built.call_module is None:
+                        return
+                    kind = ModuleKind(f"{torch_name} (subclassed by {instance.cls.name})",
+                                      torch_layer_owns(torch_name, built.call), True, torch_class=torch_name,
+                                      call=built.call, module=built.call_module, via=via,
+                                      own_scope=built.instance is None)
+                    yield LayerUse(kind, built.instance, built.owner, instance.path)
+                return
 
     def _excluded(self, conditions: tuple[Condition, ...], instance: Instance | None, owner: ClassInfo | None) -> bool:
         """Is a module built under `if <test>:` known not to be built for this instance?"""
@@ -306,6 +476,13 @@ class LayerTree:
     def _visit(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> Iterator[LayerUse]:
         if self._excluded(kind.conditions, instance, owner):
             return
+        if kind.callee is not None:
+            built = self._called(kind, instance, owner)
+            if built is not None:
+                yield from self._visit(built, instance, owner, path)
+            return
+        if kind.own_scope:
+            instance, owner = None, None
         if kind.param is not None and instance is not None and owner is not None:
             handed = instance.scopes.get(owner, {}).get(kind.param)
             if isinstance(handed, ModuleArgument):
@@ -318,7 +495,7 @@ class LayerTree:
             return
         if kind.project_class is not None:
             depth = instance.depth + 1 if instance is not None else 0
-            child = self.instantiate(kind.project_class, kind.call, kind.module, instance, owner, path, depth)
+            child = self.instantiate(kind.project_class, kind.settings_call, kind.module, instance, owner, path, depth)
             yield from self.layers(child)
 
     def root(self, cls: ClassInfo, call: cst.Call | None = None, call_module: ModuleInfo | None = None) -> Instance:
@@ -329,7 +506,7 @@ class LayerTree:
     def setting(self, use: LayerUse, keyword: str, position: int | None,
                 default: BoundValue) -> BoundValue:
         """The value of a layer's constructor setting, or UNKNOWN."""
-        return cast(BoundValue, constructor_setting(use.call, keyword, position,
+        return cast(BoundValue, constructor_setting(use.kind.settings_call, keyword, position,
                                                     lambda expr: self._value_at(expr, use), default))
 
     def batch_first(self, use: LayerUse) -> bool | Unknown:
@@ -343,7 +520,28 @@ class LayerTree:
     def _value_at(self, expr: cst.BaseExpression, use: LayerUse) -> BoundValue:
         if use.instance is not None and use.owner is not None:
             return self.evaluate(expr, use.instance, use.owner)
+        if use.module is not None and use.call is not None:
+            return cast(BoundValue, self.values.at(use.module, use.call).evaluate(expr))
         return literal(expr, use.module)
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _target_names(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _same(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b) and not isinstance(a, (ModuleArgument, ObjectValue, NamespaceValue))
+    except Exception:  # noqa: BLE001 - values compared for equality only
+        return False
 
 
 def _constructions(model: ModuleClass) -> Iterator[tuple[str, Submodule]]:

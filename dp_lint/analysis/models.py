@@ -24,6 +24,7 @@ import libcst as cst
 from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
+from dp_lint.analysis.objects import ClassValue, Values, preset_call
 from dp_lint.files.syntax import (
     assignments_in,
     blocks,
@@ -85,6 +86,23 @@ class ModuleKind:
     # `if use_bn: layers.append(nn.BatchNorm1d(d))`: (test, outcome) pairs under which the
     # module is built; the layer tree skips it when a test resolves to the other outcome.
     conditions: tuple[Condition, ...] = field(default=(), compare=False)
+    # Built by calling a value decided per instance (`norm_layer(c)`, `getattr(nn, rnn)(...)`,
+    # `self.block_cls(...)`): the callee expression, evaluated by the layer tree.
+    callee: cst.BaseExpression | None = field(default=None, compare=False)
+    # The arguments the class really receives when they differ from `call`'s (a
+    # `functools.partial`'s preset arguments added): read settings from here.
+    preset: cst.Call | None = field(default=None, compare=False)
+    # How the class was found when `call` does not name it ("the default of `norm_layer`",
+    # "functools.partial", "a subclass of nn.LSTM"): fixes do not rewrite such calls.
+    via: str | None = field(default=None, compare=False)
+    # `call` is written in a function of its own (a factory, a classmethod): its arguments are
+    # read where it is written, not in the scope of the module that holds the result.
+    own_scope: bool = field(default=False, compare=False)
+
+    @property
+    def settings_call(self) -> cst.Call | None:
+        """The call whose arguments the class receives (`preset`, else `call`)."""
+        return self.preset if self.preset is not None else self.call
 
 
 # For freeze loops: loop variable -> the module expressions whose parameters (or which
@@ -151,6 +169,7 @@ class ModuleModels:
         self._models: dict[ClassInfo, ModuleClass] = {}
         self._is_module: dict[ClassInfo, bool] = {}
         self._owns: dict[ClassInfo, Tri] = {}
+        self.values = Values(index)
 
     def frozen_elsewhere(self, cls: ClassInfo, attr: str) -> bool:
         """Is submodule `attr` of `cls` frozen (or maybe frozen) outside `cls`'s own code: in a
@@ -242,9 +261,57 @@ class ModuleModels:
                     return _replace(inner, frozen=True)
                 if inner is not None:
                     return inner
+        valued = self._class_value_kind(module, call, scope, depth)
+        if valued is not None:
+            return valued
         qualname = module.resolve_expr(func)
         if qualname is None:
             return None
+        return self._kind_of_qualname(module, call, qualname, scope, depth)
+
+    def _class_value_kind(self, module: ModuleInfo, call: cst.Call, scope: _InitScope | None,
+                          depth: int) -> ModuleKind | None:
+        """A call of a class held in a value: `norm_layer(c)` (a parameter whose default, or
+        whose argument, is a class), `getattr(nn, name)(...)`, `MODELS[key](...)`,
+        `Block(...)` where `Block = partial(nn.LSTM, ...)`."""
+        func = call.func
+        dynamic = isinstance(func, (cst.Subscript, cst.IfExp)) or (
+            isinstance(func, cst.Call) and dotted_name(func.func) in {"getattr", "partial", "functools.partial"})
+        if scope is not None and scope.model is not None:
+            per_instance = dynamic
+            if isinstance(func, cst.Name):
+                if func.value in scope.params:
+                    per_instance = True
+                elif func.value in scope.locals:
+                    per_instance = self.kind_of(module, scope.locals[func.value], scope, depth + 1) is None
+            elif (is_self_attribute(func) and func.attr.value in scope.model.attribute_values
+                  and func.attr.value not in scope.model.submodules
+                  and self.index.find_method(scope.model.cls, func.attr.value) is None):
+                per_instance = True
+            if per_instance:
+                code = cst.Module([]).code_for_node(func)
+                return ModuleKind(f"`{code}(...)`", Tri.UNKNOWN, False, call=call, module=module, callee=func)
+        if dynamic or (isinstance(func, cst.Name) and func.value in module.assignments
+                       and func.value not in module.classes and func.value not in module.functions):
+            value = self.values.at(module, call).evaluate(func)
+            if isinstance(value, ClassValue):
+                return self.kind_for_class(value, module, call, scope, depth)
+        return None
+
+    def kind_for_class(self, value: ClassValue, module: ModuleInfo, call: cst.Call, scope: _InitScope | None = None,
+                       depth: int = 0, via: str | None = None) -> ModuleKind | None:
+        """What `call` builds when its callee is the class `value` (found through a value)."""
+        settings = preset_call(call, value.preset)
+        kind = self._kind_of_qualname(module, settings, value.qualname, scope, depth + 1)
+        if kind is None:
+            return None
+        description = via or value.via or "a class value"
+        return _replace(kind, call=call, preset=settings if settings is not call else None,
+                        via=description)
+
+    def _kind_of_qualname(self, module: ModuleInfo, call: cst.Call, qualname: str, scope: _InitScope | None,
+                          depth: int) -> ModuleKind | None:
+        func = call.func
         if qualname in {"copy.deepcopy", "deepcopy", "copy.copy"} and call.args:
             inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
             if inner is None:
@@ -292,12 +359,58 @@ class ModuleModels:
         function = self.index.lookup_function(qualname)
         if function is not None:
             return self._kind_of_factory(function, depth)
+        if qualname.endswith("swa_utils.AveragedModel") and call.args:
+            # A trainable copy of the model it averages (its parameters require grad).
+            inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
+            if inner is not None:
+                source = dotted_name(call.args[0].value) or "a module"
+                return _replace(inner, description=f"an AveragedModel copy of {source}")
+            return ModuleKind("`AveragedModel(...)`", Tri.UNKNOWN, False)
+        factory = self._classmethod_factory(qualname, depth)
+        if factory is not None:
+            return factory
         # A call into another library (torchvision.models.resnet18(), timm.create_model(...)):
         # maybe a module, maybe not; rules treat it as unknown.
         last = qualname.rsplit(".", 1)[-1]
         if last[:1].isupper() or any(hint in last.lower() for hint in _FACTORY_HINTS):
             return ModuleKind(f"`{qualname}(...)`", Tri.UNKNOWN, False)
         return None
+
+    def classmethod_construction(self, qualname: str) -> tuple[ClassInfo, cst.Call] | None:
+        """`Backbone.from_vit` (a classmethod whose single kind of return is `cls(...)`, or a
+        staticmethod returning `Backbone(...)`): the class and that construction call."""
+        head, _, name = qualname.rpartition(".")
+        cls = self.index.lookup_class(head) if head else None
+        if cls is None:
+            return None
+        found = self.index.find_method(cls, name)
+        if found is None:
+            return None
+        _, method = found
+        decorators = {dotted_name(d.decorator) for d in method.node.decorators}
+        params = [p.name.value for p in method.params]
+        calls: list[cst.Call] = []
+        for returned in _returns(method.node):
+            if not isinstance(returned, cst.Call):
+                return None
+            callee = dotted_name(returned.func)
+            if "classmethod" in decorators and params and callee == params[0]:
+                calls.append(returned)
+            elif "staticmethod" in decorators and callee and method.module.resolve_expr(returned.func) == cls.qualname:
+                calls.append(returned)
+            else:
+                return None
+        if len(calls) != 1 or not self.is_module_class(cls):
+            return None
+        return cls, calls[0]
+
+    def _classmethod_factory(self, qualname: str, depth: int) -> ModuleKind | None:
+        found = self.classmethod_construction(qualname)
+        if found is None:
+            return None
+        cls, call = found
+        return ModuleKind(cls.name, self.owns_parameters(cls), True, project_class=cls, call=call, module=cls.module,
+                          via=f"{qualname.rsplit('.', 2)[-2]}.{qualname.rsplit('.', 1)[-1]}()", own_scope=True)
 
     def _kind_of_factory(self, function: FunctionInfo, depth: int) -> ModuleKind | None:
         scope = _InitScope.for_function(self, function)
@@ -362,6 +475,11 @@ def _first_arg_is_false(call: cst.Call) -> bool:
     if not call.args:
         return False
     return literal(call.args[0].value, None) is False
+
+
+def torch_layer_owns(name: str | None, call: cst.Call | None) -> Tri:
+    """Does the torch/opacus layer `name`, built by `call`, own trainable parameters?"""
+    return _torch_layer_owns(name, call)
 
 
 def _torch_layer_owns(name: str | None, call: cst.Call | None) -> Tri:

@@ -15,8 +15,8 @@ def replace_layer_class(use: LayerUse, name: str, import_from: str, message: str
                         forbidden_keywords: Collection[str] = ()) -> Fix | None:
     """A safe Fix swapping the layer's class for `import_from.name`, arguments kept."""
     call, module = use.call, use.module
-    if call is None or module is None:
-        return None  # a layer whose constructor call is unknown has nothing to rewrite
+    if call is None or module is None or not use.direct:
+        return None  # a layer whose constructor call is unknown (or does not name it) has nothing to rewrite
     try:
         if any(a.keyword is not None and a.keyword.value in forbidden_keywords for a in call.args):
             raise FixUnavailable(f"{name} does not take those arguments")

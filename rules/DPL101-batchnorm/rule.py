@@ -65,6 +65,8 @@ def _group_norm_fix(layer: RefusedLayer) -> Fix:
     """`nn.BatchNorm2d(C, ...)` -> `nn.GroupNorm(gcd(32, C), C, ...)`: unsafe, a new
     normalisation with new weights (what ModuleValidator.fix does)."""
     use, call = layer.use, layer.call
+    if not use.direct:
+        raise FixUnavailable("the call does not name the layer's class (a class value or a subclass)")
     positional = [a for a in call.args if a.keyword is None]
     keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
     if len(positional) != 1 or positional[0].star or set(keywords) - _KEPT_KEYWORDS - {"momentum", "track_running_stats"}:

@@ -1,0 +1,21 @@
+# Part of the multi-file case (see selfsup/contrastive.py): the training script.
+import torch
+import torch.nn.functional as F
+from opacus import PrivacyEngine
+
+from selfsup.contrastive import ContrastiveModel
+from selfsup.encoders import BNEncoder
+
+
+def main(loader):
+    model = ContrastiveModel(BNEncoder, dim=16)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    engine = PrivacyEngine()
+    model, optimizer, loader = engine.make_private(
+        module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=1.0, max_grad_norm=1.0,
+    )
+    for x, y in loader:
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return model

@@ -1,0 +1,139 @@
+"""The value analysis (dp_lint/analysis/objects.py): classes, config objects, namespaces, argparse
+defaults, dicts and `if` folding, as the layer rules see them (no torch needed)."""
+
+from __future__ import annotations
+
+import pytest
+from lint_helpers import lint
+
+SCRIPT = """
+from opacus import PrivacyEngine
+from model import Net
+{setup}
+
+def main():
+{body}
+    engine = PrivacyEngine()
+    engine.make_private(module=model, optimizer=None, data_loader=None{engine})
+"""
+
+LSTM_MODEL = """
+import torch.nn as nn
+from opacus.layers import DPLSTM
+
+
+class Net(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.rnn = DPLSTM(8, 8, batch_first=cfg.batch_first)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+"""
+
+
+def project(setup: str, body: str, model: str = LSTM_MODEL, engine: str = "") -> dict[str, str]:
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    return {"model.py": model, "train.py": SCRIPT.format(setup=setup, body=indented, engine=engine)}
+
+
+DPL002 = [("model.py", 8, "DPL002")]
+
+
+@pytest.mark.parametrize(("setup", "body", "expected"), [
+    # dataclass: field default, keyword at construction, positional argument
+    ("from dataclasses import dataclass\n@dataclass\nclass C:\n    hidden: int = 8\n    batch_first: bool = False\n",
+     "model = Net(C())", DPL002),
+    ("from dataclasses import dataclass\n@dataclass\nclass C:\n    hidden: int = 8\n    batch_first: bool = False\n",
+     "model = Net(C(batch_first=True))", []),
+    ("from dataclasses import dataclass, field\n@dataclass\nclass C:\n    hidden: int = 8\n"
+     "    batch_first: bool = field(default=False)\n", "model = Net(C(8, True))", []),
+    ("from dataclasses import dataclass, field\n@dataclass\nclass C:\n    hidden: int = 8\n"
+     "    batch_first: bool = field(default=False)\n", "model = Net(C(8))", DPL002),
+    # NamedTuple, plain class attributes, SimpleNamespace
+    ("from typing import NamedTuple\nclass C(NamedTuple):\n    batch_first: bool = False\n", "model = Net(C())", DPL002),
+    ("class C:\n    batch_first = False\n", "model = Net(C())", DPL002),
+    ("class C:\n    batch_first = False\n", "model = Net(C)", DPL002),
+    ("from types import SimpleNamespace\n", "model = Net(SimpleNamespace(batch_first=False))", DPL002),
+    ("from types import SimpleNamespace\n", "model = Net(SimpleNamespace(batch_first=True))", []),
+    # HF-style: __init__ stores its parameters
+    ("class C:\n    def __init__(self, batch_first=False, **kw):\n        self.batch_first = batch_first\n",
+     "model = Net(C())", DPL002),
+    ("class C:\n    def __init__(self, batch_first=False, **kw):\n        self.batch_first = batch_first\n",
+     "model = Net(C(batch_first=True))", []),
+    # a value written after construction, or in a branch: unknown, no finding
+    ("class C:\n    batch_first = False\n", "cfg = C()\ncfg.batch_first = flag()\nmodel = Net(cfg)", []),
+    ("class C:\n    def __init__(self, batch_first=False):\n        if batch_first is None:\n"
+     "            self.batch_first = other()\n        self.batch_first = batch_first\n", "model = Net(C())", []),
+    # a config built by a project function, and a dict read through dict(...)/**
+    ("from types import SimpleNamespace\ndef make_cfg(bf=False):\n    return SimpleNamespace(batch_first=bf)\n",
+     "model = Net(make_cfg())", DPL002),
+    ("from types import SimpleNamespace\nBASE = {'batch_first': False}\n",
+     "model = Net(SimpleNamespace(**BASE))", DPL002),
+    ("from types import SimpleNamespace\nBASE = {'batch_first': False}\n",
+     "model = Net(SimpleNamespace(**dict(BASE, batch_first=True)))", []),
+])
+def test_config_objects(tmp_path, setup, body, expected):
+    assert lint(tmp_path, project(setup, body)) == expected
+
+
+ARGS_MODEL = LSTM_MODEL.replace("cfg.batch_first", "cfg.batch_first")
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    ('p.add_argument("--batch-first", action="store_true")', DPL002),
+    ('p.add_argument("--seq-first", dest="batch_first", action="store_false")', []),
+    ('p.add_argument("--batch_first", type=int, default="0")', []),  # 0 is not a bool: unknown
+    ('p.add_argument("--batch-first", type=str2bool, default="no")', []),  # unknown conversion
+    ('p.add_argument("--batch-first", action="store_true")\n    p.set_defaults(batch_first=True)', []),
+])
+def test_argparse_defaults(tmp_path, arguments, expected):
+    setup = f"import argparse\ndef get_args():\n    p = argparse.ArgumentParser()\n    {arguments}\n    return p.parse_args()\n"
+    assert lint(tmp_path, project(setup, "args = get_args()\nmodel = Net(args)")) == expected
+
+
+def test_engine_setting_from_a_config_attribute(tmp_path):
+    model = LSTM_MODEL.replace("batch_first=cfg.batch_first", "batch_first=True")
+    setup = "from dataclasses import dataclass\n@dataclass\nclass C:\n    batch_first: bool = False\n"
+    files = project(setup, "cfg = C()\nmodel = Net(cfg)", model, engine=", batch_first=cfg.batch_first")
+    assert lint(tmp_path, files) == DPL002
+
+
+CLASS_MODEL = """
+import functools
+import torch.nn as nn
+
+LAYERS = {{"bn": nn.BatchNorm1d, "ln": nn.LayerNorm}}
+
+
+class Net(nn.Module):
+    def __init__(self, norm="bn", norm_cls=nn.BatchNorm1d):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        {line}
+
+    def forward(self, x):
+        return self.norm(self.fc(x))
+"""
+
+
+@pytest.mark.parametrize(("line", "construction", "expected"), [
+    ("self.norm = norm_cls(8)", "Net()", True),
+    ("self.norm = norm_cls(8)", "Net(norm_cls=nn.LayerNorm)", False),
+    ("self.norm = LAYERS[norm](8)", "Net()", True),
+    ("self.norm = LAYERS[norm](8)", "Net(norm='ln')", False),
+    ("self.norm = LAYERS[norm](8)", "Net(norm=pick())", False),  # unknown key: no finding
+    ("self.norm = getattr(nn, 'BatchNorm1d')(8)", "Net()", True),
+    ("self.norm = functools.partial(nn.BatchNorm1d, eps=1e-3)(8)", "Net()", True),
+    ("self.norm = (nn.BatchNorm1d if norm == 'bn' else nn.LayerNorm)(8)", "Net(norm='ln')", False),
+    ("self.norm = (nn.BatchNorm1d if norm == 'bn' else nn.LayerNorm)(8)", "Net()", True),
+    ("self.norm = nn.Identity()\n        if False:\n            self.norm = nn.BatchNorm1d(8)", "Net()", False),
+])
+def test_classes_as_values(tmp_path, line, construction, expected):
+    files = {
+        "model.py": CLASS_MODEL.format(line=line),
+        "train.py": "import torch.nn as nn\nfrom opacus import PrivacyEngine\nfrom model import Net\n\n"
+                    f"def main():\n    model = {construction}\n    PrivacyEngine().make_private(module=model)\n",
+    }
+    found = [code for _, _, code in lint(tmp_path, files)]
+    assert ("DPL101" in found) is expected, found
