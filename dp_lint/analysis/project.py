@@ -28,7 +28,7 @@ from dp_lint.files.syntax import calls_in, contains, dotted_name
 _T = TypeVar("_T")
 
 # Methods whose call on a submodule gives it no gradient (`model.teacher.requires_grad_(False)`).
-_NOT_GRADIENT_USES = ("requires_grad_", "eval", "train", "load_state_dict", "state_dict", "zero_grad")
+_NOT_GRADIENT_USES = ("requires_grad_", "eval", "train", "load_state_dict", "state_dict", "zero_grad", "update_parameters")
 
 
 @dataclass(frozen=True)
