@@ -224,3 +224,37 @@ def test_knowledge_entries_name_their_source():
     for table in tables:
         assert all(isinstance(source, str) and source for source in table.values())
     assert all(source for _, source in tk.EXTERNAL_FREEZE_HELPERS.values())
+
+
+TRAIN = """
+import torch
+import torchvision
+from opacus import PrivacyEngine
+from opacus.validators import ModuleValidator
+
+
+def train(loader):
+    model = {build}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    return PrivacyEngine().make_private(module=model, optimizer=optimizer, data_loader=loader,
+                                        noise_multiplier=1.0, max_grad_norm=1.0)
+"""
+
+
+def test_torchvision_resnet_handed_to_make_private_is_dpl101_at_the_call(tmp_path):
+    assert lint_one(tmp_path, TRAIN.format(build="torchvision.models.resnet18(num_classes=10)")) == [(10, "DPL101")]
+
+
+def test_torchvision_model_after_validator_fix_or_without_batchnorm_is_clean(tmp_path):
+    for build in ("ModuleValidator.fix(torchvision.models.resnet18(num_classes=10))",
+                  "torchvision.models.vit_b_16(num_classes=10)",
+                  "torchvision.models.resnet18(norm_layer=lambda c: torch.nn.GroupNorm(8, c))"):
+        assert lint_one(tmp_path, TRAIN.format(build=build)) == [], build
+
+
+def test_validator_fix_table():
+    assert tk.VALIDATOR_FIXES["BatchNorm1d"].replacement == "GroupNorm"
+    assert tk.groupnorm_groups(48) == 16 and tk.groupnorm_groups(3) == 1
+    attention = tk.VALIDATOR_FIXES["MultiheadAttention"]
+    assert attention.replacement == "DPMultiheadAttention" and {"num_heads", "batch_first"} <= set(attention.kept)
+    assert all(fix.source for fix in tk.VALIDATOR_FIXES.values())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 # Layers that own parameters by default (Opacus hooks exactly these "trainable leaves").
 LAYERS_WITH_PARAMETERS = frozenset(
     {
@@ -257,3 +260,54 @@ NO_GRADIENT_FUNCTIONS: dict[str, str] = {
 def gives_no_gradient(qualname: str) -> bool:
     """Does a call of `qualname` take a module without running it?"""
     return qualname in NO_GRADIENT_FUNCTIONS
+
+
+# -- what opacus' ModuleValidator.fix turns each layer into ------------------------------------------
+OPACUS_VALIDATORS_READ = "opacus 1.6.0 (opacus/validators/*.py)"
+
+
+@dataclass(frozen=True)
+class ValidatorFix:
+    """`ModuleValidator.fix` replaces a `layer` with `replacement`, carrying `kept` settings over."""
+
+    layer: str
+    replacement: str
+    kept: tuple[str, ...]
+    note: str
+    source: str = OPACUS_VALIDATORS_READ
+
+
+VALIDATOR_FIXES: dict[str, ValidatorFix] = {
+    fix.layer: fix
+    for fix in (
+        *(ValidatorFix(name, "GroupNorm", ("num_features", "affine"),
+                       "GroupNorm(math.gcd(32, C), C, affine=affine); with replace_bn_with_in=True an "
+                       "InstanceNormNd(C) instead (not for SyncBatchNorm); with num_groups=G, GroupNorm(G, C)")
+          for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")),
+        *(ValidatorFix(name, name, ("num_features",), "a copy with track_running_stats=False")
+          for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")),
+        ValidatorFix("MultiheadAttention", "DPMultiheadAttention",
+                     ("embed_dim", "num_heads", "dropout", "bias", "add_bias_kv", "add_zero_attn", "kdim", "vdim",
+                      "batch_first"), "weights copied with load_state_dict"),
+        ValidatorFix("LSTM", "DPLSTM", ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
+                                        "bidirectional"), "weights copied with load_state_dict"),
+        ValidatorFix("GRU", "DPGRU", ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
+                                      "bidirectional", "proj_size"), "weights copied with load_state_dict"),
+    )
+}
+
+
+def groupnorm_groups(num_features: int) -> int:
+    """The number of groups of the GroupNorm that ModuleValidator.fix puts for BatchNorm(C)."""
+    return math.gcd(32, num_features)
+
+
+# torch layers holding nn.MultiheadAttention submodules that take the layer's head count and
+# batch_first (torch 2.13, torch/nn/modules/transformer.py): after ModuleValidator.fix they hold
+# DPMultiheadAttention with those settings. (keyword, position, default) of the head count.
+ATTENTION_HOLDERS: dict[str, tuple[str, int, int | None]] = {
+    "MultiheadAttention": ("num_heads", 1, None),
+    "TransformerEncoderLayer": ("nhead", 1, None),
+    "TransformerDecoderLayer": ("nhead", 1, None),
+    "Transformer": ("nhead", 1, 8),
+}
