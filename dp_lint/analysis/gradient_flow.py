@@ -605,7 +605,8 @@ class ForwardFlow(ForwardWalker[_Scope]):
         owns = sub.kind.owns_parameters
         if owns is Tri.NO or self.model.is_frozen(attr) or self.models.frozen_elsewhere(self.cls, attr):
             return inputs
-        if self.model.unattributed_freeze:
+        if self.model.unattributed_freeze or (owns is Tri.UNKNOWN and sub.kind.external):
+            # A module of another library with no known parameters is unknown, not trainable.
             self.result.uncertain_calls.add(attr)
             return inputs
         site = CallSite(

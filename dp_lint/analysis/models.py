@@ -28,6 +28,7 @@ from dp_lint.analysis.objects import ClassValue, Values, preset_call
 from dp_lint.files.syntax import (
     assignments_in,
     blocks,
+    calls_in,
     dotted_name,
     is_self,
     is_self_attribute,
@@ -98,6 +99,7 @@ class ModuleKind:
     # `call` is written in a function of its own (a factory, a classmethod): its arguments are
     # read where it is written, not in the scope of the module that holds the result.
     own_scope: bool = field(default=False, compare=False)
+    external: bool = False  # built by a call into another library (torchvision, timm, ...)
 
     @property
     def settings_call(self) -> cst.Call | None:
@@ -142,6 +144,8 @@ class ModuleClass:
     unattributed_freeze: bool = False
     direct_parameters: bool = False
     dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
+    # Submodules handed to a function of another library that may freeze them: unknown.
+    maybe_frozen: set[str] = field(default_factory=set)
     # Every `self.x = <expr>` of __init__ (last one wins), with the class whose __init__ wrote it:
     # `self.batch_first = batch_first` is how layer settings travel from parameters.
     attribute_values: dict[str, AttributeValue] = field(default_factory=dict)
@@ -155,6 +159,7 @@ class ModuleClass:
         return (
             self.freezes_everything
             or attr in self.frozen_attrs
+            or attr in self.maybe_frozen
             or (sub is not None and sub.kind.frozen)
             or (sub is not None and sub.alias_of is not None and sub.alias_of in self.frozen_attrs)
         )
@@ -371,9 +376,12 @@ class ModuleModels:
             return factory
         # A call into another library (torchvision.models.resnet18(), timm.create_model(...)):
         # maybe a module, maybe not; rules treat it as unknown.
+        known = tk.external_module_owns_parameters(qualname)
+        if known is not None:  # the knowledge tables (torchvision transforms and models)
+            return ModuleKind(f"`{qualname}(...)`", Tri.YES if known else Tri.NO, True, external=True)
         last = qualname.rsplit(".", 1)[-1]
         if last[:1].isupper() or any(hint in last.lower() for hint in _FACTORY_HINTS):
-            return ModuleKind(f"`{qualname}(...)`", Tri.UNKNOWN, False)
+            return ModuleKind(f"`{qualname}(...)`", Tri.UNKNOWN, False, external=True)
         return None
 
     def classmethod_construction(self, qualname: str) -> tuple[ClassInfo, cst.Call] | None:
@@ -695,11 +703,48 @@ class _InitReader:
         function = self.models.index.lookup_function(qualname) if qualname else None
         if function is not None:
             self._helper_freeze(function, call, loop_bindings)
+        elif qualname and name and name.partition(".")[0] in self.module.imports:
+            self._external_freeze(qualname, call, loop_bindings)
+
+    def _helper_hands_on(self, function: FunctionInfo, call: cst.Call) -> None:
+        """A project helper that hands its module argument to another library's function
+        (which may freeze it): the submodule passed to the helper is unknown."""
+        params = [p.name.value for p in function.params]
+        args = _bind_arguments(params, call)
+        for inner in calls_in(function.node):
+            name = dotted_name(inner.func)
+            if not name or name.partition(".")[0] not in function.module.imports:
+                continue
+            qualname = function.module.resolve_expr(inner.func)
+            if not qualname or not (tk.may_freeze_argument(qualname) or tk.external_freeze_position(qualname) is not None):
+                continue
+            for arg in inner.args:
+                given = args.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                module = _parameters_owner(given) if given is not None else None
+                if is_self_attribute(module):
+                    self.model.maybe_frozen.add(module.attr.value)
+
+    def _external_freeze(self, qualname: str, call: cst.Call, loop_bindings: LoopBindings) -> None:
+        """`deactivate_requires_grad(self.momentum_encoder)` (a known freeze helper of another
+        library) freezes; a submodule handed to any other library function may be frozen there."""
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        position = tk.external_freeze_position(qualname)
+        if position is not None:
+            if len(positional) > position:
+                self._freeze_receiver(positional[position], loop_bindings)
+            return
+        if not tk.may_freeze_argument(qualname):
+            return
+        for arg in call.args:
+            module = _parameters_owner(arg.value)
+            if is_self_attribute(module):
+                self.model.maybe_frozen.add(module.attr.value)
 
     def _helper_freeze(self, function: FunctionInfo, call: cst.Call, loop_bindings: LoopBindings) -> None:
         """`set_requires_grad(self.target, False)` / `freeze(self.teacher)` via a project helper."""
         effect = helper_freeze_effect(function)
         if effect is None:
+            self._helper_hands_on(function, call)
             return
         module_param, value_param = effect
         params = [p.name.value for p in function.params]
@@ -736,6 +781,7 @@ class _InitReader:
             self._freeze_receiver(owner, loop_bindings)
 
     def _freeze_receiver(self, receiver: cst.BaseExpression, loop_bindings: LoopBindings) -> None:
+        receiver = _parameters_owner(receiver)  # `freeze(self.vae.parameters())` freezes self.vae
         if is_self(receiver):
             self.model.freezes_everything = True
         elif is_self_attribute(receiver):
@@ -749,6 +795,14 @@ class _InitReader:
     def _loop_bindings(self, stmt: cst.For, outer: LoopBindings) -> LoopBindings:
         """Which module(s) each loop variable iterates over, for freeze loops."""
         return _bind_loop_target(stmt.target, stmt.iter, outer)
+
+
+def _parameters_owner(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`self.vae` for `self.vae.parameters()` (or named_parameters/modules/children); else `expr`."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and \
+            expr.func.attr.value in {"parameters", "named_parameters", "modules", "children"}:
+        return expr.func.value
+    return expr
 
 
 @dataclass
@@ -834,6 +888,8 @@ def helper_freeze_effect(function: FunctionInfo) -> tuple[str, str | None] | Non
                 inner = dict(bindings)
                 for name, owners in _bind_loop_target(stmt.target, stmt.iter, {}).items():
                     inner[name] = owners
+                if isinstance(stmt.target, cst.Name) and isinstance(stmt.iter, cst.Name) and stmt.iter.value in params:
+                    inner[stmt.target.value] = [stmt.iter]  # `def freeze(params): for p in params: ...`
                 found = visit(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [], inner)
                 if found:
                     return found

@@ -29,7 +29,7 @@ from dp_lint.files.syntax import calls_in, contains, dotted_name
 _T = TypeVar("_T")
 
 # Methods whose call on a submodule gives it no gradient (`model.teacher.requires_grad_(False)`).
-_NOT_GRADIENT_USES = ("requires_grad_", "eval", "train", "load_state_dict", "state_dict", "zero_grad")
+_NOT_GRADIENT_USES = ("requires_grad_", "eval", "train", "load_state_dict", "state_dict", "zero_grad", "update_parameters")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ class Project:
     def engine_batch_first(self, model: PrivateModel) -> tuple[bool | Unknown, str, Confidence]:
         """(batch_first, text naming where it comes from, confidence) of the engine wrapping
         `model`: its engine call; the unresolved engine calls when they agree; else the
-        configured `assume-batch-first`. batch_first is `UNKNOWN` when unresolved engines disagree."""
+        configured `assume-batch-first`. batch_first is `UNKNOWN` when unresolved engines disagree or none
+        has a known batch_first (an unknown one never vetoes the known ones)."""
         if model.engine is not None:
             engine = model.engine
             text = f"the engine call `{engine.kind.value}(batch_first={engine.batch_first})` at {engine.label()}"
@@ -107,11 +108,13 @@ class Project:
                 return engine.batch_first, text + engine.alternative_text(), Confidence.MEDIUM
             return engine.batch_first, text, Confidence.HIGH
         if model.unresolved_engines:
-            values = {e.batch_first for e in model.unresolved_engines}
+            # An engine whose batch_first is unknown never vetoes the known ones.
+            known = [e for e in model.unresolved_engines if e.batch_first is not UNKNOWN]
+            values = {e.batch_first for e in known}
             if len(values) != 1:
                 return UNKNOWN, "", Confidence.MEDIUM
             value = values.pop()
-            labels = ", ".join(e.label() for e in model.unresolved_engines)
+            labels = ", ".join(e.label() for e in known)
             return (value, f"the engine call at {labels} (batch_first={value}; its model was not resolved)",
                     Confidence.MEDIUM)
         value = self.config.assume_batch_first

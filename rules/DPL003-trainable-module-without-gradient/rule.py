@@ -10,7 +10,7 @@ from dp_lint.analysis.gradient_flow import FlowResult
 from dp_lint.analysis.index import ClassInfo
 from dp_lint.analysis.models import ModuleClass, Submodule, Tri
 from dp_lint.analysis.project import Project
-from dp_lint.analysis.usage import uses_outside_forward
+from dp_lint.analysis.usage import handed_to_code, uses_outside_forward
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Applicability, Finding, Fix
 from dp_lint.files.source import SourceFile
@@ -76,6 +76,10 @@ class TrainableModuleWithoutGradient(Rule):
             return None  # handed to another submodule's constructor, which may call it (see DPL112)
         if any(_hands_over(call, attr) for function in flow.analysed_functions for call in calls_in(function)):
             return None  # handed to a call in forward (`self.block(x, self.cpe)`), which may call it
+        if handed_to_code(project, cls, attr):
+            # `nn.ModuleList([SerialBlock(shared_cpe=self.cpe1) for ...])`, `run(self.head)`: the code
+            # it is handed to may call it; a freeze there would stop parameters that do train.
+            return None
         if model.is_frozen(attr) or model.unattributed_freeze or model.dynamic_attributes:
             return None
         if project.modules.frozen_elsewhere(cls, attr) or project.left_out_of_optimizers(cls, attr):
@@ -112,3 +116,4 @@ def _hands_over(call: cst.Call | None, attr: str) -> bool:
         and arg.value.value.value == "self" and arg.value.attr.value == attr
         for arg in call.args
     )
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.project import Project
 from dp_lint.analysis.values import UNKNOWN
 from dp_lint.catalogue.rule import Rule
@@ -27,11 +28,16 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
         tree = project.layer_tree
         for layer in project.layer_uses:
             use, model = layer.use, layer.model
-            if use.name != "DPMultiheadAttention" or use.call is None:
+            # After ModuleValidator.fix, torch's attention layers hold a DPMultiheadAttention with
+            # their head count and batch_first (knowledge.VALIDATOR_FIXES).
+            fixed = use.name in tk.ATTENTION_HOLDERS and model.engine is not None and model.engine.validator_fixed
+            if (use.name != "DPMultiheadAttention" and not fixed) or use.call is None:
                 continue
             if tree.batch_first(use) is not True:
                 continue
             if holds(STACK_CRASH, version):
+                if fixed:
+                    continue  # not measured: ModuleValidator.fix itself fails there on torch >= 2.6
                 engine_value, engine_text, confidence = project.engine_batch_first(model)
                 if engine_value is True:
                     yield self.report(
@@ -50,15 +56,21 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
                 continue
             if not holds(MULTIHEAD_FORWARD, version):
                 continue
-            heads = tree.setting(use, "num_heads", 1, UNKNOWN)
+            keyword, position, default = tk.ATTENTION_HOLDERS.get(use.name, ("num_heads", 1, None)) if fixed \
+                else ("num_heads", 1, 1)
+            heads = tree.setting(use, keyword, position, UNKNOWN if default is None else default)
             if heads == 1:
                 continue
-            heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"num_heads={heads!s}"
+            heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"{keyword}={heads!s}"
             version_text = found.describe() if version else \
                 "an opacus version dp-lint could not determine (assumed 1.5 to 1.6.0)"
+            what = "`DPMultiheadAttention`" if not fixed else (
+                f"`{use.name}` (which ModuleValidator.fix before `{model.engine.kind.value}` at "
+                f"{model.engine.label()} turns into a DPMultiheadAttention with its heads and batch_first)"
+                if model.engine is not None else f"`{use.name}`")
             yield self.report(
                 use.call,
-                f"`DPMultiheadAttention` at `{use.path}` has batch_first=True and {heads_text}: with "
+                f"{what} at `{use.path}` has batch_first=True and {heads_text}: with "
                 f"{version_text} its forward output is wrong (heads are not moved back before the output "
                 f"projection; ~0.5 off nn.MultiheadAttention). Training runs and per-sample gradients look "
                 f"exact for the wrong model. Use batch_first=False with sequence-first inputs (and the engine's "

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import literal
 from dp_lint.analysis.layers import LayerUse
 from dp_lint.analysis.project import Project
-from dp_lint.analysis.validator import RefusedLayer, refused_layers
+from dp_lint.analysis.validator import LibraryModel, RefusedLayer, library_models_with_batchnorm, refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Applicability, Finding, Fix
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
 from dp_lint.fix.edits import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
 
 BATCH_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"}
@@ -55,6 +56,20 @@ class BatchNorm(Rule):
                 f"{why}. {fix[0].upper()}{fix[1:]}.",
                 confidence=layer.confidence,
                 fix=edit,
+            )
+        for library in library_models_with_batchnorm(project):
+            engine = library.engine
+            yield self.report(
+                engine.node,
+                f"`{library.qualname}(...)` handed to `{engine.kind.value}` here holds BatchNorm2d layers (its "
+                f"default norm_layer; {tk.TORCHVISION_BATCHNORM_MODELS[library.qualname]}): make_private raises "
+                f"UnsupportedModuleError because BatchNorm normalises with statistics of the whole batch, so samples "
+                f"are not independent. Build the model as `ModuleValidator.fix({library.qualname.rsplit('.', 1)[-1]}"
+                f"(...))` before the optimizer is created (it replaces each BatchNorm with GroupNorm(gcd(32, C), C)), "
+                f"or pass a `norm_layer` that needs no batch statistics.",
+                file=engine.file,
+                confidence=Confidence.HIGH,
+                fix=_validator_fix(library),
             )
 
 
@@ -120,3 +135,26 @@ def _stop_tracking_fix(layer: RefusedLayer) -> Fix:
                 f"Stop tracking running statistics in {use.name} (eval mode then uses each sample's own statistics)",
             )
     raise FixUnavailable("track_running_stats is not a keyword argument")
+
+
+def _validator_fix(library: LibraryModel) -> Fix | None:
+    """`resnet18(...)` -> `ModuleValidator.fix(resnet18(...))` where the model is built (before
+    the optimizer takes its parameters): unsafe, new normalisation layers with new weights."""
+    module = library.module
+    file = module.file
+    name = local_name_for(module, "opacus.validators.ModuleValidator")
+    imports: list[str] = []
+    if name is None:
+        if "ModuleValidator" in module.assignments or "ModuleValidator" in module.functions or \
+                "ModuleValidator" in module.classes or "ModuleValidator" in module.imports:
+            return None
+        name, imports = "ModuleValidator", ["from opacus.validators import ModuleValidator"]
+    wrapped = cst.Call(func=cst.parse_expression(f"{name}.fix"), args=[cst.Arg(library.construction)])
+    try:
+        tree = replace_nodes(file.module, {library.construction: wrapped}, file.parents)
+        for statement in imports:
+            tree = with_import(tree, statement)
+        return make_fix(file.text, tree, Applicability.UNSAFE,
+                        "Build the model through ModuleValidator.fix (BatchNorm becomes GroupNorm: new weights)")
+    except FixUnavailable:
+        return None
