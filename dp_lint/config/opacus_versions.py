@@ -270,6 +270,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         changed_by="none (every 1.x release measured; the crash text differs: 1.4.1 fails in the "
                    "functorch fallback, 1.5+ refuses the module)",
     ),
+    _on_every_release(
+        "embedding-grad-sampler-ignores-padding-idx",
+        "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
+                "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
+                "token counts do not scale them; no error (functorch mode is exact)",
+        "DPL108-embedding-padding-idx", "flag cases silent",
+    ),
     Behaviour(
         key="validator-refuses-multihead-attention",
         summary="`nn.MultiheadAttention` (also inside `nn.Transformer*`) has no per-sample gradient sampler "

@@ -1,0 +1,2 @@
+NUM_ITEMS = 8
+EMBED_DIM = 16
