@@ -78,14 +78,13 @@ def _tensors(value) -> Iterator:
 
 @contextlib.contextmanager
 def instrumented() -> Iterator[_Recorder]:
+    import opacus.optimizers.optimizer as flat_module
     import torch
     from opacus import PrivacyEngine
     from opacus.data_loader import DPDataLoader
     from opacus.grad_sample import GradSampleModule
     from opacus.grad_sample.gsm_base import AbstractGradSampleModule
     from opacus.optimizers import DPOptimizer
-
-    import opacus.optimizers.optimizer as flat_module
 
     try:  # ghost clipping (opacus >= 1.5)
         import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_module

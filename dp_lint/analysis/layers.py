@@ -26,7 +26,7 @@ import libcst as cst
 from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import ConstantEvaluator, constructor_setting, literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
-from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleModels, Submodule, Tri, torch_layer_owns
+from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleModels, Submodule, torch_layer_owns
 from dp_lint.analysis.objects import ClassValue, NamespaceValue, ObjectValue, Reference
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.source import SourceFile
@@ -540,7 +540,7 @@ def _same(a: object, b: object) -> bool:
         return True
     try:
         return bool(a == b) and not isinstance(a, (ModuleArgument, ObjectValue, NamespaceValue))
-    except Exception:  # noqa: BLE001 - values compared for equality only
+    except Exception:
         return False
 
 

@@ -316,7 +316,6 @@ class ModuleModels:
 
     def _kind_of_qualname(self, module: ModuleInfo, call: cst.Call, qualname: str, scope: _InitScope | None,
                           depth: int) -> ModuleKind | None:
-        func = call.func
         if qualname in {"copy.deepcopy", "deepcopy", "copy.copy"} and call.args:
             inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
             if inner is None:

@@ -283,12 +283,12 @@ class Values:
             if writes:
                 module = init_owner.module
 
-                def default(param: cst.Param | None) -> object:
+                def default_of(param: cst.Param | None) -> object:
                     if param is None or param.default is None:
                         return UNKNOWN
                     return self.scope(module, None).evaluate(param.default)
 
-                bound = bind_call(init.node, obj.call, obj.arguments, default, skip_self=True)
+                bound = bind_call(init.node, obj.call, obj.arguments, default_of, skip_self=True)
                 evaluator = self.scope(module, init.node, bound)
                 inner = ConstantEvaluator(
                     module, names=evaluator.names, negation=True, arithmetic=True, dicts=True, comparisons=True,
@@ -439,8 +439,8 @@ class Values:
             else:
                 long = [o for o in options if isinstance(o, str) and o.startswith("--")]
                 short = [o for o in options if isinstance(o, str) and o.startswith("-")]
-                name = (long or short or [None])[0]
-                name = name.lstrip("-").replace("-", "_") if isinstance(name, str) else None
+                flags: list[str] = long or short
+                name = flags[0].lstrip("-").replace("-", "_") if flags else None
                 if not long and not short:
                     continue  # a positional argument: given on every command line
             if not isinstance(name, str):
