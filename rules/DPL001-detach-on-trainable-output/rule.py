@@ -98,7 +98,7 @@ class DetachOnTrainableOutput(Rule):
     @staticmethod
     def _replacement(stop: StopPoint) -> cst.BaseExpression:
         if stop.kind in _DROPPED and isinstance(stop.operand, cst.BaseExpression):
-            return stop.operand
+            return _keep_parentheses(stop.node, stop.operand)
         if stop.kind is StopKind.HELPER and isinstance(stop.node, cst.BaseExpression):
             return stop.node  # the helper may do more than detach: keep it, under no_grad
         raise FixUnavailable(f"no automatic fix for a {stop.kind.value} stop-gradient here")
@@ -167,6 +167,16 @@ class DetachOnTrainableOutput(Rule):
             elif stop.kind in _DROPPED:
                 replacements[stop.node] = cst.Name(variable)
         return replace_nodes(file.module, replacements, parents)
+
+
+def _keep_parentheses(node: cst.CSTNode, operand: cst.BaseExpression) -> cst.BaseExpression:
+    """`(\n self.vae(x)\n .sum(-1)\n .detach()\n)` -> the operand keeps the parentheses that
+    held the whole chain: without them the multi-line chain would not parse."""
+    lpar = getattr(node, "lpar", ())
+    rpar = getattr(node, "rpar", ())
+    if lpar and not operand.lpar:
+        return operand.with_changes(lpar=lpar, rpar=rpar)
+    return operand
 
 
 def _replaced_in(stmt: cst.SimpleStatementLine, old: cst.CSTNode, new: cst.CSTNode) -> cst.SimpleStatementLine:
