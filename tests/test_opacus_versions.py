@@ -158,7 +158,7 @@ def test_pre_1_5_batch_first_crash_is_reported_only_below_1_5(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.dp-lint]\nopacus-version = "1.4.1"\n')
     findings = _check(tmp_path)
     assert [(f["code"], f["location"]["row"]) for f in findings] == [("DPL004", 10)]
-    message = findings[0]["message"]
+    message = f"{findings[0]['message']} {findings[0]['help']}"  # the advice is on the help line
     assert "stack expects each tensor to be equal size" in message and "make_private(batch_first=True)" in message
     assert "model.py:21" in message and "opacus 1.4.1" in message and ">= 1.5" in message
     (tmp_path / "pyproject.toml").write_text('[tool.dp-lint]\nopacus-version = "1.6.0"\n')

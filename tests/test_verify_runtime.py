@@ -150,7 +150,10 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
 def test_check_verify_attaches_the_runtime_verdict():
     full = run_cli(["check", "examples", "--verify", "--output-format", "full"], cwd=REPO)
     assert full.exit_code == 1
-    assert full.stdout.count("[confirmed: crash]") == 9  # every finding of the examples
+    # Every finding of the examples but the two DPL002s: the text classifier crashes on its
+    # nn.LSTM (DPL102), a failure that is not theirs.
+    assert full.stdout.count("[confirmed: crash]") == 7
+    assert full.stdout.count("[the model fails (for another reason: crash: UnsupportedModuleError") == 2
     assert "= verify: examples/simsiam/model.py:SimSiam: crash (ValueError: Per sample gradient" in full.stdout
     plain = run_cli(["check", "examples/simsiam", "--output-format", "json"], cwd=REPO)
     assert "verification" not in json.loads(plain.stdout)[0]

@@ -101,7 +101,7 @@ def verify_command(
     (a table with `run = "python train.py ..."` is verified in capture mode, like --run).
     """
     # deferred: the verify package loads only when a verify command runs, not at start-up.
-    from dp_lint.verify.api import verify_run, verify_targets
+    from dp_lint.verify.api import first_line, verify_run, verify_targets
     from dp_lint.verify.report import render
     from dp_lint.verify.targets import VerifyUsageError, discover_entry_points, discover_targets, looks_like_target
 
@@ -148,7 +148,7 @@ def verify_command(
                 verdict = verify_run(list(entry.command), cwd=root, device=device, timeout=timeout, seed=seed)
                 if verdict.verdict in ("cannot-build", "error"):
                     fallback_notes.append(f"capture of `{' '.join(entry.command)}` did not reach the model "
-                                          f"({_first_line(verdict.error)}): built from the constructor instead")
+                                          f"({first_line(verdict.error) or 'no reason given'}): built from the constructor instead")
                     continue
                 verdicts.append(verdict)
                 captured_files.update(entry.engine_files)
@@ -177,10 +177,6 @@ def _covered(origin: str, captured_files: set[str]) -> bool:
     calls = [part.split("engine call ", 1)[1] for part in origin.replace(" + ", ", ").split(", ")
              if part.startswith("engine call ")]
     return bool(calls) and all(call.rsplit(":", 1)[0] in captured_files for call in calls)
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if text and text.strip() else "no reason given"
 
 
 def _split_command(command: str) -> list[str]:

@@ -87,7 +87,7 @@ class ModelVerdict:
         """`ok (max error 3e-07)`, `crash (ValueError: ...)`, `silent (2 parameters wrong: ...)`."""
         if self.verdict == "ok":
             return "ok" + (f" (max error {self.max_error:.1g})" if self.max_error is not None else "")
-        return f"{self.verdict} ({_first_line(self.error)})" if self.error else self.verdict
+        return f"{self.verdict} ({first_line(self.error)})" if self.error else self.verdict
 
     def to_json(self) -> dict:
         return {
@@ -134,7 +134,7 @@ class OrdinaryComparison:
 
     def summary(self) -> str:
         if self.error:
-            return f"not compared ({_first_line(self.error)})"
+            return f"not compared ({first_line(self.error)})"
         if self.equal:
             return "ordinary outputs and gradients unchanged"
         what = []
@@ -399,7 +399,8 @@ def _rerun_hint(target: VerifyTarget, model_error: bool) -> str:
     return "\n".join(lines)
 
 
-def _first_line(text: str | None) -> str:
+def first_line(text: str | None) -> str:
+    """The first non-blank line of an error text ("" for none)."""
     return (text or "").strip().splitlines()[0] if text and text.strip() else ""
 
 

@@ -13,14 +13,23 @@ After the static check, the models involved in findings (see
                               an Opacus release the finding does not hold for (see the version
                               table, dp_lint/config/opacus_versions.py): never confirmed by it
 
+    the model fails (for another reason: <verdict>)
+                              the model fails, but not in a way the finding accounts for
+
 and `extra["verification_detail"]` (the model and its verdict, shown by the `full` format).
-The verdict is the model's, not the finding's: a model with two findings that crashes for one
-of them confirms both.
+
+A failing model confirms a finding only when the failure is attributable to it (`attributable`):
+when the runtime check names parameters or layers that went wrong (no per-sample gradient,
+wrong values), one of them must lie in a submodule the finding names (`self.teacher`,
+`Model.blocks[0].attn`); otherwise the error must be the one the finding predicts (the
+exception it names, the error text it quotes, and for UnsupportedModuleError the kind of layer
+it is on). A model with two findings that crashes for one of them confirms that one only.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +37,7 @@ from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config
 from dp_lint.core.findings import Finding
 from dp_lint.lint.check import holds_on
-from dp_lint.verify.api import ModelVerdict, verify_targets
+from dp_lint.verify.api import FAILED, ModelVerdict, first_line, verify_targets
 from dp_lint.verify.targets import VerifyTarget, targets_for_findings
 
 _ORDER = ("crash", "silent", "ok", "cannot-build", "error")  # which verdict speaks for a finding
@@ -43,6 +52,67 @@ def verification_text(verdict: ModelVerdict) -> str:
     if len(reason) > 200:
         reason = reason[:197] + "..."
     return f"{verdict.verdict}: {reason}" if reason else verdict.verdict
+
+
+# What the runtime check reports as wrong about a parameter (or an attention layer's output).
+_WRONG = ("missing", "wrong-batch-dim", "mismatch", "forward-mismatch")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_LOCATOR = re.compile(r"[A-Za-z_][\w]*(?:(?:\.[A-Za-z_]\w*)|(?:\[\d+\]))*")
+_ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def _locators(finding: Finding) -> list[tuple[str, ...]]:
+    """The submodules a finding names, as paths of attribute names: `self.teacher` ->
+    ("teacher",), `Model.blocks[0].attn` -> ("blocks", "0", "attn") (the model's class dropped)."""
+    found = []
+    for span in _CODE_SPAN.findall(finding.message):
+        span = span.removesuffix("(...)")
+        if not _LOCATOR.fullmatch(span):
+            continue
+        parts = tuple(p for p in re.split(r"[.\[\]]+", span) if p)
+        if parts[:1] == ("self",):
+            parts = parts[1:]
+        elif len(parts) > 1 and parts[0][:1].isupper():
+            parts = parts[1:]
+        if parts and parts[0] not in ("nn", "torch", "opacus", "F") and not parts[-1][:1].isupper():
+            found.append(parts)
+    return found
+
+
+def _contains(name: str, path: tuple[str, ...]) -> bool:
+    """Does the parameter `name` (`blocks.0.attn.qlinear.weight`) lie in a submodule `path`?"""
+    parts = name.split(".")
+    return any(tuple(parts[i:i + len(path)]) == path for i in range(len(parts) - len(path) + 1))
+
+
+def _layer_names(finding: Finding) -> list[str]:
+    """The layer classes a finding is on (`BatchNorm2d`, `nn.LSTM`), with their family (`BatchNorm`)."""
+    names = []
+    for span in _CODE_SPAN.findall(finding.message):
+        last = span.split(".")[-1]
+        if re.fullmatch(r"[A-Z]\w*", last):
+            names += [last, re.sub(r"\d+d$", "", last)]
+    return names
+
+
+def attributable(finding: Finding, verdict: ModelVerdict) -> bool:
+    """Whether the model's failure (`crash` or `silent`) is the one `finding` describes."""
+    wrong = [p.name for p in verdict.parameters if p.status in _WRONG]
+    locators = _locators(finding)
+    if wrong and locators:
+        return any(_contains(name, path) for name in wrong for path in locators)
+    if verdict.verdict == "silent":
+        return not locators  # wrong per-sample gradients the finding cannot be placed among
+    error = " ".join((verdict.error or "").split())
+    kind = error.split(":", 1)[0].strip()
+    text = f"{finding.message} {finding.help}"
+    if kind not in _ERROR_NAME.findall(text):
+        return False
+    if kind == "UnsupportedModuleError":
+        return any(name in error for name in _layer_names(finding))
+    quoted = [q.split(":", 1)[1] for q in _CODE_SPAN.findall(text) if q.startswith(f"{kind}:")]
+    heads = [" ".join(q.replace("...", " ").split())[:40] for q in quoted]
+    return not heads or any(head and head in error for head in heads)
 
 
 def verify_findings(
@@ -90,6 +160,21 @@ def verify_findings(
             )
             finding.extra["verification_detail"] = f"{best.target}: {best.summary()} on opacus {best.opacus}"
             continue
+        failing = [v for v in mine if v.verdict in FAILED]
+        mine_failing = [v for v in failing if attributable(finding, v)]
+        if failing and not mine_failing:
+            other = failing[0]
+            finding.extra["verification"] = (
+                f"the model fails (for another reason: {other.verdict}: {_short(first_line(other.error))})")
+            finding.extra["verification_detail"] = f"{other.target}: {other.summary()}"
+            continue
+        if mine_failing:
+            best = mine_failing[0]
         finding.extra["verification"] = verification_text(best)
         finding.extra["verification_detail"] = f"{best.target}: {best.summary()}"
     return verdicts
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
