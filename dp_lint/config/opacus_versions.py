@@ -271,6 +271,20 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                    "functorch fallback, 1.5+ refuses the module)",
     ),
     _on_every_release(
+        "loss-reduction-scales-grad-samples",
+        "Hooks mode scales each per-sample gradient by the batch size under `loss_reduction=\"mean\"`: a loss "
+                "summed over the batch makes it B x the true one before clipping (no error; privacy holds, the "
+                "update is wrong); ghost mode asserts on the mismatch (>=1.5.3)",
+        "DPL105-loss-reduction-mismatch", "hooks flag cases silent",
+    ),
+    _on_every_release(
+        "dp-data-loader-replaces-the-loader",
+        "`make_private` returns a new (Poisson-sampling) data loader and accounts for its sample rate: a loop "
+                "that keeps iterating the original loader trains on batches the accountant does not describe "
+                "(no error; the reported epsilon is wrong)",
+        "DPL205-original-loader-after-make-private", "flag cases silent",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "

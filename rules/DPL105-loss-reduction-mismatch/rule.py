@@ -23,6 +23,7 @@ class LossReductionMismatch(Rule):
     name = "loss-reduction-mismatch"
     summary = "Criterion reduction disagrees with the engine's loss_reduction: per-sample gradients scaled by the batch size"
     fix_availability = FixAvailability.SAFE
+    opacus_behaviours = ("loss-reduction-scales-grad-samples",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         for setup in project.training_setups:

@@ -18,6 +18,7 @@ class OriginalLoaderAfterMakePrivate(Rule):
     name = "original-loader-after-make-private"
     summary = "Training iterates the original data loader after make_private: no Poisson sampling, the reported ε is wrong"
     fix_availability = FixAvailability.UNSAFE
+    opacus_behaviours = ("dp-data-loader-replaces-the-loader",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         for setup in project.training_setups:
