@@ -9,7 +9,10 @@ True when any level is frozen: `self.embedding.weight.requires_grad = False`,
 
 from __future__ import annotations
 
+import libcst as cst
+
 from dp_lint.analysis.layers import LayerUse
+from dp_lint.files.syntax import calls_in
 
 
 def _first_attribute(path: str, prefix: str) -> str | None:
@@ -36,5 +39,23 @@ def frozen_layer(project, use: LayerUse) -> bool:
                 return True
         binding = instance.bound_by.get(instance.cls)
         path = instance.path
+        instance = binding.instance if binding is not None else None
+    return False
+
+
+def kept_in_eval_mode(project, use: LayerUse) -> bool:
+    """Does a class holding `use` (or a base class of one) override `train()` with a `.eval()`
+    call in it (`def train(self, mode=True): super().train(mode); self.bn.eval()`)? Then the layer
+    may never run in training mode; dp-lint does not check which modules the override reaches."""
+    instance = use.instance
+    while instance is not None:
+        for cls in project.index.mro(instance.cls):
+            train = cls.methods.get("train")
+            if train is not None and any(
+                isinstance(call.func, cst.Attribute) and call.func.attr.value == "eval"
+                for call in calls_in(train.node)
+            ):
+                return True
+        binding = instance.bound_by.get(instance.cls)
         instance = binding.instance if binding is not None else None
     return False

@@ -263,6 +263,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL101-batchnorm", "flag cases crash",
     ),
     _on_every_release(
+        "frozen-batchnorm-mixes-samples",
+        "a BatchNorm without trainable parameters (frozen, or `affine=False`) passes `make_private`'s "
+                "validator and `ModuleValidator.fix` (they only check trainable modules); in train mode its batch "
+                "statistics mix samples: per-sample gradients of the layers around it are silently wrong",
+        "DPL101-batchnorm", "frozen/affine=False flag cases silent",
+    ),
+    _on_every_release(
         "validator-refuses-rnn",
         "`nn.LSTM`/`nn.GRU`/`nn.RNN`/`nn.LSTMCell` have no per-sample gradient sampler "
                 "(`DPLSTM`/`DPGRU`/`DPRNN` replace them)",

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import libcst as cst
 
 from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import literal
+from dp_lint.analysis.layer_state import frozen_layer, kept_in_eval_mode
 from dp_lint.analysis.layers import LayerUse
+from dp_lint.analysis.models import Tri
 from dp_lint.analysis.project import Project
 from dp_lint.analysis.validator import LibraryModel, RefusedLayer, library_models_with_batchnorm, refused_layers
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
+from dp_lint.files.source import SourceFile
 from dp_lint.fix.edits import FixUnavailable, class_reference, local_name_for, make_fix, replace_nodes, with_import
 
 BATCH_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"}
@@ -23,9 +27,10 @@ INSTANCE_NORMS = {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"}
 class BatchNorm(Rule):
     code = "DPL101"
     name = "batchnorm"
-    summary = "BatchNorm (or InstanceNorm tracking running stats) is refused by make_private"
+    summary = ("BatchNorm (or InstanceNorm tracking running stats) is refused by make_private; a frozen or "
+               "affine=False BatchNorm is accepted and silently mixes samples")
     fix_availability = FixAvailability.UNSAFE
-    opacus_behaviours = ("validator-refuses-batchnorm",)
+    opacus_behaviours = ("validator-refuses-batchnorm", "frozen-batchnorm-mixes-samples")
 
     def check(self, project: Project) -> Iterator[Finding]:
         tree = project.layer_tree
@@ -40,6 +45,8 @@ class BatchNorm(Rule):
 
         for layer in refused_layers(project, refused):
             use = layer.use
+            if frozen_layer(project, use):
+                continue  # the validator only checks trainable layers: see _accepted_batch_norms
             if use.name in BATCH_NORMS:
                 why = "it normalises with statistics of the whole batch, so samples are not independent"
                 fix = "replace it with `nn.GroupNorm(math.gcd(32, C), C)` (what ModuleValidator.fix does)"
@@ -56,6 +63,7 @@ class BatchNorm(Rule):
                 f"{why}. {fix[0].upper()}{fix[1:]}.",
                 confidence=layer.confidence,
                 fix=edit,
+                behaviour="validator-refuses-batchnorm",
             )
         for library in library_models_with_batchnorm(project):
             engine = library.engine
@@ -71,6 +79,51 @@ class BatchNorm(Rule):
                 confidence=Confidence.HIGH,
                 fix=_validator_fix(library),
             )
+        yield from self._accepted_batch_norms(project)
+
+    def _accepted_batch_norms(self, project: Project) -> Iterator[Finding]:
+        """BatchNorm without trainable parameters (frozen, or `affine=False`): make_private's
+        validator and ModuleValidator.fix skip it (they only look at trainable modules), and in
+        train mode it normalises with the batch's statistics (measured: silent)."""
+        seen: set[int] = set()
+        for layer in project.layer_uses:
+            use, model = layer.use, layer.model
+            call, module = use.call, use.module
+            if use.name not in BATCH_NORMS or call is None or module is None or id(call) in seen:
+                continue
+            if use.kind.owns_parameters is Tri.NO:
+                state = "has no parameters (`affine=False`)"
+            elif use.kind.owns_parameters is Tri.YES and frozen_layer(project, use):
+                state = "is frozen"
+            else:
+                continue
+            if kept_in_eval_mode(project, use):
+                continue
+            seen.add(id(call))
+            engine = model.engine
+            if engine is not None:
+                where = f"wrapped by `{engine.kind.value}` at {engine.label()}"
+                confidence = Confidence.MEDIUM if engine.alternatives else Confidence.HIGH
+            else:
+                where = "in a model the project may wrap with make_private"
+                confidence = Confidence.MEDIUM
+            yield self.report(
+                _Site(call, module.file),
+                f"`{use.name}` at `{use.path}` ({where}) {state}: make_private accepts it (its validator, like "
+                f"ModuleValidator.fix, only looks at layers with trainable parameters), but in train mode it "
+                f"normalises each sample with the statistics of the whole batch, so the per-sample gradients "
+                f"of the layers around it depend on the other samples: clipping no longer bounds one sample's "
+                f"influence, silently (measured). Keep it in eval mode (override `train()` to call `.eval()` on "
+                f"it) or replace it with `nn.GroupNorm`/`nn.LayerNorm`.",
+                confidence=confidence,
+                behaviour="frozen-batchnorm-mixes-samples",
+            )
+
+
+@dataclass(frozen=True)
+class _Site:
+    node: cst.CSTNode
+    file: SourceFile
 
 
 _KEPT_KEYWORDS = {"eps", "affine", "device", "dtype"}
