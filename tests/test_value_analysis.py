@@ -137,3 +137,20 @@ def test_classes_as_values(tmp_path, line, construction, expected):
     }
     found = [code for _, _, code in lint(tmp_path, files)]
     assert ("DPL101" in found) is expected, found
+
+
+@pytest.mark.parametrize(("default", "expected"), [("mlp", []), ("bn", ["DPL101"]), (None, ["DPL101"])])
+def test_script_branches_fold_on_argparse_defaults(tmp_path, default, expected):
+    files = {
+        "model.py": "import torch.nn as nn\n\nclass MLP(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                    "        self.fc = nn.Linear(4, 4)\n\n\nclass BNNet(nn.Module):\n    def __init__(self):\n"
+                    "        super().__init__()\n        self.bn = nn.BatchNorm1d(4)\n",
+        "train.py": "import argparse\nfrom opacus import PrivacyEngine\nfrom model import MLP, BNNet\n\n"
+                    "def main():\n    parser = argparse.ArgumentParser()\n"
+                    + (f"    parser.add_argument('--arch', default={default!r})\n" if default else
+                       "    parser.add_argument('--arch', default=pick())\n")
+                    + "    args = parser.parse_args()\n    if args.arch == 'mlp':\n        model = MLP()\n"
+                    "    elif args.arch == 'bn':\n        model = BNNet()\n    else:\n        model = MLP()\n"
+                    "    PrivacyEngine().make_private(module=model)\n",
+    }
+    assert [code for _, _, code in lint(tmp_path, files)] == expected

@@ -249,6 +249,8 @@ class EngineFinder:
         candidates = scope.get(expr.value)
         if candidates is None and function is None:
             candidates = self.module_scope.get(expr.value)
+        if candidates:
+            candidates = self._live(candidates, self.module)
         if not candidates or len(candidates) < 2:
             return []
         fixed_for_all = False
@@ -266,6 +268,26 @@ class EngineFinder:
         if len(found) < 2:
             return []
         return [(model, fixed or fixed_for_all) for model, fixed in found.values()]
+
+    def _live(self, candidates: list[cst.BaseExpression], module: ModuleInfo) -> list[cst.BaseExpression]:
+        """The assignments not on a branch whose `if` test is known to go the other way
+        (`if args.arch == "resnet":` with argparse's default "mlp", `if False:`)."""
+        parents = module.file.parents
+        kept = []
+        for candidate in candidates:
+            node: cst.CSTNode | None = candidate
+            live = True
+            while node is not None and live and not isinstance(node, (cst.FunctionDef, cst.Module)):
+                parent = parents.get(node)
+                if isinstance(parent, cst.If) and node is not parent.test:
+                    taken = node is parent.body
+                    test = self.models.values.at(module, parent).evaluate(parent.test)
+                    if test is not UNKNOWN and isinstance(test, (bool, int, float, str, type(None))):
+                        live = bool(test) == taken
+                node = parent
+            if live:
+                kept.append(candidate)
+        return kept
 
     def _batch_first(self, call: cst.Call, scope: Scope) -> bool | Unknown:
         value = self._setting(call, scope, "batch_first", True, bool)
@@ -339,6 +361,7 @@ class EngineFinder:
                 candidates = self.module_scope.get(expr.value)
             if not candidates:
                 return none
+            candidates = self._live(candidates, module)
             results = {self.resolve_model(c, scope, params, module, depth + 1, function)
                        for c in candidates if c is not expr}
             classes = {r.cls for r in results if r is not None}

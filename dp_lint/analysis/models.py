@@ -26,10 +26,13 @@ from dp_lint.analysis.constants import literal
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.analysis.objects import ClassValue, Values, preset_call
 from dp_lint.files.syntax import (
+    argument,
     assignments_in,
     blocks,
     calls_in,
     dotted_name,
+    enclosing,
+    function_params,
     is_self,
     is_self_attribute,
     keyword_argument,
@@ -175,6 +178,8 @@ class ModuleModels:
         self._is_module: dict[ClassInfo, bool] = {}
         self._owns: dict[ClassInfo, Tri] = {}
         self.values = Values(index)
+        self._passed: dict[tuple[ClassInfo, str], ModuleKind | None] = {}
+        self._constructions: dict[ClassInfo, list[tuple[ModuleInfo, cst.Call]]] = {}
 
     def frozen_elsewhere(self, cls: ClassInfo, attr: str) -> bool:
         """Is submodule `attr` of `cls` frozen (or maybe frozen) outside `cls`'s own code: in a
@@ -247,7 +252,13 @@ class ModuleModels:
             if expr.value in scope.locals:
                 return self.kind_of(module, scope.locals[expr.value], scope, depth + 1)
             if expr.value in scope.params:
-                return ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False, param=expr.value)
+                handed = ModuleKind(f"the constructor argument `{expr.value}`", Tri.UNKNOWN, False, param=expr.value)
+                if scope.model is not None and scope.owner is scope.model.cls:
+                    passed = self.passed_module(scope.model.cls, expr.value, depth)
+                    if passed is not None:
+                        return _replace(passed, param=expr.value,
+                                        description=f"{passed.description} (passed as `{expr.value}`)")
+                return handed
         if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
                 and scope is not None and scope.model is not None):
             sub = scope.model.submodules.get(expr.attr.value)
@@ -273,6 +284,64 @@ class ModuleModels:
         if qualname is None:
             return None
         return self._kind_of_qualname(module, call, qualname, scope, depth)
+
+    def passed_module(self, cls: ClassInfo, param: str, depth: int = 0) -> ModuleKind | None:
+        """The module every construction of `cls` in the project passes for `__init__` parameter
+        `param` (`Distill(teacher)` with `teacher = Teacher()` in the script), read where each
+        construction is written; None when a construction passes something else, nothing, or
+        `*args`, or when the scope that builds it may freeze it (it mentions requires_grad or
+        freeze: the freeze is then for the freeze analysis to judge, not assumed away)."""
+        key = (cls, param)
+        if key in self._passed:
+            return self._passed[key]
+        self._passed[key] = None  # cycle guard
+        init = cls.methods.get("__init__")
+        if init is None or depth > 6:
+            return None
+        positional = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
+        position = positional.index(param) if param in positional else None
+        kinds: list[ModuleKind] = []
+        for module, call in self.constructions(cls):
+            value = argument(call, param, position)
+            if value is None or any(a.star for a in call.args):
+                return None
+            function = enclosing(module.file.parents.get(call), module.file.parents, cst.FunctionDef)
+            holder: cst.CSTNode = function if function is not None else module.file.module
+            code = cst.Module([]).code_for_node(holder) if function is not None else module.file.text
+            if "requires_grad" in code or "freeze" in code:
+                return None
+            body = _function_body(function) if function is not None else module.file.module.body
+            site = _InitScope(None, {p.name.value for p in function_params(function)} if function is not None else set())
+            for name, values in assignments_in(body).items():
+                if len(values) == 1:
+                    site.locals[name] = values[0]
+                else:
+                    site.params.add(name)  # assigned more than once: not followed
+            kind = self.kind_of(module, value, site, depth + 1)
+            if kind is None or kind.param is not None or not (kind.project_class or kind.torch_class):
+                return None
+            kinds.append(kind)
+        if not kinds or len({(k.project_class, k.torch_class) for k in kinds}) != 1:
+            return None
+        self._passed[key] = kinds[0]
+        return kinds[0]
+
+    def constructions(self, cls: ClassInfo) -> list[tuple[ModuleInfo, cst.Call]]:
+        """Every call in the project that constructs `cls` (only files naming it are read)."""
+        if cls not in self._constructions:
+            found = []
+            for module in self.index.by_file.values():
+                if cls.name not in module.file.text:
+                    continue
+                for call in calls_in(module.file.module):
+                    name = dotted_name(call.func)
+                    if name is None or name.rsplit(".", 1)[-1] != cls.name:
+                        continue
+                    qualname = module.resolve_expr(call.func)
+                    if qualname is not None and self.index.lookup_class(qualname) is cls:
+                        found.append((module, call))
+            self._constructions[cls] = found
+        return self._constructions[cls]
 
     def _class_value_kind(self, module: ModuleInfo, call: cst.Call, scope: _InitScope | None,
                           depth: int) -> ModuleKind | None:
@@ -474,6 +543,10 @@ class ModuleModels:
             yield None  # something dp-lint cannot see into
 
 
+def _function_body(node: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
+    return node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+
+
 def _replace(kind: ModuleKind, **changes: Any) -> ModuleKind:
     return replace(kind, **changes)
 
@@ -533,6 +606,7 @@ class _InitScope:
     # name -> [(expression holding elements, conditions under which they were added)]
     list_elements: dict[str, list[tuple[cst.BaseExpression, tuple[Condition, ...]]]] = field(default_factory=dict)
     conditions: tuple[Condition, ...] = ()  # the if-tests around the statement being read
+    owner: ClassInfo | None = None  # the class whose __init__ this is (None: a factory, a helper)
 
     @staticmethod
     def for_function(models: ModuleModels, function: FunctionInfo) -> _InitScope:
@@ -584,7 +658,7 @@ class _InitReader:
     def read(self) -> None:
         init = self.owner.methods.get("__init__")
         if init is not None:
-            scope = _InitScope(self.model, {p.name.value for p in init.params} - {"self"})
+            scope = _InitScope(self.model, {p.name.value for p in init.params} - {"self"}, owner=self.owner)
             self._read_body(init.node.body, scope, loop_bindings={})
         # Freezing can also happen in any other method (`def freeze_teacher(self)`), which
         # the training script may call: it counts as frozen too. Files that never mention
