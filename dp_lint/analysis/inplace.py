@@ -47,6 +47,7 @@ from dp_lint.files.syntax import (
     function_params,
     is_self,
     root_name,
+    target_names,
     walk_statements,
 )
 
@@ -710,7 +711,7 @@ class _ForwardReader:
         elif isinstance(stmt, (cst.For, cst.While)):
             self._expr(stmt.iter if isinstance(stmt, cst.For) else stmt.test, env, grad)
             if isinstance(stmt, cst.For):
-                for name in _target_names(stmt.target):
+                for name in target_names(stmt.target):
                     env.pop(name, None)
             for _ in range(2):
                 self._branches([stmt.body.body, []], env, grad)
@@ -774,7 +775,7 @@ class _ForwardReader:
         else:
             if value is not None:
                 value.escaped = True  # stored in an attribute or unpacked: another reference
-            for name in _target_names(target):
+            for name in target_names(target):
                 env[name] = None
 
     # -- expressions --
@@ -934,16 +935,6 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def _target_names(target) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _target_names(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
-
-
 def _training_test(test) -> bool | None:
     if isinstance(test, cst.Attribute) and is_self(test.value) and test.attr.value == "training":
         return True
@@ -961,12 +952,12 @@ def _assignments(body) -> dict[str, list]:
                 if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
                     targets = small.targets if isinstance(small, cst.Assign) else [small]
                     for target in targets:
-                        for name in _target_names(target.target):
+                        for name in target_names(target.target):
                             found.setdefault(name, []).append(small.value)
                 elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
                     found.setdefault(small.target.value, []).append(small.value)
         elif isinstance(stmt, cst.For):
-            for name in _target_names(stmt.target):
+            for name in target_names(stmt.target):
                 found.setdefault(name, []).extend([stmt.iter, stmt.iter])
     return found
 

@@ -30,7 +30,7 @@ from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleMo
 from dp_lint.analysis.objects import ClassValue, NamespaceValue, ObjectValue, Reference
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.source import SourceFile
-from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, unpacked
+from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, target_names, unpacked
 
 __all__ = [
     "BATCH_FIRST_LAYERS", "UNKNOWN", "Binding", "BoundValue", "Instance", "KeywordOrigin", "LayerTree",
@@ -331,10 +331,10 @@ class LayerTree:
                             for name, value in pairs:
                                 env[name] = cast(BoundValue, evaluator.evaluate(value))
                             if not pairs:
-                                for name in _target_names(target.target):
+                                for name in target_names(target.target):
                                     env[name] = UNKNOWN
                     elif isinstance(small, cst.AugAssign):
-                        for name in _target_names(small.target):
+                        for name in target_names(small.target):
                             env[name] = UNKNOWN
             elif isinstance(stmt, cst.If):
                 test = evaluator.evaluate(stmt.test)
@@ -364,7 +364,7 @@ class LayerTree:
                     for name in assignments_in(block):
                         env[name] = UNKNOWN
                 if isinstance(stmt, cst.For):
-                    for name in _target_names(stmt.target):
+                    for name in target_names(stmt.target):
                         env[name] = UNKNOWN
 
     # -- walking -------------------------------------------------------------------
@@ -523,16 +523,6 @@ class LayerTree:
         if use.module is not None and use.call is not None:
             return cast(BoundValue, self.values.at(use.module, use.call).evaluate(expr))
         return literal(expr, use.module)
-
-
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _target_names(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 def _same(a: object, b: object) -> bool:

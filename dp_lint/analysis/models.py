@@ -37,6 +37,7 @@ from dp_lint.files.syntax import (
     is_self_attribute,
     keyword_argument,
     last_name,
+    target_names,
     unpacked,
     walk_statements,
 )
@@ -1164,13 +1165,7 @@ def _rebound_names(body) -> set[str]:
     names: set[str] = set()
 
     def targets(expr) -> None:
-        if isinstance(expr, cst.Name):
-            names.add(expr.value)
-        elif isinstance(expr, (cst.Tuple, cst.List)):
-            for element in expr.elements:
-                targets(element.value)
-        elif isinstance(expr, cst.StarredElement):
-            targets(expr.value)
+        names.update(target_names(expr))
 
     for stmt in walk_statements(body):
         if isinstance(stmt, (cst.For, cst.While)) and isinstance(stmt, cst.For):

@@ -35,6 +35,7 @@ from dp_lint.files.syntax import (
     enclosing,
     function_params,
     is_self,
+    target_names,
     walk_statements,
 )
 
@@ -490,13 +491,7 @@ class Values:
         names: set[str] = set()
 
         def targets(expr: cst.CSTNode) -> None:
-            if isinstance(expr, cst.Name):
-                names.add(expr.value)
-            elif isinstance(expr, (cst.Tuple, cst.List)):
-                for element in expr.elements:
-                    targets(element.value)
-            elif isinstance(expr, cst.StarredElement):
-                targets(expr.value)
+            names.update(target_names(expr))
 
         for stmt in walk_statements(body):
             if isinstance(stmt, cst.For):

@@ -182,6 +182,18 @@ def unpacked(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tupl
     return []
 
 
+def target_names(target: cst.CSTNode) -> list[str]:
+    """The names an assignment or loop target binds: `x` -> [x], `a, (b, *c)` -> [a, b, c];
+    attributes and subscripts bind no name."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in target_names(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return []
+
+
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls anywhere below `node` (engine calls may be nested in tuples, awaits...), not
     inside lambdas."""
