@@ -63,6 +63,15 @@ SCRIPT = textwrap.dedent("""
     if args.mode == "old-loader":
         train_loader = loader
     scaler = torch.amp.GradScaler("cpu") if args.mode == "scaler" else None
+    if args.mode == "memory-manager":
+        # The Opacus tutorials' shape: logical batches split into physical ones of at most 4.
+        from opacus.utils.batch_memory_manager import BatchMemoryManager
+
+        with BatchMemoryManager(data_loader=train_loader, max_physical_batch_size=4, optimizer=optimizer) as physical:
+            for x, y in physical:
+                optimizer.zero_grad()
+                criterion(model(x), y).backward()
+                optimizer.step()
     for epoch in range(3):
         for x, y in train_loader:
             optimizer.zero_grad()
@@ -108,6 +117,15 @@ def test_correct_loop_keeps_every_invariant(tmp_path):
     assert {i["name"] for i in verdict["invariants"]} == {"clipped-update", "private-loader", "no-loss-scaling",
                                                           "loss-reduction"}
     assert broken(verdict) == []
+
+
+def test_batch_memory_manager_over_the_private_loader_keeps_every_invariant(tmp_path):
+    """Physical batches of a BatchMemoryManager draw from the private loader's batch sampler, and
+    the skipped sub-steps accumulate into one private step: nothing is broken."""
+    status, verdict = observe(tmp_path, "memory-manager", steps=2)
+    assert (status, verdict["verdict"]) == (0, "ok"), verdict
+    assert broken(verdict) == []
+    assert verdict["steps"] == 2
 
 
 def test_mean_of_per_sample_losses_is_judged_and_holds(tmp_path):
