@@ -104,7 +104,10 @@ def instrumented() -> Iterator[_Recorder]:
         (torch.nn.modules.loss._Loss, "__call__"): torch.nn.modules.loss._Loss.__call__,
     }
     if ghost_module is not None:
-        saved[(ghost_module, "_generate_noise")] = ghost_module._generate_noise
+        # 1.6 imports its own `_generate_noise`; 1.5.x inherits DPOptimizer.add_noise, which the
+        # flat module's patched function already covers.
+        if hasattr(ghost_module, "_generate_noise"):
+            saved[(ghost_module, "_generate_noise")] = ghost_module._generate_noise
         saved[(DPOptimizerFastGradientClipping, "pre_step")] = DPOptimizerFastGradientClipping.pre_step
 
     def make_private(self, *args, **kwargs):
@@ -183,7 +186,8 @@ def instrumented() -> Iterator[_Recorder]:
     AbstractGradSampleModule.forward = forward_of(AbstractGradSampleModule)
     DPOptimizer.pre_step = pre_step_of(DPOptimizer)
     if ghost_module is not None:
-        ghost_module._generate_noise = no_noise
+        if (ghost_module, "_generate_noise") in saved:
+            ghost_module._generate_noise = no_noise
         DPOptimizerFastGradientClipping.pre_step = pre_step_of(DPOptimizerFastGradientClipping)
     torch.nn.modules.loss._Loss.__call__ = loss_call
     try:

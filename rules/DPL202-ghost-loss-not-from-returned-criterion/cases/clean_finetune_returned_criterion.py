@@ -54,7 +54,9 @@ def main():
 
 
 CASE = {
-    "opacus": ">=1.5.3",  # ghost clipping's criterion API
+    # 1.6 and later: on 1.5.4 this loop crashes ("a Tensor with 8 elements cannot be converted to
+    # Scalar", measured), so it is no clean case there.
+    "opacus": ">=1.6",
     "script": "main",
     "runtime": "ok",
 }
