@@ -38,7 +38,9 @@ SCRIPT = textwrap.dedent("""
     args = parser.parse_args()
     torch.manual_seed(0)
     # Large inputs: every per-sample gradient is far above max_grad_norm, so unclipped updates show.
-    data = TensorDataset(torch.randn(64, 8) * 100, torch.randint(0, 3, (64,)))
+    # time-major: [batch, 5 steps, 8] data fed time-first to a per-step Linear under batch_first=True.
+    shape = (64, 5, 8) if args.mode == "time-major" else (64, 8)
+    data = TensorDataset(torch.randn(*shape) * 100, torch.randint(0, 3, (64,)))
     loader = DataLoader(data, batch_size=16)
     model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -75,7 +77,12 @@ SCRIPT = textwrap.dedent("""
     for epoch in range(3):
         for x, y in train_loader:
             optimizer.zero_grad()
-            loss = criterion(model(x), y)
+            if args.mode == "time-major":
+                loss = criterion(model(x.transpose(0, 1)).mean(0), y)
+            elif args.mode == "two-views":  # SimCLR-style: both augmented views in one batch
+                loss = criterion(model(torch.cat([x, x + torch.randn_like(x)])), torch.cat([y, y]))
+            else:
+                loss = criterion(model(x), y)
             if scaler is not None:
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
@@ -115,8 +122,26 @@ def test_correct_loop_keeps_every_invariant(tmp_path):
     assert (status, verdict["verdict"]) == (0, "ok"), verdict
     assert verdict["steps"] == 3
     assert {i["name"] for i in verdict["invariants"]} == {"clipped-update", "private-loader", "no-loss-scaling",
-                                                          "loss-reduction"}
+                                                          "loss-reduction", "per-sample-rows", "noise-scale",
+                                                          "per-sample-gradients"}
     assert broken(verdict) == []
+    measured = {i["name"]: i["measured"] for i in verdict["invariants"]}
+    assert "in 3 judged step(s)" in measured["per-sample-rows"]
+    assert "configured noise_multiplier x max_grad_norm = 1" in measured["noise-scale"]
+    assert measured["per-sample-gradients"].startswith("first batch: per-sample gradients match")
+    assert verdict["parameters"], verdict  # the first batch's per-sample comparison, per parameter
+
+
+@pytest.mark.parametrize("mode", ["time-major", "two-views"])
+def test_rows_that_are_not_samples_break_the_privacy_bound(tmp_path, mode):
+    """Measured on opacus 1.6.0: both train without an error. Time-major data under
+    batch_first=True gives 5 rows (time steps) per parameter for a batch of about 16 samples; two
+    views in one batch give 2 rows per sample. Either way a sample moves the update by more than C."""
+    status, verdict = observe(tmp_path, mode)
+    assert (status, verdict["verdict"]) == (1, "silent"), verdict
+    assert "per-sample-rows" in broken(verdict)
+    rows = next(i for i in verdict["invariants"] if i["name"] == "per-sample-rows")
+    assert "elements drawn from the private loader" in rows["measured"]
 
 
 def test_batch_memory_manager_over_the_private_loader_keeps_every_invariant(tmp_path):

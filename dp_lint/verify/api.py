@@ -241,6 +241,13 @@ BROKEN_INVARIANTS = {
     "loss-reduction": "the loss reduces over the batch unlike the engine's loss_reduction: per-sample gradients "
                       "are scaled by the batch size (or its inverse) before clipping; privacy holds, the update "
                       "is not the intended one",
+    "per-sample-rows": "Opacus' per-sample gradients have a row per something other than a sample (a time axis "
+                       "taken for the batch axis?): each row is clipped, not each sample, so the privacy guarantee "
+                       "does not hold",
+    "noise-scale": "the noise added to the update is not noise_multiplier x max_grad_norm: the ε the accountant "
+                   "reports is not the privacy of the training that ran",
+    "per-sample-gradients": "Opacus' per-sample gradients of the first batch differ from one-sample-at-a-time "
+                            "ones: the clipping bounds the wrong quantities and the privacy guarantee does not hold",
 }
 
 

@@ -374,13 +374,8 @@ def verify(job: dict, device: str, seed: int) -> dict:
 def capture_and_verify(job: dict, requested_device: str, device: str, seed: int) -> dict:
     """Capture mode: run the user's entry point to its first private forward pass, then check
     the real model on that real batch (see dp_lint.verify.runtime.capture)."""
-    import copy
-
-    import torch
-
     # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
     from dp_lint.verify.runtime.capture import CaptureFailed, capture
-    from dp_lint.verify.runtime.smoke import GRAD_SAMPLE_MODES, Batch, ModelError, check_batch, tensors_of
 
     result: dict = {"device": device, "parameters": [], "error": None, "notes": [], "origin": "capture"}
     _seed(seed)
@@ -397,9 +392,22 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
     result["engine"] = found.engine
     if found.criterion is not None:
         result["settings"]["criterion"] = found.criterion
+    return check_real_batch(found.module, found.args, found.kwargs, settings, found.engine,
+                            requested_device, device, seed, result)
+
+
+def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: str, requested_device: str,
+                     device: str, seed: int, result: dict) -> dict:
+    """The per-sample-gradient check of the real model (as the engine received it) on the real
+    batch the script fed it: `result` gains the verdict, the batch shapes and the parameters."""
+    import copy
+
+    # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
+    from dp_lint.verify.runtime.smoke import GRAD_SAMPLE_MODES, Batch, ModelError, check_batch, tensors_of
+
     batch_first = settings.get("batch_first") is not False
     batch_dim = 0 if batch_first else 1
-    tensors = [t for t in tensors_of([found.args, found.kwargs]) if t.dim() > batch_dim]
+    tensors = [t for t in tensors_of([args, kwargs]) if t.dim() > batch_dim]
     if not tensors:
         result.update(verdict="cannot-build", error="the first private forward pass received no tensor with a batch dimension")
         return result
@@ -409,29 +417,29 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
                       error=f"the first batch the script fed the private model holds {size} sample(s); at least 2 are needed")
         return result
     # The script chose its device; --device cpu/cuda overrides it.
-    first = next(found.module.parameters(), None)
+    first = next(module.parameters(), None)
     run_on = device if requested_device in ("cpu", "cuda") or first is None else str(first.device.type)
     result["device"] = run_on
     mode = settings.get("grad_sample_mode") or "hooks"
     if mode not in GRAD_SAMPLE_MODES:
         result["notes"].append(f"grad_sample_mode={mode!r} keeps no per-sample gradients: checked in hooks mode")
         mode = "hooks"
-    batch = Batch(found.args, found.kwargs, size, batch_dim)
+    batch = Batch(args, kwargs, size, batch_dim)
     result["inputs"] = batch.shapes()
     result["batch_of_script"] = size
     no_dropout = _NoDropout()
     try:
         no_dropout.__enter__()
-        module = no_dropout.model(found.module)
+        quiet = no_dropout.model(module)
         _seed(seed)
         verdict = check_batch(
-            lambda: copy.deepcopy(module),
+            lambda: copy.deepcopy(quiet),
             batch,
             batch_first=batch_first,
             loss_reduction=str(settings.get("loss_reduction") or "mean"),
             seed=seed,
             device=run_on,
-            validate=found.engine != "GradSampleModule",
+            validate=engine != "GradSampleModule",
             grad_sample_mode=mode,
         )
     except ModelError as exc:
@@ -446,7 +454,6 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
         no_dropout.__exit__(None, None, None)
         if no_dropout.used:
             result["notes"].append(_DROPOUT_NOTE)
-    del torch
     result.update(
         verdict=verdict.verdict,
         error=verdict.error,
@@ -459,8 +466,6 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
         ],
     )
     return result
-
-
 
 
 def observe_steps(job: dict, device: str, seed: int) -> dict:
@@ -486,19 +491,44 @@ def observe_steps(job: dict, device: str, seed: int) -> dict:
         result["settings"]["criterion"] = found.criterion
     result["steps"] = found.steps
     result["notes"].extend(found.notes)
-    result["invariants"] = [
+    invariants = [
         {"name": i.name, "holds": i.holds, "measured": i.measured, "consequence": i.consequence}
         for i in found.invariants
     ]
-    broken = [i for i in found.invariants if not i.holds]
+    if found.crash is None and found.module is not None and found.first_batch is not None:
+        invariants.append(_per_sample_invariant(found, job, device, seed, result))
+    result["invariants"] = invariants
+    broken = [i for i in invariants if not i["holds"]]
     if found.crash is not None:
         where = _user_frame(found.crash, [job["cwd"]])
         result.update(verdict="crash", error=f"{_error_text(found.crash)}{where} (after {found.steps} private step(s))")
     elif broken:
-        result.update(verdict="silent", error="; ".join(f"{i.name}: {i.measured}" for i in broken))
+        result.update(verdict="silent", error="; ".join(f"{i['name']}: {i['measured']}" for i in broken))
     else:
         result["verdict"] = "ok"
     return result
+
+
+def _per_sample_invariant(found, job: dict, device: str, seed: int, result: dict) -> dict:
+    """The first batch the loop fed the private model, checked as capture mode checks it: Opacus'
+    per-sample gradients of the model against one-sample-at-a-time ones. A model the check cannot
+    run is not judged (a note says why)."""
+    checked: dict = {"device": device, "parameters": [], "error": None, "notes": []}
+    args, kwargs = found.first_batch
+    check_real_batch(found.module, args, kwargs, found.settings, found.engine or "make_private",
+                     "auto", device, seed, checked)
+    result["notes"].extend(checked["notes"])
+    result["parameters"] = checked["parameters"]
+    for key in ("inputs", "batch_size", "max_error"):
+        if key in checked:
+            result[key] = checked[key]
+    verdict = checked.get("verdict")
+    if verdict not in ("ok", "silent", "crash"):
+        result["notes"].append(f"per-sample gradients of the first batch not compared: {checked.get('error')}")
+        return {"name": "per-sample-gradients", "holds": True, "measured": "not compared", "consequence": "privacy"}
+    measured = (f"first batch: per-sample gradients match one-sample-at-a-time ones (max error {checked.get('max_error')})"
+                if verdict == "ok" else f"first batch: {checked.get('error')}")
+    return {"name": "per-sample-gradients", "holds": verdict == "ok", "measured": measured, "consequence": "privacy"}
 
 
 def compare(job: dict, device: str, seed: int) -> dict:

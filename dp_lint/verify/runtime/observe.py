@@ -18,6 +18,17 @@ instrumented, and nothing the script computes is changed:
 - **no loss scaling**: the private optimizer is not stepped through an enabled `GradScaler`. The
   scaler multiplies every per-sample gradient before Opacus clips it (×65536 by default): privacy
   still holds, but every sample is clipped to the bound and the update is not the one intended.
+- **per-sample rows**: in a step with one training forward pass (hooks modes), every parameter's
+  per-sample gradient has one row per sample: per element the private loader drew for that step
+  (single-process loaders; else per sample of the batch the model received). Rows that are not
+  samples (a time axis taken for the batch axis, two augmented views concatenated into one batch)
+  are clipped one by one, so one sample can move the update by more than `max_grad_norm`.
+- **noise scale**: the noise Opacus added (the gradient after `add_noise` minus the clipped sum)
+  has the standard deviation `noise_multiplier * max_grad_norm` the accountant assumes; judged at the
+  first step when enough elements make the estimate tight.
+
+The first training batch and a copy of the model as the engine received it are kept, so that the
+child can also compare the per-sample gradients with one-sample-at-a-time ones on that real batch.
 
 The run stops after the N-th step (`_Stop`, as in capture mode); an exception before that is the
 crash Opacus would give in real training.
@@ -25,20 +36,28 @@ crash Opacus would give in real training.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from dp_lint.verify.runtime.capture import SETTING_DEFAULTS, CaptureFailed, bind_arguments, run_entry_point
-from dp_lint.verify.runtime.smoke import tensors_of
+from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
 
-INVARIANTS = ("clipped-update", "private-loader", "no-loss-scaling", "loss-reduction")
+INVARIANTS = (
+    "clipped-update", "private-loader", "no-loss-scaling", "loss-reduction", "per-sample-rows", "noise-scale",
+    "per-sample-gradients",
+)
 
 # Autograd's code for a loss node's `reduction` (`_saved_reduction` of NllLossBackward0, MseLossBackward0, ...).
 _REDUCTIONS = {1: "mean", 2: "sum"}
 
 # Slack for float rounding in the summed-gradient bound (relative).
 _BOUND_SLACK = 1e-4
+
+# The noise scale is judged from at least this many noise elements: the relative error of a
+# standard-deviation estimate from n Gaussian draws is about 1/sqrt(2n) (5% at 200).
+_NOISE_MIN_ELEMENTS = 200
 
 
 class ObserveStop(BaseException):
@@ -65,6 +84,8 @@ class Observation:
     invariants: list[Invariant] = field(default_factory=list)
     crash: BaseException | None = None  # what the script raised before the N-th step
     notes: list[str] = field(default_factory=list)
+    module: Any = None  # a copy of the model as the engine received it (no hooks), when it could be copied
+    first_batch: tuple[tuple, dict] | None = None  # (args, kwargs) of the first private training forward
 
 
 @dataclass
@@ -88,6 +109,15 @@ class _State:
     judge_reduction: bool = True  # hooks modes only: ghost mode's loss wrapper reduces by itself
     reductions_seen: dict[str, int] = field(default_factory=dict)  # "sum (NllLossBackward0)" -> backward passes
     private_optimizers: list[Any] = field(default_factory=list)
+    forwards_since_step: int = 0
+    drawn_since_step: int = 0  # elements the private loader's batch sampler yielded since the last step
+    batches_drawn_since_step: int = 0
+    count_drawn: bool = False  # a single-process private loader: what it draws is what the loop gets
+    restore: list[tuple[Any, str, Any]] = field(default_factory=list)
+    private_model: Any = None
+    row_steps_judged: int = 0
+    row_mismatches: list[str] = field(default_factory=list)  # "step 2: fc.weight has 10 rows for 4 samples"
+    noise_measured: tuple[float, float, int] | None = None  # (measured std, expected std, elements)
 
 
 def observe(words: list[str], cwd: str, steps: int) -> Observation:
@@ -115,6 +145,8 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
             if state.depth:
                 return real(self, *args, **kwargs)
             bound = bind_arguments(real, self, args, kwargs)
+            if not state.wrapped:
+                _keep_copy(state, bound.get("module"))
             state.depth += 1
             try:
                 result = real(self, *args, **kwargs)
@@ -161,6 +193,8 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
         torch.Tensor.backward = saved_backward  # type: ignore[method-assign]
         if scaler_class is not None and saved_scaler_step is not None:
             scaler_class.step = saved_scaler_step
+        for owner, name, original in reversed(state.restore):
+            setattr(owner, name, original)
     observation = state.observation
     if how is not None:
         if cause is not None and state.wrapped:
@@ -192,25 +226,35 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
     state.judge_reduction = settings.get("grad_sample_mode") in (None, "hooks", "functorch", "ew")
     parts = list(result) if isinstance(result, tuple) else [result]
     model, optimizer, loader = parts[0], parts[1], parts[-1]
+    state.private_model = model
     state.private_optimizers.append(optimizer)
     for attribute in ("batch_sampler", "sampler"):
         sampler = getattr(loader, attribute, None)
         if sampler is not None:
             state.private_samplers.append(sampler)
+    if getattr(loader, "num_workers", 1) == 0 and getattr(loader, "batch_sampler", None) is not None:
+        _count_drawn(state, loader.batch_sampler)
 
     def count_samples(module: Any, args: tuple, kwargs: dict) -> None:
         if module.training and torch.is_grad_enabled():
             tensors = [t for t in tensors_of([args, kwargs]) if t.dim() > state.batch_dim]
             if tensors:
                 state.samples_since_step += int(tensors[0].shape[state.batch_dim])
+                state.forwards_since_step += 1
+                if observation.first_batch is None:
+                    observation.first_batch = (map_tensors(args, _copy), map_tensors(kwargs, _copy))
 
     model.register_forward_pre_hook(count_samples, with_kwargs=True)
     real_add_noise = optimizer.add_noise
     real_step = optimizer.step
 
     def add_noise(*args: Any, **kwargs: Any) -> Any:
+        _check_rows(state, optimizer)
         _measure_update(state, optimizer)
-        return real_add_noise(*args, **kwargs)
+        out = real_add_noise(*args, **kwargs)
+        if state.noise_measured is None:
+            _measure_noise(state, optimizer)
+        return out
 
     def step(*args: Any, **kwargs: Any) -> Any:
         out = real_step(*args, **kwargs)
@@ -232,11 +276,92 @@ def _measure_update(state: _State, optimizer: Any) -> None:
         if summed is not None:
             squares += float(summed.detach().double().pow(2).sum())
     samples, state.samples_since_step = state.samples_since_step, 0
+    state.forwards_since_step = 0
+    state.drawn_since_step = state.batches_drawn_since_step = 0
     if state.max_grad_norm is None or samples == 0:
         return
     ratio = math.sqrt(squares) / (samples * state.max_grad_norm)
     if ratio > state.worst_ratio:
         state.worst_ratio, state.worst_step = ratio, observation.steps
+
+
+def _check_rows(state: _State, optimizer: Any) -> None:
+    """Hooks modes, a step with one training forward pass: each parameter's per-sample gradient has
+    one row per sample. (Several forward passes before one backward sum into one set of rows, so
+    such steps are not judged.)"""
+    if not state.judge_reduction or state.forwards_since_step != 1 or state.samples_since_step < 2:
+        return
+    samples, what = state.samples_since_step, "samples"
+    if state.count_drawn and state.batches_drawn_since_step == 1:
+        samples, what = state.drawn_since_step, "elements drawn from the private loader"
+        if samples < 2:
+            return
+    flat = getattr(optimizer, "_get_flat_grad_sample", None)
+    if flat is None:
+        return
+    state.row_steps_judged += 1
+    names = _parameter_names(state)
+    for p in optimizer.params:
+        try:
+            rows = int(flat(p).shape[0])
+        except Exception:
+            return  # no per-sample gradient: Opacus raises on its own in clipping
+        if rows != samples and len(state.row_mismatches) < 3:
+            name = names.get(id(p), f"a parameter of shape {tuple(p.shape)}")
+            state.row_mismatches.append(f"step {state.observation.steps + 1}: {name} has {rows} rows for {samples} {what}")
+
+
+def _count_drawn(state: _State, batch_sampler: Any) -> None:
+    """Count the elements the private batch sampler yields (its class's __iter__ is wrapped for the
+    run and restored after; other instances of the class pass through)."""
+    owner = type(batch_sampler)
+    real = owner.__dict__.get("__iter__")
+    if real is None:
+        return
+
+    def counted(self: Any) -> Any:
+        for indices in real(self):
+            if self is batch_sampler:
+                try:
+                    state.drawn_since_step += len(indices)
+                    state.batches_drawn_since_step += 1
+                except TypeError:
+                    state.count_drawn = False
+            yield indices
+
+    state.restore.append((owner, "__iter__", real))
+    owner.__iter__ = counted
+    state.count_drawn = True
+
+
+def _parameter_names(state: _State) -> dict[int, str]:
+    if state.private_model is None:
+        return {}
+    inner = getattr(state.private_model, "_module", state.private_model)
+    try:
+        return {id(p): name for name, p in inner.named_parameters()}
+    except Exception:
+        return {}
+
+
+def _measure_noise(state: _State, optimizer: Any) -> None:
+    """After add_noise: the added noise is p.grad - p.summed_grad, over every parameter."""
+    import torch
+
+    multiplier = getattr(optimizer, "_adjusted_noise_multiplier", getattr(optimizer, "noise_multiplier", None))
+    bound = getattr(optimizer, "max_grad_norm", None)
+    if not isinstance(multiplier, (int, float)) or not isinstance(bound, (int, float)):
+        return
+    parts = []
+    for p in optimizer.params:
+        summed = getattr(p, "summed_grad", None)
+        if summed is not None and p.grad is not None:
+            parts.append(p.grad.detach().double().reshape(-1) - summed.detach().double().reshape(-1))
+    if not parts:
+        return
+    noise = torch.cat(parts)
+    state.noise_measured = (float(noise.std()) if noise.numel() > 1 else 0.0, float(multiplier) * float(bound),
+                            int(noise.numel()))
 
 
 def _note_reduction(state: _State, loss: Any) -> None:
@@ -289,7 +414,41 @@ def _invariants(state: _State) -> list[Invariant]:
             f"make_private(loss_reduction={state.loss_reduction!r}); backward passes by the loss's reduction: {seen}",
             "utility",
         ))
+    if state.row_steps_judged:
+        found.append(Invariant(
+            "per-sample-rows", not state.row_mismatches,
+            f"every parameter's per-sample gradient has one row per sample in {state.row_steps_judged} judged step(s)"
+            if not state.row_mismatches else "; ".join(state.row_mismatches),
+            "privacy",
+        ))
+    if state.noise_measured is not None:
+        found.append(_noise_invariant(*state.noise_measured))
     return found
+
+
+def _noise_invariant(measured: float, expected: float, elements: int) -> Invariant:
+    """Judged only when the estimate is tight: relative tolerance max(10%, 5/sqrt(2n))."""
+    text = f"noise std {measured:.4g} over {elements} elements, configured noise_multiplier x max_grad_norm = {expected:.4g}"
+    if expected == 0:
+        return Invariant("noise-scale", measured == 0, text + " (no noise: no privacy guarantee)", "privacy")
+    if elements < _NOISE_MIN_ELEMENTS:
+        return Invariant("noise-scale", True, text + " (too few elements to judge)", "privacy")
+    tolerance = max(0.1, 5 / math.sqrt(2 * elements))
+    return Invariant("noise-scale", abs(measured / expected - 1) <= tolerance, text, "privacy")
+
+
+def _keep_copy(state: _State, module: Any) -> None:
+    """A copy of the model before Opacus hooks it, for the per-sample check on the first batch."""
+    try:
+        state.observation.module = copy.deepcopy(module)
+    except Exception as exc:
+        state.observation.notes.append(
+            f"the model given to the engine cannot be copied ({type(exc).__name__}): per-sample gradients not compared"
+        )
+
+
+def _copy(tensor: Any, _position: int) -> Any:
+    return tensor.detach().clone()
 
 
 def _is_private(state: _State, loader: Any) -> bool:
