@@ -168,11 +168,17 @@ def test_sum_over_the_batch_under_mean_reduction_is_a_utility_error(tmp_path, mo
     assert f"sum ({node})" in verdict["error"] and "privacy holds" in verdict["error"]
 
 
-@pytest.mark.parametrize("mode", ["ghost-function", "ghost-original"])
-def test_ghost_mode_without_the_returned_loss_module_releases_unclipped_updates(tmp_path, mode):
+@pytest.mark.parametrize(("mode", "why"), [
+    ("ghost-function", "one loss for the whole batch"),
+    ("ghost-original", "no backward pass went through the criterion make_private returned"),
+])
+def test_ghost_mode_without_the_returned_loss_module_releases_unclipped_updates(tmp_path, mode, why):
+    """Both measures break: the update exceeds the clipping bound (large gradients here), and the
+    ghost-clipping check says why, whatever the size of the gradients."""
     status, verdict = observe(tmp_path, mode)
     assert (status, verdict["verdict"]) == (1, "silent"), verdict
-    assert broken(verdict) == ["clipped-update"]
+    assert broken(verdict) == ["clipped-update", "ghost-clipping"]
+    assert why in next(i["measured"] for i in verdict["invariants"] if i["name"] == "ghost-clipping")
     assert "privacy guarantee does not hold" in verdict["error"]
     assert verdict["settings"]["grad_sample_mode"] == "ghost"
     assert "loss-reduction" not in {i["name"] for i in verdict["invariants"]}  # ghost's loss wrapper reduces itself

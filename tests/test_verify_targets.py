@@ -551,3 +551,84 @@ def test_entry_points_are_scripts_that_reach_an_engine_call(tmp_path):
         (("python", "direct.py"), ("direct.py",)),
         (("python", "train.py"), ("trainer.py",)),
     ]
+
+
+def test_zero_argument_functions_reach_engine_calls_in_methods(tmp_path):
+    """A function with no required parameter is an entry point when it reaches an engine call
+    through project methods: `Trainer().fit(...)`, an instance held in a name, `self.fit()`, a
+    constructor that wraps the model, a method that only one project class defines called on a
+    receiver of unknown class. A function that calls none of them is not one."""
+    from dp_lint.verify.targets import discover_entry_points
+
+    engine_call = ("PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None, "
+                   "noise_multiplier=1.0, max_grad_norm=1.0)")
+    write(tmp_path, "inline.py", HEADER + textwrap.dedent(f"""
+        from opacus import PrivacyEngine
+
+        class Trainer:
+            def fit(self, model):
+                return {engine_call}
+
+        def unrelated():
+            return 1
+
+        def train(epochs=1):
+            return Trainer().fit(nn.Linear(2, 2))
+    """))
+    write(tmp_path, "held.py", HEADER + textwrap.dedent("""
+        from opacus import PrivacyEngine
+
+        class Runner:
+            def __init__(self, model):
+                self.model = model
+
+            def _private(self):
+                return PrivacyEngine().make_private(module=self.model, optimizer=None, data_loader=None,
+                                                    noise_multiplier=1.0, max_grad_norm=1.0)
+
+            def run(self):
+                return self._private()
+
+        def main():
+            runner = Runner(nn.Linear(2, 2))
+            runner.run()
+    """))
+    write(tmp_path, "built.py", HEADER + textwrap.dedent(f"""
+        from opacus import PrivacyEngine
+
+        class Wrapped:
+            def __init__(self, model):
+                self.parts = {engine_call}
+
+        def experiment():
+            Wrapped(nn.Linear(2, 2))
+    """))
+    write(tmp_path, "rounds.py", HEADER + textwrap.dedent(f"""
+        from opacus import PrivacyEngine
+
+        class Client:
+            def local_update(self):
+                model = nn.Linear(2, 2)
+                return {engine_call}
+
+        def simulate(rounds=2):
+            clients = [Client() for _ in range(2)]
+            for _ in range(rounds):
+                updates = [client.local_update() for client in clients]  # receiver of unknown class
+    """))
+    write(tmp_path, "unreached.py", HEADER + textwrap.dedent(f"""
+        from opacus import PrivacyEngine
+
+        class Trainer:
+            def fit(self, model):
+                return {engine_call}
+
+        def main():
+            return Trainer()  # built, never fitted
+    """))
+
+    found = discover_entry_points(tmp_path)
+
+    assert [e.command for e in found] == [
+        ("built.py:experiment",), ("held.py:main",), ("inline.py:train",), ("rounds.py:simulate",),
+    ]

@@ -246,6 +246,8 @@ BROKEN_INVARIANTS = {
                        "does not hold",
     "noise-scale": "the noise added to the update is not noise_multiplier x max_grad_norm: the ε the accountant "
                    "reports is not the privacy of the training that ran",
+    "ghost-clipping": "ghost clipping did not clip per sample (the loss was not the returned criterion's, or it "
+                      "was one loss for the whole batch): the privacy guarantee does not hold",
     "per-sample-gradients": "Opacus' per-sample gradients of the first batch differ from one-sample-at-a-time "
                             "ones: the clipping bounds the wrong quantities and the privacy guarantee does not hold",
 }

@@ -263,26 +263,114 @@ def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Con
         scripts_reaching.update(reached)
         script = _display(Path(info.file.path), root)
         found.append(EntryPoint(("python", script), script, tuple(sorted(_display(Path(p), root) for p in reached))))
-    # Files whose engine calls no script reaches: a function of theirs that needs no argument.
-    calls_by_file: dict[str, list[cst.Call]] = {}
-    for call in project.engine_calls:
-        calls_by_file.setdefault(call.file.path, []).append(call.node)
+    # Files whose engine calls no script reaches: a function of theirs that needs no argument and
+    # contains an engine call or calls (through project functions and methods) one that does.
+    reach = _EngineReach(project)
     for info in project.index.by_file.values():
         path = info.file.path
         if path not in engine_files or path in scripts_reaching or _has_main_block(info.file.module):
             continue
-        containing = {name for name, function in info.functions.items()
-                      if any(contains(function.node, node) for node in calls_by_file[path])}
         for name, function in info.functions.items():
-            if not _needs_no_argument(function.node):
-                continue
-            called = {dotted_name(c.func) for c in calls_in(function.node)}
-            if name in containing or containing & called:
+            if _needs_no_argument(function.node) and reach.reaches(function, depth=4, seen=set()):
                 display = _display(Path(path), root)
                 label = f"{display}:{name}"
                 found.append(EntryPoint((label,), label, (display,)))
                 break  # one entry per file: its first such function, in source order
     return sorted(found, key=lambda e: e.script)
+
+
+class _EngineReach:
+    """Which project functions reach an engine call when called: the functions and methods whose
+    bodies hold one, and those that call them (through project functions, constructors and methods:
+    `Trainer().fit(...)`, `trainer = Trainer(); trainer.fit()`, `self.fit()`; a method called on a
+    receiver of unknown class when only one project class defines a method of that name)."""
+
+    def __init__(self, project: Project) -> None:
+        calls_by_file: dict[object, list[cst.Call]] = {}
+        for call in project.engine_calls:
+            calls_by_file.setdefault(call.file.path, []).append(call.node)
+        self.holders: set[int] = set()
+        self.methods_by_name: dict[str, list[FunctionInfo]] = {}
+        for info in project.index.by_file.values():
+            methods = [m for c in info.classes.values() for m in c.methods.values()]
+            for method in methods:
+                self.methods_by_name.setdefault(method.name, []).append(method)
+            calls = calls_by_file.get(info.file.path)
+            for function in [*info.functions.values(), *methods] if calls else ():
+                if any(contains(function.node, node) for node in calls or ()):
+                    self.holders.add(id(function.node))
+
+    def reaches(self, function: FunctionInfo, depth: int, seen: set[int]) -> bool:
+        """At most `depth` calls deep."""
+        if id(function.node) in self.holders:
+            return True
+        if depth == 0 or id(function.node) in seen:
+            return False
+        seen.add(id(function.node))
+        module, index = function.module, function.module.index
+        owner = index.lookup_class(function.qualname.rsplit(".", 1)[0])  # a method's class, else None
+        instances: dict[str, ClassInfo] = {}  # `name = ProjectClass(...)` in this function
+        for assign in _assignments(function.node):
+            cls = _constructed_class(assign.value, module)
+            if cls is not None:
+                for target in assign.targets:
+                    if isinstance(target.target, cst.Name):
+                        instances[target.target.value] = cls
+        return any(
+            self.reaches(callee, depth - 1, seen)
+            for call in calls_in(function.node)
+            for callee in self._callees(call, module, owner, instances)
+        )
+
+    def _callees(self, call: cst.Call, module: ModuleInfo, owner: ClassInfo | None,
+                 instances: dict[str, ClassInfo]) -> list[FunctionInfo]:
+        index = module.index
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            receiver: ClassInfo | None = None
+            known = False
+            if isinstance(func.value, cst.Call):
+                receiver = _constructed_class(func.value, module)
+                known = receiver is not None
+            elif isinstance(func.value, cst.Name):
+                receiver = owner if func.value.value == "self" else instances.get(func.value.value)
+                known = receiver is not None or module.resolve(func.value.value) != func.value.value
+            if receiver is not None:
+                found = index.find_method(receiver, func.attr.value)
+                return [found[1]] if found else []
+            candidates = self.methods_by_name.get(func.attr.value, [])
+            if not known and len({id(m.node) for m in candidates}) == 1:
+                return candidates[:1]
+        name = dotted_name(func)
+        if not name:
+            return []
+        qualname = module.resolve(name)
+        function = index.lookup_function(qualname)
+        if function is not None:
+            return [function]
+        cls = index.lookup_class(qualname)
+        if cls is not None:
+            found = index.find_method(cls, "__init__")
+            return [found[1]] if found else []
+        return []
+
+
+def _constructed_class(expr: cst.BaseExpression, module: ModuleInfo) -> ClassInfo | None:
+    if not isinstance(expr, cst.Call):
+        return None
+    name = dotted_name(expr.func)
+    return module.index.lookup_class(module.resolve(name)) if name else None
+
+
+def _assignments(function: cst.FunctionDef) -> list[cst.Assign]:
+    found: list[cst.Assign] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            found.append(node)
+
+    function.body.visit(Collect())
+    return found
 
 
 def _needs_no_argument(function: cst.FunctionDef) -> bool:

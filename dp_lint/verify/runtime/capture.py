@@ -56,6 +56,8 @@ class Captured:
     kwargs: dict[str, Any] = field(default_factory=dict)
     criterion: str | None = None  # ghost mode: what make_private received as `criterion`
     notes: list[str] = field(default_factory=list)
+    engine_error: BaseException | None = None  # the engine call itself raised (Opacus refused the setup)
+    script_error: BaseException | None = None  # the script raised after the engine call, before training
 
 
 # `train.py:main`, `pkg/train.py:main` or `pkg.train:main`: a function called with no argument.
@@ -134,10 +136,13 @@ def capture(words: list[str], cwd: str) -> Captured:
                 return real(self, *args, **kwargs)
             bound = bind_arguments(real, self, args, kwargs)
             settings = {key: bound[key] for key in SETTING_DEFAULTS if key in bound}
-            record(name, bound.get("module"), settings, bound.get("criterion"))
+            recorded = record(name, bound.get("module"), settings, bound.get("criterion"))
             state["depth"] += 1
             try:
                 result = real(self, *args, **kwargs)
+            except Exception as exc:
+                recorded.engine_error = exc
+                raise
             finally:
                 state["depth"] -= 1
             stop_at_first_forward(result[0] if isinstance(result, tuple) else result)
@@ -167,6 +172,14 @@ def capture(words: list[str], cwd: str) -> Captured:
         del opacus
     if how is None:
         return state["captured"]
+    found = state["captured"]
+    if found is not None and cause is not None and not isinstance(cause, CaptureFailed):
+        # The crash real training gets: at the engine call (Opacus refused the setup), or in the
+        # script's own code between the engine call and the first training forward (e.g. three
+        # names unpacking the four values ghost mode returns).
+        if cause is not found.engine_error:
+            found.script_error = cause
+        return found
     raise CaptureFailed(_ended(state, how)) from cause
 
 

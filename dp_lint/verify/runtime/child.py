@@ -392,6 +392,15 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
     result["engine"] = found.engine
     if found.criterion is not None:
         result["settings"]["criterion"] = found.criterion
+    if found.engine_error is not None:
+        where = _user_frame(found.engine_error, [job["cwd"]])
+        result.update(verdict="crash", error=f"{found.engine} raised: {_error_text(found.engine_error)}{where}")
+        return result
+    if found.script_error is not None:
+        where = _user_frame(found.script_error, [job["cwd"]])
+        result.update(verdict="crash", error=f"the script raised after {found.engine}, before its first training "
+                                             f"step: {_error_text(found.script_error)}{where}")
+        return result
     return check_real_batch(found.module, found.args, found.kwargs, settings, found.engine,
                             requested_device, device, seed, result)
 

@@ -27,6 +27,11 @@ instrumented, and nothing the script computes is changed:
   has the standard deviation `noise_multiplier * max_grad_norm` the accountant assumes; judged at the
   first step when enough elements make the estimate tight.
 
+- **ghost clipping** (ghost mode): each step's backward pass goes through the loss of the criterion
+  `make_private` returned (its backward computes the clipping coefficients), and that loss has one
+  entry per sample. A loss computed with the original criterion, or a loss function that reduces
+  over the batch, is not clipped per sample, however small its gradients happen to be.
+
 The first training batch and a copy of the model as the engine received it are kept, so that the
 child can also compare the per-sample gradients with one-sample-at-a-time ones on that real batch.
 
@@ -46,7 +51,7 @@ from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
 
 INVARIANTS = (
     "clipped-update", "private-loader", "no-loss-scaling", "loss-reduction", "per-sample-rows", "noise-scale",
-    "per-sample-gradients",
+    "per-sample-gradients", "ghost-clipping",
 )
 
 # Autograd's code for a loss node's `reduction` (`_saved_reduction` of NllLossBackward0, MseLossBackward0, ...).
@@ -115,6 +120,11 @@ class _State:
     count_drawn: bool = False  # a single-process private loader: what it draws is what the loop gets
     restore: list[tuple[Any, str, Any]] = field(default_factory=list)
     private_model: Any = None
+    engine_error: BaseException | None = None  # what the first engine call raised
+    ghost: bool = False  # ghost clipping: the returned criterion's loss does the clipping in its backward
+    ghost_backwards: int = 0  # backward passes through the returned criterion's loss since the last step
+    ghost_problems: list[str] = field(default_factory=list)
+    ghost_steps: int = 0
     row_steps_judged: int = 0
     row_mismatches: list[str] = field(default_factory=list)  # "step 2: fc.weight has 10 rows for 4 samples"
     noise_measured: tuple[float, float, int] | None = None  # (measured std, expected std, elements)
@@ -134,6 +144,10 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
         "make_private_with_epsilon": PrivacyEngine.make_private_with_epsilon,
         "loader_iter": DataLoader.__iter__,
     }
+    try:
+        from opacus.utils.fast_gradient_clipping_utils import DPTensorFastGradientClipping
+    except ImportError:  # releases before ghost clipping
+        DPTensorFastGradientClipping = None
     scaler_class = getattr(getattr(torch, "amp", None), "GradScaler", None)
     saved_scaler_step = getattr(scaler_class, "step", None)
     saved_backward = torch.Tensor.backward
@@ -150,6 +164,11 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
             state.depth += 1
             try:
                 result = real(self, *args, **kwargs)
+            except Exception as exc:
+                if not state.wrapped:  # Opacus refused the setup: that is the crash real training gets
+                    state.observation.engine = name
+                    state.engine_error = exc
+                raise
             finally:
                 state.depth -= 1
             if not state.wrapped:
@@ -178,6 +197,16 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
             _note_reduction(state, self)
         return saved_backward(self, *args, **kwargs)
 
+    if DPTensorFastGradientClipping is not None:
+        real_ghost_backward = DPTensorFastGradientClipping.backward
+
+        def ghost_backward(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if state.ghost and state.depth == 0:
+                _note_ghost_loss(state, self)
+            return real_ghost_backward(self, *args, **kwargs)
+
+        state.restore.append((DPTensorFastGradientClipping, "backward", real_ghost_backward))
+        DPTensorFastGradientClipping.backward = ghost_backward
     PrivacyEngine.make_private = engine_wrapper("make_private")
     PrivacyEngine.make_private_with_epsilon = engine_wrapper("make_private_with_epsilon")
     DataLoader.__iter__ = loader_iter  # type: ignore[method-assign]
@@ -197,7 +226,9 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
             setattr(owner, name, original)
     observation = state.observation
     if how is not None:
-        if cause is not None and state.wrapped:
+        if cause is not None and (state.wrapped or cause is state.engine_error):
+            if cause is state.engine_error:
+                observation.notes.append(f"{observation.engine} itself raised: Opacus refuses this setup")
             observation.crash = cause  # raised in training, after the engine call: Opacus' failure or the script's
         elif observation.steps == 0:
             raise CaptureFailed(_ended(state, how)) from cause
@@ -224,6 +255,7 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
     state.max_grad_norm = _clipping_bound(settings.get("max_grad_norm"))
     state.loss_reduction = str(settings.get("loss_reduction") or "mean")
     state.judge_reduction = settings.get("grad_sample_mode") in (None, "hooks", "functorch", "ew")
+    state.ghost = str(settings.get("grad_sample_mode") or "").startswith("ghost")
     parts = list(result) if isinstance(result, tuple) else [result]
     model, optimizer, loader = parts[0], parts[1], parts[-1]
     state.private_model = model
@@ -250,6 +282,7 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
 
     def add_noise(*args: Any, **kwargs: Any) -> Any:
         _check_rows(state, optimizer)
+        _check_ghost_step(state)
         _measure_update(state, optimizer)
         out = real_add_noise(*args, **kwargs)
         if state.noise_measured is None:
@@ -309,6 +342,39 @@ def _check_rows(state: _State, optimizer: Any) -> None:
         if rows != samples and len(state.row_mismatches) < 3:
             name = names.get(id(p), f"a parameter of shape {tuple(p.shape)}")
             state.row_mismatches.append(f"step {state.observation.steps + 1}: {name} has {rows} rows for {samples} {what}")
+
+
+def _note_ghost_loss(state: _State, loss: Any) -> None:
+    """A backward pass through the criterion make_private returned: the clipping happens here, and
+    only per sample when the loss it wraps has one entry per sample."""
+    state.ghost_backwards += 1
+    per_sample = getattr(loss, "loss_per_sample", None)
+    if per_sample is None or not hasattr(per_sample, "dim") or len(state.ghost_problems) >= 3:
+        return
+    if per_sample.dim() == 0:
+        state.ghost_problems.append(
+            f"step {state.observation.steps + 1}: the criterion gave one loss for the whole batch, not one per "
+            "sample (a loss function instead of an nn.*Loss module?)"
+        )
+    elif state.forwards_since_step == 1 and state.samples_since_step > 1 \
+            and int(per_sample.shape[0]) != state.samples_since_step:
+        state.ghost_problems.append(
+            f"step {state.observation.steps + 1}: the criterion gave {int(per_sample.shape[0])} losses for "
+            f"{state.samples_since_step} samples"
+        )
+
+
+def _check_ghost_step(state: _State) -> None:
+    """Ghost clipping: the backward pass(es) of this step went through the returned criterion."""
+    if not state.ghost:
+        return
+    if state.ghost_backwards == 0 and len(state.ghost_problems) < 3:
+        state.ghost_problems.append(
+            f"step {state.observation.steps + 1}: no backward pass went through the criterion make_private "
+            "returned (the loss was computed with another one): nothing was clipped"
+        )
+    state.ghost_backwards = 0
+    state.ghost_steps += 1
 
 
 def _count_drawn(state: _State, batch_sampler: Any) -> None:
@@ -419,6 +485,13 @@ def _invariants(state: _State) -> list[Invariant]:
             "per-sample-rows", not state.row_mismatches,
             f"every parameter's per-sample gradient has one row per sample in {state.row_steps_judged} judged step(s)"
             if not state.row_mismatches else "; ".join(state.row_mismatches),
+            "privacy",
+        ))
+    if state.ghost_steps:
+        found.append(Invariant(
+            "ghost-clipping", not state.ghost_problems,
+            f"every one of {state.ghost_steps} step(s) was clipped by the returned criterion's backward, one loss "
+            "per sample" if not state.ghost_problems else "; ".join(state.ghost_problems),
             "privacy",
         ))
     if state.noise_measured is not None:

@@ -1,0 +1,86 @@
+"""`dp-lint verify` on every script case of the catalogue, under real Opacus (CPU).
+
+The script cases (DPL105, DPL2xx) are training functions whose CASE says what real training does:
+`crash`, `silent` (a measured privacy or accounting violation) or `ok`. Two claims are tested here:
+- with no configuration, `verify` finds the function as an entry point and builds the model by
+  capture (the model make_private received, on the batch the loop fed it);
+- observe mode (`--run "<file>:main" --steps 3`) reaches the case's verdict on its own, from the
+  script's real steps: `silent` exactly for the silent cases, `crash` for the crash cases, `ok` for
+  the clean ones. (The catalogue harness measures with its own instruments, noise off and a tiny
+  clipping bound; observe mode runs the script as written.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from runtime_cases import collect_cases, installed_opacus_version, require_opacus
+
+require_opacus()
+
+from dp_lint.cli import main  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+SCRIPT_CASES = [case for case in collect_cases(scripts=True) if case.is_script and case.root is None]
+
+
+def _verify(folder: Path, arguments: list[str]) -> tuple[int, list[dict]]:
+    old = os.getcwd()
+    try:
+        os.chdir(folder)
+        result = CliRunner().invoke(main, ["verify", *arguments, "--output-format", "json"], catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _copy(case, tmp_path: Path) -> Path:
+    target = tmp_path / case.model_file.name
+    shutil.copyfile(case.model_file, target)
+    return target
+
+
+def _expected(case) -> str:
+    version = installed_opacus_version()
+    reason = case.skip_reason(version)
+    if reason:
+        pytest.skip(reason)
+    return case.expectation(version)["runtime"]
+
+
+def test_every_script_case_is_collected():
+    assert len(SCRIPT_CASES) >= 15, [case.id for case in SCRIPT_CASES]
+
+
+@pytest.mark.parametrize("case", SCRIPT_CASES, ids=lambda case: case.id)
+def test_observe_mode_agrees_with_the_case(case, tmp_path):
+    expected = _expected(case)
+    script = _copy(case, tmp_path)
+    status, verdicts = _verify(tmp_path, ["--run", f"{script.name}:{case.spec['script']}", "--steps", "3"])
+    (verdict,) = verdicts
+    assert verdict["verdict"] == expected, verdict
+    assert status == (0 if expected == "ok" else 1), verdict
+    if expected == "silent":
+        broken = [i for i in verdict["invariants"] if not i["holds"]]
+        assert broken and all(i["measured"] for i in broken), verdict
+    if expected == "crash" and case.expectation(installed_opacus_version()).get("error"):
+        assert case.expectation(installed_opacus_version())["error"] in verdict["error"], verdict
+
+
+@pytest.mark.parametrize("case", SCRIPT_CASES, ids=lambda case: case.id)
+def test_verify_without_configuration_builds_the_case_by_capture(case, tmp_path):
+    """The entry point is found without configuration. Capture checks the model on the real
+    batch: it crashes where the setup crashes, and otherwise the model is fine (every script
+    case's model is a correct one; their failures are in the loop, which observe mode judges)."""
+    expected = _expected(case)
+    _copy(case, tmp_path)
+    status, verdicts = _verify(tmp_path, [])
+    (verdict,) = verdicts
+    assert verdict["built_by"] == "capture", verdict
+    assert verdict["verdict"] == ("crash" if expected == "crash" else "ok"), verdict
