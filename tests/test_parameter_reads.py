@@ -149,3 +149,45 @@ class LM(nn.Module):
     cls = p.index.lookup_class("model.LM")
     assert ties_parameter(p, cls, "emb") and ties_parameter(p, cls, "head")
     assert not ties_parameter(p, cls, "other")
+
+
+def _dpl106_fixes(body: str) -> list[str | None]:
+    """The new text of each DPL106 finding's fix (None: no fix) on `body`."""
+    from dp_lint.catalogue.loader import load_catalogue
+    from dp_lint.fix.edits import apply_edits
+
+    rule = next(entry.rule for entry in load_catalogue() if entry.code == "DPL106")
+    p = project(body)
+    return [None if f.fix is None else apply_edits(p.files[0].text, f.fix.edits) for f in rule.run(p)]
+
+
+TIED = """
+class LM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.mix = nn.Linear(4, 4)
+
+    def forward(self, ids):
+        h = self.mix(self.emb(ids))
+        return {head}
+"""
+
+
+def test_tied_head_fix_covers_matmul_transpose_and_functional_linear():
+    for head in ("h @ self.emb.weight.t()", "h @ self.emb.weight.T", "torch.matmul(h, self.emb.weight.transpose(0, 1))",
+                 "F.linear(h, self.emb.weight)"):
+        (fixed,) = _dpl106_fixes(TIED.format(head=head))
+        assert fixed is not None, head
+        assert "nn.Linear(self.emb.embedding_dim, self.emb.num_embeddings, bias=False)\n" \
+               "        self.emb_head.weight = self.emb.weight\n" in fixed, head
+        assert "        self.emb = nn.Embedding(10, 4)\n        self.emb_head = " in fixed, head
+        assert "return self.emb_head(h)\n" in fixed, head
+
+
+def test_no_tied_head_fix_where_the_product_is_not_a_head():
+    # `h @ self.emb.weight` (no transpose) multiplies by the table itself; `F.linear` with a bias
+    # is not a bias-free head; a Linear's weight is no embedding table.
+    for head in ("h @ self.emb.weight", "F.linear(h, self.emb.weight, self.mix.bias)", "h @ self.mix.weight.t()"):
+        fixes = _dpl106_fixes(TIED.format(head=head))
+        assert fixes and all(fix is None for fix in fixes), head

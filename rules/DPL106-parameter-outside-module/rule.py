@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+import libcst as cst
+
 from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.constants import constructor_setting, literal
 from dp_lint.analysis.gradient_flow import FlowResult, ParameterRead
-from dp_lint.analysis.index import ClassInfo
+from dp_lint.analysis.index import ClassInfo, ModuleInfo
 from dp_lint.analysis.models import ModuleClass, Submodule, Tri
 from dp_lint.analysis.project import Project
 from dp_lint.analysis.usage import ties_parameter, uses_outside_forward
 from dp_lint.catalogue.rule import FixAvailability, Rule
-from dp_lint.core.findings import Confidence, Finding
+from dp_lint.core.findings import Applicability, Confidence, Finding, Fix
+from dp_lint.files.source import SourceFile
+from dp_lint.fix.edits import (
+    FixUnavailable,
+    class_reference,
+    fresh_name,
+    make_fix,
+    replace_nodes,
+    statement_in_block,
+    with_import,
+)
 
 # Where a layer's `bias` switch sits among its positional arguments (`nn.Linear(i, o, False)`).
 _BIAS_POSITION = {"Linear": 2, "LayerNorm": 3, **{f"Conv{d}d": 7 for d in (1, 2, 3)},
@@ -25,7 +37,7 @@ class ParameterOutsideModule(Rule):
     name = "parameter-outside-module"
     summary = ("A submodule's parameter used directly (`h @ self.emb.weight.t()`): Opacus' per-sample "
                "gradient misses that use (silently wrong, or missing at step())")
-    fix_availability = FixAvailability.NONE
+    fix_availability = FixAvailability.UNSAFE
     opacus_behaviours = ("parameter-outside-module-call",)
 
     def check(self, project: Project) -> Iterator[Finding]:
@@ -70,6 +82,7 @@ class ParameterOutsideModule(Rule):
             read.node,
             message,
             file=read.file,
+            fix=_tied_head_fix(cls, sub, read),
             confidence=Confidence.HIGH if sub.kind.certain_module else Confidence.MEDIUM,
             help=f"{detail}. Fix: {_how_to_fix(sub, read)}.",
         )
@@ -109,3 +122,82 @@ def _trainable_parameter(project: Project, cls: ClassInfo, model: ModuleClass, s
         child = project.modules.model(kind.project_class)
         return name in child.parameter_attrs and not child.freezes_everything and name not in child.frozen_attrs
     return False
+
+
+def _tied_head_fix(cls: ClassInfo, sub: Submodule, read: ParameterRead) -> Fix | None:
+    """`h @ self.emb.weight.t()` / `F.linear(h, self.emb.weight)` / `torch.matmul(h, self.emb.weight.T)`
+    on an `nn.Embedding` built in the same class: add a bias-free `nn.Linear` head tied to the
+    embedding after its construction, and call it. Unsafe: a new submodule (state_dict keys), and
+    its construction draws random numbers, so later layers initialise differently."""
+    file = read.file
+    if (sub.kind.torch_class != "Embedding" or sub.kind.project_class is not None or read.name != "weight"
+            or sub.owner is not cls or sub.alias_of is not None or sub.conditions or cls.file is not file):
+        return None
+    try:
+        found = _head_input(read.node, file, cls.module)
+        if found is None:
+            return None
+        replaced, hidden = found
+        init = statement_in_block(sub.statement, file.parents)
+        taken = set(cls.methods) | set(cls.module.imports)
+        head = fresh_name(cls.node, f"{read.attr}_head")
+        if head in taken:
+            return None
+        module = cls.module
+        linear, import_line = class_reference(module, "torch.nn.Linear", "torch.nn", "Linear")
+        indent_statements = [
+            cst.parse_statement(f"self.{head} = {linear}(self.{read.attr}.embedding_dim, "
+                                f"self.{read.attr}.num_embeddings, bias=False)\n"),
+            cst.parse_statement(f"self.{head}.weight = self.{read.attr}.weight\n"),
+        ]
+        call = cst.Call(func=cst.parse_expression(f"self.{head}"), args=[cst.Arg(hidden)])
+        tree = replace_nodes(file.module, {init: cst.FlattenSentinel([init, *indent_statements]), replaced: call},
+                             file.parents)
+        if import_line is not None:
+            tree = with_import(tree, import_line)
+        return make_fix(file.text, tree, Applicability.UNSAFE,
+                        f"Call a bias-free `nn.Linear` head tied to `self.{read.attr}.weight` (`self.{head}`)")
+    except FixUnavailable:
+        return None
+
+
+def _head_input(read: cst.Attribute, file: SourceFile, module: ModuleInfo) -> tuple[cst.CSTNode, cst.BaseExpression] | None:
+    """For the tied-head shapes around `read` (`self.emb.weight`): the expression to replace and
+    the hidden states it multiplies, or None."""
+    parents = file.parents
+    parent = parents.get(read)
+    operand: cst.CSTNode = read  # the weight, or its transpose
+    transposed = False
+    if isinstance(parent, cst.Attribute) and parent.value is read:
+        if parent.attr.value == "T":
+            operand, transposed = parent, True
+        elif parent.attr.value in {"t", "transpose"}:
+            call = parents.get(parent)
+            if not (isinstance(call, cst.Call) and call.func is parent and _is_matrix_transpose(call)):
+                return None
+            operand, transposed = call, True
+        else:
+            return None
+    outer = parents.get(operand)
+    if transposed and isinstance(outer, cst.BinaryOperation) and isinstance(outer.operator, cst.MatrixMultiply) \
+            and outer.right is operand:
+        return outer, outer.left
+    call = parents.get(outer) if isinstance(outer, cst.Arg) else None
+    if not isinstance(outer, cst.Arg) or not isinstance(call, cst.Call) or len(call.args) != 2:
+        return None
+    first, second = call.args
+    if second is not outer or first.keyword is not None or second.keyword is not None or first.star or second.star:
+        return None
+    function = module.resolve_expr(call.func)
+    if (function == "torch.nn.functional.linear" and not transposed) or (function == "torch.matmul" and transposed):
+        return call, first.value
+    return None
+
+
+def _is_matrix_transpose(call: cst.Call) -> bool:
+    """`w.t()`, `w.transpose(0, 1)`, `w.transpose(1, 0)`, `w.transpose(-1, -2)` of a 2-D weight."""
+    assert isinstance(call.func, cst.Attribute)
+    if call.func.attr.value == "t":
+        return not call.args
+    values = {literal(arg.value, None) for arg in call.args}
+    return len(call.args) == 2 and all(arg.keyword is None for arg in call.args) and values in ({0, 1}, {-1, -2})
