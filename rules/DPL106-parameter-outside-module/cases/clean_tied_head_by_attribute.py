@@ -1,7 +1,7 @@
 # The GPT tie written through module attributes: `self.lm_head.weight = self.tok_emb.weight`, then
 # `self.lm_head(x)`. Both modules are called; each adds its part of the shared parameter's
 # per-sample gradient in its own hooks. Measured on opacus 1.4.1, 1.5.4 and 1.6.0 (hooks mode): per-sample
-# gradients exact. (Ghost mode on 1.6.0 refuses it at the first step: `NotImplementedError: Parameter tying
+# gradients exact. (Ghost mode on 1.6.0 refuses it at the first forward: `NotImplementedError: Parameter tying
 # is not supported with Ghost Clipping`.)
 import torch
 import torch.nn as nn
