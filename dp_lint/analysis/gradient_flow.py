@@ -91,6 +91,20 @@ class StopPoint:
 
 
 @dataclass(frozen=True)
+class ParameterRead:
+    """`self.<attr>.<name>` read in forward with grad enabled, in a way that may carry its
+    gradient (`F.linear(h, self.wte.weight)`, `self.pos.weight[:n]`): the attribute is used
+    without calling the submodule. Shape reads, `.detach()`, `.data`, comparisons and reads
+    under `torch.no_grad()` are not recorded."""
+
+    attr: str  # the submodule
+    name: str  # the attribute read on it ("weight")
+    node: cst.Attribute  # `self.wte.weight`
+    file: SourceFile
+    context: tuple[cst.CSTNode, ...]  # the inlined calls that led here (see CallSite)
+
+
+@dataclass(frozen=True)
 class Value:
     """The abstract value of an expression in `forward`."""
 
@@ -141,6 +155,7 @@ class FlowResult:
     no_grad_calls: set[str] = field(default_factory=set)  # attrs called with grad disabled
     uncertain_calls: set[str] = field(default_factory=set)  # attrs called under an unknown grad mode
     escaped: set[str] = field(default_factory=set)  # attrs used in ways dp-lint cannot follow
+    parameter_reads: list[ParameterRead] = field(default_factory=list)  # `self.<sub>.<x>` used with gradient
     dynamic_access: bool = False  # getattr(self, ...) etc.: any submodule may be used
     analysed_functions: set[cst.CSTNode] = field(default_factory=set)  # FunctionDef nodes interpreted
 
@@ -479,8 +494,35 @@ class ForwardFlow(ForwardWalker[_Scope]):
             # so the module's own hooks never see it. Not a call; and not a module that
             # "gets no gradient" either: DPL003 must stay silent about it.
             self.result.escaped.add(base.module_ref)
+            if grad is True and not self._without_gradient(expr, frame):
+                self.result.parameter_reads.append(
+                    ParameterRead(base.module_ref, expr.attr.value, expr, frame.file, frame.context))
             return EMPTY
         return base
+
+    def _without_gradient(self, read: cst.Attribute, frame: _Frame) -> bool:
+        """Does the code around `read` take nothing differentiable from it (its shape, a detached
+        copy, a comparison, a fresh tensor like it, an assignment to another attribute)?"""
+        parents = frame.file.parents
+        parent = parents.get(read)
+        grandparent = parents.get(parent) if parent is not None else None
+        if isinstance(parent, cst.Attribute) and parent.value is read:
+            name = parent.attr.value
+            if name in _SHAPE_ATTRIBUTES or name in tk.STOP_ATTRIBUTES or name == "grad":
+                return True
+            if isinstance(grandparent, cst.Call) and grandparent.func is parent:
+                return name in tk.STOP_METHODS or name in _SHAPE_METHODS or name in tk.TENSOR_NO_GRADIENT_METHODS
+            return False
+        if isinstance(parent, cst.Comparison) or isinstance(parent, cst.ComparisonTarget):
+            return True
+        if isinstance(parent, cst.Arg) and isinstance(grandparent, cst.Call):
+            qualname = frame.module.resolve_expr(grandparent.func)
+            if qualname in tk.TENSOR_NO_GRADIENT_FUNCTIONS or qualname in tk.STOP_FUNCTIONS:
+                return True
+        if isinstance(parent, cst.Assign) and parent.value is read:
+            # `self.head.weight = self.emb.weight` written in forward: a tie, not a use.
+            return all(isinstance(t.target, cst.Attribute) for t in parent.targets)
+        return False
 
     def _call(self, call: cst.Call, env: dict, frame: _Frame, grad, statement: bool) -> Value:
         func = call.func

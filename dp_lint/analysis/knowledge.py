@@ -117,6 +117,28 @@ STOP_ATTRIBUTES = frozenset({"data"})
 # Functions that return a detached copy of their first argument.
 STOP_FUNCTIONS = frozenset({"torch.Tensor.detach", "torch.detach", "torch.Tensor.detach_"})
 
+# The parameters a torch layer registers under its own name (`Linear.weight`, `Linear.bias`), for
+# layers Opacus computes per-sample gradients of through the layer's own call (a grad sampler).
+LAYER_PARAMETERS: dict[str, frozenset[str]] = {
+    **{name: frozenset({"weight", "bias"}) for name in (
+        "Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+        "LayerNorm", "GroupNorm")},
+    "Embedding": frozenset({"weight"}),
+    "EmbeddingBag": frozenset({"weight"}),
+    "RMSNorm": frozenset({"weight"}),
+    "PReLU": frozenset({"weight"}),
+}
+# Tensor methods whose result carries no gradient of the tensor (shapes, fresh tensors, tests).
+TENSOR_NO_GRADIENT_METHODS = frozenset({
+    "size", "dim", "numel", "nelement", "stride", "type", "get_device", "is_floating_point", "is_complex",
+    "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "data_ptr", "element_size",
+})
+# Functions whose result carries no gradient of their tensor argument (fresh tensors of its shape).
+TENSOR_NO_GRADIENT_FUNCTIONS = frozenset({
+    "torch.zeros_like", "torch.ones_like", "torch.empty_like", "torch.full_like", "torch.rand_like",
+    "torch.randn_like", "torch.randint_like", "isinstance", "len", "type", "id",
+})
+
 # Container methods that add their arguments' data to the receiver.
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "__setitem__", "copy_", "add_", "mul_"})
 

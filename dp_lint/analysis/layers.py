@@ -384,6 +384,32 @@ class LayerTree:
                     stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
         return found
 
+    def hooked_classes(self, instance: Instance) -> set[ClassInfo]:
+        """The project module classes built inside `instance` (itself included) whose submodules
+        Opacus' hooks see one by one: neither the class nor any class around it on the way down
+        from `instance` holds (or may hold) parameters of its own.
+
+        A module with trainable parameters of its own and no grad sampler is one unit to Opacus:
+        its functorch fallback differentiates that module's whole forward, children included, and
+        does not descend into it (`GradSampleModule.iterate_submodules`). Classes with an
+        `nn.Parameter` attribute (frozen ones too: unknown counts as a unit), `register_parameter`,
+        dynamic attributes or a base class of another library are treated as units."""
+        found: set[ClassInfo] = set()
+        stack = [instance]
+        while stack:
+            current = stack.pop()
+            if current.cls in found or current.depth > 12:
+                continue
+            model = self.models.model(current.cls)
+            external = [b for b in self.index.external_bases(current.cls) if b not in tk.MODULE_BASES]
+            if model.direct_parameters or model.dynamic_attributes or external:
+                continue
+            found.add(current.cls)
+            for _, sub in _constructions(model):
+                if not self._excluded(sub.conditions, current, sub.owner):
+                    stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
+        return found
+
     def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list[Instance]:
         if kind.own_scope:
             instance, owner = None, None

@@ -147,6 +147,8 @@ class ModuleClass:
     # submodule may be frozen, so trainability findings are withheld.
     unattributed_freeze: bool = False
     direct_parameters: bool = False
+    # `self.<name> = nn.Parameter(...)` attributes, except those built with `requires_grad=False`.
+    parameter_attrs: set[str] = field(default_factory=set)
     dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
     # Submodules handed to a function of another library that may freeze them: unknown.
     maybe_frozen: set[str] = field(default_factory=set)
@@ -732,6 +734,9 @@ class _InitReader:
             torch_param = self.module.resolve_expr(value.func) if isinstance(value, cst.Call) else None
             if torch_param and tk.torch_class_name(torch_param) in {"Parameter", "UninitializedParameter"}:
                 self.model.direct_parameters = True
+                assert isinstance(value, cst.Call)
+                if not _built_frozen_parameter(value):
+                    self.model.parameter_attrs.add(attr)
                 return
             if is_self_attribute(value) and value.attr.value in self.model.submodules:
                 source = self.model.submodules[value.attr.value]
@@ -940,6 +945,14 @@ def _bind_arguments(params: list[str], call: cst.Call) -> dict[str, cst.BaseExpr
         if arg.keyword is not None:
             bound[arg.keyword.value] = arg.value
     return bound
+
+
+def _built_frozen_parameter(call: cst.Call) -> bool:
+    """`nn.Parameter(t, requires_grad=False)` (or `nn.Parameter(t, False)`)."""
+    for position, arg in enumerate(call.args):
+        if (arg.keyword is not None and arg.keyword.value == "requires_grad") or (arg.keyword is None and position == 1):
+            return literal(arg.value, None) is False
+    return False
 
 
 def _requires_grad_value(call: cst.Call) -> bool | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
 import libcst as cst
@@ -11,7 +11,7 @@ from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.gradient_flow import FlowResult
 from dp_lint.analysis.index import ClassInfo
 from dp_lint.analysis.project import Project
-from dp_lint.files.syntax import calls_in, dotted_name
+from dp_lint.files.syntax import calls_in, dotted_name, is_self
 
 
 def uses_outside_forward(project: Project, cls: ClassInfo, flow: FlowResult, attr: str) -> bool:
@@ -142,3 +142,29 @@ def _runs_name(node: cst.CSTNode, name: str) -> bool:
 
     visit(node, None, None)
     return found
+
+
+def ties_parameter(project: Project, cls: ClassInfo, attr: str) -> bool:
+    """Is an attribute of `self.<attr>` tied to another one anywhere in the class (any method,
+    base and subclasses): `self.head.weight = self.emb.weight`, with `self.<attr>` on either
+    side? Then the parameter may also be another module's, and get per-sample gradients there."""
+    for owner in project.index.mro(cls) + project.index.all_subclasses(cls):
+        for method in owner.methods.values():
+            for node in _assignments(method.node):
+                sides = [target.target for target in node.targets] + [node.value]
+                if any(_attribute_of(side, attr) for side in sides):
+                    return True
+    return False
+
+
+def _assignments(node: cst.CSTNode) -> Iterator[cst.Assign]:
+    if isinstance(node, cst.Assign):
+        yield node
+    for child in node.children:
+        yield from _assignments(child)
+
+
+def _attribute_of(expr: cst.BaseExpression, attr: str) -> bool:
+    """`self.<attr>.<x>`."""
+    return (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Attribute) and is_self(expr.value.value)
+            and expr.value.attr.value == attr)

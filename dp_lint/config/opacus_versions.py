@@ -292,6 +292,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL205-original-loader-after-make-private", "flag cases silent",
     ),
     _on_every_release(
+        "parameter-outside-module-call",
+        "a submodule's parameter used outside the submodule's call (`h @ self.emb.weight.t()`, "
+                "`self.pos.weight[:T]`) gets per-sample gradients only from that module's hooks: the direct use "
+                "is missing (silently wrong) when the module is also called, and there is no `grad_sample` at all "
+                "(`ValueError: Per sample gradient is not initialized` at step()) when it is not",
+        "DPL106-parameter-outside-module", "flag cases silent or crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
