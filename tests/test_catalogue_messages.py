@@ -13,7 +13,7 @@ import re
 from functools import cache
 
 import pytest
-from catalogue_cases import all_cases
+from catalogue_cases import REPO, all_cases
 
 from dp_lint.catalogue.loader import load_catalogue
 from dp_lint.catalogue.rule import FixAvailability
@@ -61,16 +61,29 @@ def test_message_problems_tells_short_sentences_from_the_rest(message, ok):
     assert (message_problems(message) == []) is ok
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_findings_have_short_messages_and_help(case):
+def _problems(findings) -> list[str]:
     problems = []
-    for finding in _findings(case):
+    for finding in findings:
         where = f"{finding.path.name}:{finding.location.row} {finding.code}"
         problems += [f"{where}: message {p}: {finding.message}" for p in message_problems(finding.message)]
         has_fix = finding.fix is not None or finding.code in FIXABLE_RULES
         known_error = ERROR_NAME.search(finding.message) is not None
         if (has_fix or known_error) and not finding.help.strip():
             problems.append(f"{where}: no help (the fix and the Opacus error text): {finding.message}")
+    return problems
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_findings_have_short_messages_and_help(case):
+    problems = _problems(_findings(case))
+    assert not problems, "\n".join(problems)
+
+
+def test_examples_findings_have_short_messages_and_help():
+    # The bundled examples (the README's sample output) too.
+    findings = check_files(discover([REPO / "examples"])).findings
+    assert findings
+    problems = _problems(findings)
     assert not problems, "\n".join(problems)
 
 

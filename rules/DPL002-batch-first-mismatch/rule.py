@@ -118,7 +118,7 @@ class BatchFirstMismatch(Rule):
             consequence = "samples mix or step() fails"
         else:
             consequence = "wrong gradients or step() fails"
-        return f"batch_first={layer_value} on `{use.path}` but {engine_brief}: {consequence}."
+        return f"batch_first={layer_value} on `{use.path}`, {engine_brief}: {consequence}."
 
     @staticmethod
     def _help(use: LayerUse, engine_value: bool, engine_text: str) -> str:
