@@ -2,7 +2,7 @@
 
     python docs/gen_docs.py                      # rewrite docs/rules/, docs/cli.md, mkdocs.yml's rule
                                                  # list, README.md's rule table and sample output,
-                                                 # docs/fix.md's fix table
+                                                 # docs/fix.md's fix table, dp_lint/config/schema.json
     python docs/gen_docs.py --readme-table       # print the Rules table for README.md
     python docs/gen_docs.py --write-fixed-cases  # (re)write every case's pinned fix (`flag_x.fixed.py`)
 
@@ -425,6 +425,10 @@ def generate_site(out_dir: Path = DEFAULT_OUT, cli_page: Path = CLI_PAGE, mkdocs
         if path.is_file():
             path.write_text(update(path.read_text(encoding="utf-8")), encoding="utf-8")
             written.append(path)
+    from dp_lint.config import schema
+
+    schema.SCHEMA_PATH.write_text(schema.schema_text(), encoding="utf-8")
+    written.append(schema.SCHEMA_PATH)
     return written
 
 
