@@ -47,7 +47,8 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
                         help=(
                             f"Upgrade to opacus >= 1.5 (then keep num_heads=1: several heads compute a wrong output "
                             f"up to 1.6.0), or keep the layer and the engine sequence-first (batch_first=False on "
-                            f"both, [tokens, batch, dim] inputs). With {found.describe()} and {engine_text}, the "
+                            f"both, [tokens, batch, dim] inputs). With {found.describe()}, a release before 1.5, and "
+                            f"{engine_text}, the "
                             f"layer's internal linear layers still see sequence-first tensors and optimizer.step() "
                             f"fails with `RuntimeError: stack expects each tensor to be equal size ...` (opacus "
                             f"issue #650, fixed in 1.5 by PR #651)."

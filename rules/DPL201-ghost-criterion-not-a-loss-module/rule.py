@@ -56,7 +56,8 @@ class GhostCriterionNotALossModule(Rule):
                 f"no per-sample clipping."
             )
             help = (
-                f"{advice[0].upper()}{advice[1:]}. The criterion is {what}. Opacus sets `criterion.reduction = \"none\"` to get per-sample "
+                f"{advice[0].upper()}{advice[1:]}. The criterion of the ghost-clipping engine call at "
+                f"{setup.engine.label()} is {what}. Opacus sets `criterion.reduction = \"none\"` to get per-sample "
                 f"losses, a function ignores it and returns the batch loss, so the clipping coefficients scale the "
                 f"whole batch's gradient: per-sample clipping is disabled, and the privacy guarantee does not hold "
                 f"(no error is raised)."
