@@ -70,7 +70,17 @@ class RnnLayer(Rule):
                 help=(
                     f"Use `opacus.layers.{replacement}` with the same arguments (same computation; its "
                     f"load_state_dict accepts the old weights). The layer is {layer.where}.{detail}"
+                    f"{_refusal(use.name) if not detail and use.name != 'RNN' else ''}"
                 ),
                 confidence=layer.confidence,
                 fix=fix,
             )
+
+
+# The text of make_private's UnsupportedModuleError, as the catalogue cases measure it on 1.6.0.
+_REFUSAL_TEXT = {"LSTM": "We do not support nn.LSTM", "GRU": "We do not support nn.GRU"}
+
+
+def _refusal(layer: str) -> str:
+    text = _REFUSAL_TEXT.get(layer)
+    return f" make_private raises `UnsupportedModuleError: ... {text} ...`." if text else ""

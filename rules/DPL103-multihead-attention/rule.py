@@ -56,7 +56,9 @@ class MultiheadAttention(Rule):
                 layer,
                 f"{subject} at `{use.path}`: {layer.refused_by()} raises UnsupportedModuleError." if subject_is_attention
                 else f"{subject} at `{use.path}`: {layer.refused_by()} refuses its nn.MultiheadAttention.",
-                help=f"{advice}{caveat} The layer is {layer.where}; make_private raises UnsupportedModuleError.",
+                help=f"{advice}{caveat} The layer is {layer.where}; make_private raises "
+                     + ("`UnsupportedModuleError: ... We do not support nn.MultiheadAttention ...`."  # measured, 1.6.0
+                        if subject_is_attention else "UnsupportedModuleError."),
                 confidence=layer.confidence,
                 fix=fix,
             )
