@@ -97,7 +97,10 @@ class {class_name(name)}(Rule):
                 if dotted_name(call.func) == PLACEHOLDER:
                     yield self.report(
                         call,
-                        "{TODO}: say what is wrong, what Opacus does (the exact error) and how to fix it.",
+                        # At most 120 characters: what is wrong (naming the layer, variable or
+                        # engine-call line) and its consequence (tests/test_catalogue_messages.py).
+                        "{TODO}: what is wrong and its consequence.",
+                        help="{TODO}: how to fix it, then the exact Opacus error text.",
                         file=file,
                         confidence=Confidence.HIGH,
                     )

@@ -104,61 +104,72 @@ def test_config_is_hashable_even_with_verify_targets(tmp_path):
 # --- error messages ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        ("selct = []\n", "unknown key `selct` in [tool.dp-lint]; known keys: assume-batch-first, exclude, "
-         "extend-exclude, extend-include, extend-select, ignore, include, opacus-version, per-file-ignores, select, "
-         "verify"),
-        ("assume_batch_first = true\n", "unknown key `assume_batch_first` in [tool.dp-lint] "
-         "(did you mean `assume-batch-first`?); known keys:"),
-        ('select = "DPL001"\n', '`select` in [tool.dp-lint] must be an array of rule codes (strings), '
-         'got a string ("DPL001")'),
-        ('ignore = [1]\n', "`ignore` in [tool.dp-lint] must be an array of rule codes (strings), got an array ([1])"),
-        ('select = ["DPL999"]\n', "`select` in [tool.dp-lint]: unknown rule code or prefix 'DPL999'; "
-         "known codes: DPL000, DPL001, DPL002, DPL003, DPL101, DPL102, DPL900"),
-        ('extend-select = ["E501", "DPL7"]\n', "`extend-select` in [tool.dp-lint]: unknown rule code or "
-         "prefix 'E501', 'DPL7'; known codes:"),
-        ('ignore = ["X"]\n', "`ignore` in [tool.dp-lint]: unknown rule code or prefix 'X'"),
-        ('exclude = "build"\n', '`exclude` in [tool.dp-lint] must be an array of patterns (strings), '
-         'got a string ("build")'),
-        ('extend-exclude = ["\\\\"]\n', "`extend-exclude` in [tool.dp-lint]: invalid pattern '\\\\':"),
-        ('assume-batch-first = "yes"\n', '`assume-batch-first` in [tool.dp-lint] must be true or false, '
-         'got a string ("yes")'),
-        ("assume-batch-first = 1\n", "`assume-batch-first` in [tool.dp-lint] must be true or false, got an integer (1)"),
-        ("opacus-version = 1.6\n", '`opacus-version` in [tool.dp-lint] must be a version string such as '
-         '"1.6.0", got a number (1.6)'),
-        ('opacus-version = "latest"\n', '`opacus-version` in [tool.dp-lint] must be a version string such '
-         'as "1.6.0", got a string ("latest")'),
-        ('per-file-ignores = ["tests/*"]\n', "`per-file-ignores` in [tool.dp-lint] must be a table of glob "
-         'patterns to arrays of rule codes, got an array (["tests/*"])'),
-        ('per-file-ignores = { "tests/*" = "DPL001" }\n', '`per-file-ignores."tests/*"` in [tool.dp-lint] '
-         'must be an array of rule codes (strings), got a string ("DPL001")'),
-        ('per-file-ignores = { "tests/*" = ["DPL998"] }\n', '`per-file-ignores."tests/*"` in [tool.dp-lint]: '
-         "unknown rule code or prefix 'DPL998'"),
-        ('per-file-ignores = { "" = ["DPL001"] }\n', "`per-file-ignores` in [tool.dp-lint]: a glob pattern "
-         "must not be empty"),
-        ('verify = "models:Net"\n', '`verify` in [tool.dp-lint] must be an array of tables '
-         '([[tool.dp-lint.verify]]), got a string ("models:Net")'),
-        ('[[tool.dp-lint.verify]]\nmodle = "m:N"\n', "[[tool.dp-lint.verify]] number 1: unknown key `modle`; "
-         "known keys: args, batch_first, grad_sample_mode, inputs, kwargs, loss, loss_reduction, model"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\n[[tool.dp-lint.verify]]\nmodel = 3\n',
-         "[[tool.dp-lint.verify]] number 2: `model` must be a string, got an integer (3)"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nargs = {}\n', "[[tool.dp-lint.verify]] number 1: `args` must "
-         "be an array, got a table ({})"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nkwargs = []\n', "`kwargs` must be a table, got an array ([])"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nbatch_first = "no"\n', '`batch_first` must be true or false, '
-         'got a string ("no")'),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nloss_reduction = 1\n', "`loss_reduction` must be a string"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\ngrad_sample_mode = false\n', "`grad_sample_mode` must be a string"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nloss = []\n', "`loss` must be a string"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\ninputs = "float[B]"\n', "`inputs` must be an array"),
-        ('[[tool.dp-lint.verify]]\nmodel = "m:N"\ninputs = [1]\n', '`inputs` must be an array of strings such as '
-         '"float[B, 16]"'),
-        ('[[tool.dp-lint.verify]]\nargs = []\n', "[[tool.dp-lint.verify]] number 1: `model` is required "
-         "(the class or factory function to build)"),
-    ],
-)
+# Each body's error message (after the file name); tests/test_config_schema.py checks that the
+# JSON schema rejects these bodies too.
+ERROR_CASES = [
+    ("selct = []\n", "unknown key `selct` in [tool.dp-lint] (did you mean `select`?); known keys: "
+     "assume-batch-first, exclude, "
+     "extend-exclude, extend-include, extend-select, ignore, include, opacus-version, per-file-ignores, select, "
+     "verify"),
+    ("assume_batch_first = true\n", "unknown key `assume_batch_first` in [tool.dp-lint] "
+     "(did you mean `assume-batch-first`?); known keys:"),
+    ('select = "DPL001"\n', '`select` in [tool.dp-lint] must be an array of rule codes (strings), '
+     'got a string ("DPL001")'),
+    ('ignore = [1]\n', "`ignore` in [tool.dp-lint] must be an array of rule codes (strings), got an array ([1])"),
+    ('select = ["DPL999"]\n', "`select` in [tool.dp-lint]: unknown rule code or prefix 'DPL999'; "
+     "known codes: DPL000, DPL001, DPL002, DPL003, DPL101, DPL102, DPL900"),
+    ('extend-select = ["E501", "DPL7"]\n', "`extend-select` in [tool.dp-lint]: unknown rule code or "
+     "prefix 'E501', 'DPL7'; known codes:"),
+    ('ignore = ["X"]\n', "`ignore` in [tool.dp-lint]: unknown rule code or prefix 'X'"),
+    ('exclude = "build"\n', '`exclude` in [tool.dp-lint] must be an array of patterns (strings), '
+     'got a string ("build")'),
+    ('extend-exclude = ["\\\\"]\n', "`extend-exclude` in [tool.dp-lint]: invalid pattern '\\\\':"),
+    ('assume-batch-first = "yes"\n', '`assume-batch-first` in [tool.dp-lint] must be true or false, '
+     'got a string ("yes")'),
+    ("assume-batch-first = 1\n", "`assume-batch-first` in [tool.dp-lint] must be true or false, got an integer (1)"),
+    ("opacus-version = 1.6\n", '`opacus-version` in [tool.dp-lint] must be a version string such as '
+     '"1.6.0", got a number (1.6)'),
+    ('opacus-version = "latest"\n', '`opacus-version` in [tool.dp-lint] must be a version string such '
+     'as "1.6.0", got a string ("latest")'),
+    ('per-file-ignores = ["tests/*"]\n', "`per-file-ignores` in [tool.dp-lint] must be a table of glob "
+     'patterns to arrays of rule codes, got an array (["tests/*"])'),
+    ('per-file-ignores = { "tests/*" = "DPL001" }\n', '`per-file-ignores."tests/*"` in [tool.dp-lint] '
+     'must be an array of rule codes (strings), got a string ("DPL001")'),
+    ('per-file-ignores = { "tests/*" = ["DPL998"] }\n', '`per-file-ignores."tests/*"` in [tool.dp-lint]: '
+     "unknown rule code or prefix 'DPL998'"),
+    ('per-file-ignores = { "" = ["DPL001"] }\n', "`per-file-ignores` in [tool.dp-lint]: a glob pattern "
+     "must not be empty"),
+    ('verify = "models:Net"\n', '`verify` in [tool.dp-lint] must be an array of tables '
+     '([[tool.dp-lint.verify]]), got a string ("models:Net")'),
+    ("exlude = []\n", "unknown key `exlude` in [tool.dp-lint] (did you mean `exclude`?); known keys:"),
+    ("ignroe = []\n", "unknown key `ignroe` in [tool.dp-lint] (did you mean `ignore`?); known keys:"),
+    ("colour = true\n", "unknown key `colour` in [tool.dp-lint]; known keys:"),
+    ('select = ["DLP001"]\n', "`select` in [tool.dp-lint]: unknown rule code or prefix 'DLP001' "
+     "(did you mean 'DPL001'?); known codes:"),
+    ('ignore = ["DPL01", "DLP002"]\n', "`ignore` in [tool.dp-lint]: unknown rule code or prefix 'DPL01', "
+     "'DLP002' (did you mean 'DPL001' for 'DPL01', 'DPL002' for 'DLP002'?); known codes:"),
+    ('[[tool.dp-lint.verify]]\nmodle = "m:N"\n', "[[tool.dp-lint.verify]] number 1: unknown key `modle` "
+     "(did you mean `model`?); "
+     "known keys: args, batch_first, grad_sample_mode, inputs, kwargs, loss, loss_reduction, model"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\n[[tool.dp-lint.verify]]\nmodel = 3\n',
+     "[[tool.dp-lint.verify]] number 2: `model` must be a string, got an integer (3)"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nargs = {}\n', "[[tool.dp-lint.verify]] number 1: `args` must "
+     "be an array, got a table ({})"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nkwargs = []\n', "`kwargs` must be a table, got an array ([])"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nbatch_first = "no"\n', '`batch_first` must be true or false, '
+     'got a string ("no")'),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nloss_reduction = 1\n', "`loss_reduction` must be a string"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\ngrad_sample_mode = false\n', "`grad_sample_mode` must be a string"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\nloss = []\n', "`loss` must be a string"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\ninputs = "float[B]"\n', "`inputs` must be an array"),
+    ('[[tool.dp-lint.verify]]\nmodel = "m:N"\ninputs = [1]\n', '`inputs` must be an array of strings such as '
+     '"float[B, 16]"'),
+    ('[[tool.dp-lint.verify]]\nargs = []\n', "[[tool.dp-lint.verify]] number 1: `model` is required "
+     "(the class or factory function to build)"),
+]
+
+
+@pytest.mark.parametrize("body, message", ERROR_CASES)
 def test_error_messages_name_the_file_and_the_key(tmp_path, body, message):
     error = error_of(tmp_path, body)
     assert message in error
@@ -363,6 +374,15 @@ def test_unknown_code_on_the_command_line(use_rules, project, option):
 
     assert result.exit_code == 2
     assert f"unknown rule code or prefix 'DPL555' in {option}; known codes: DPL000, DPL101, DPL102, DPL900" in result.stderr
+
+
+def test_misspelt_code_on_the_command_line_gets_a_suggestion(use_rules, project):
+    write(project / "flagged.py", FLAGGED)
+
+    result = invoke("check", "--ignore", "DLP101")
+
+    assert result.exit_code == 2
+    assert "unknown rule code or prefix 'DLP101' in --ignore (did you mean 'DPL101'?); known codes:" in result.stderr
 
 
 def test_dp_lint_config_prints_the_effective_configuration(use_rules, project):

@@ -140,8 +140,22 @@ def test_readme_rule_table_between_markers_is_generated():
     committed = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
     assert generator.readme_md(committed) == committed, (
-        "README.md's generated rule table is out of date: run `python docs/gen_docs.py` and commit the result"
+        "README.md's generated rule table or sample output is out of date: run `python docs/gen_docs.py` and "
+        "commit the result"
     )
+
+
+def test_readme_sample_is_the_real_output_of_check_examples():
+    generator = load_generator()
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    sample = readme.split(generator.README_SAMPLE_BEGIN, 1)[1].split(generator.README_SAMPLE_END, 1)[0]
+    # Short messages, help lines and the fixable summary, as `check` prints them today.
+    assert "help: " in sample and "fixable with `dp-lint fix --apply`" in sample
+    headers = [line for line in sample.splitlines() if line.startswith("examples/")]
+    assert len(headers) == len(generator.SAMPLE_CODES)
+    assert all(len(line.split(": ", 1)[1].split(" ", 1)[1].removeprefix("[*] ")) <= 120 for line in headers)
+    stale = readme.replace("Found 9 errors.", "Found 8 errors.")
+    assert stale != readme and generator.readme_md(stale) == readme
 
 
 def test_fix_table_is_generated():

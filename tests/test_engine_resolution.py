@@ -85,7 +85,8 @@ def _confidences(tmp_path, script: str) -> dict[int, str]:
     (tmp_path / "models.py").write_text(textwrap.dedent(models).lstrip("\n"), encoding="utf-8")
     (tmp_path / "train.py").write_text(header + script, encoding="utf-8")
     result = check_files(discover([tmp_path]), select={"DPL101"})
-    return {f.location.row: f"{f.confidence.value}: {f.message}" for f in result.findings}
+    # The engine alternatives are named in the help text (the message stays short).
+    return {f.location.row: f"{f.confidence.value}: {f.message} {f.help}" for f in result.findings}
 
 
 ALTERNATIVES = f"""

@@ -220,7 +220,8 @@ def test_dpl002_message_names_the_engine_call_and_the_assumption(tmp_path, monke
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source)
     [finding] = check_files(discover([tmp_path])).findings
-    assert "scripts/train.py:13" in finding.message
+    assert "at train.py:13" in finding.message  # the short message names the file and line
+    assert "scripts/train.py:13" in finding.help  # the help names its path
     assert "Classifier.encoder.rnn" in finding.message
     assert finding.confidence.value == "high"
 

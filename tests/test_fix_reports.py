@@ -72,7 +72,7 @@ def check_json(*args) -> list[dict]:
 def test_full_format_has_a_short_message_and_a_help_line(model):
     out = invoke("check", "--output-format", "full").stdout
     header = next(line for line in out.splitlines() if "DPL101" in line and line.startswith("model.py"))
-    assert "make_private raises UnsupportedModuleError" in header
+    assert "`make_private` at line 23 raises UnsupportedModuleError" in header
     assert "GroupNorm" not in header  # the fix is on the help line
     assert "help: Replace it with `nn.GroupNorm(math.gcd(32, C), C)`" in out
 
@@ -174,7 +174,7 @@ def test_diff_mode_reports_positions_of_the_file_on_disk(model):
     result = invoke("fix")
     left = [line for line in result.stdout.splitlines() if "DPL101" in line]
     assert left and left[0].strip().startswith(f"model.py:{BN_ROW}:21: DPL101")
-    assert "model.py:23" in left[0]
+    assert "`make_private` at line 23" in left[0]
 
 
 def test_apply_reports_positions_of_the_written_file(model):

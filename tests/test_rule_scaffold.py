@@ -14,7 +14,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TODO = "TODO(new_rule)"
 # What the scaffold and the tests of a rule folder need from the repository.
-COPIED = ["dp_lint", "rules", "tests", "docs", "scripts", "pyproject.toml", "README.md", "mkdocs.yml"]
+# examples/: README.md's sample output is generated from `dp-lint check examples/`.
+COPIED = ["dp_lint", "rules", "tests", "docs", "scripts", "examples", "pyproject.toml", "README.md", "mkdocs.yml"]
 
 
 def load_script():

@@ -316,6 +316,8 @@ def test_check_document_uses_the_text_and_the_nearest_configuration(tmp_path):
     assert fix_all_safe(files["train"], fixed) is None
     markdown = hover_markdown(checked.findings)
     assert checked.findings[0].url in markdown and "Fix (safe)" in markdown
+    # The help (the fix and the Opacus error text) is in the hover: the message alone is short.
+    assert "`ValueError: Per sample gradient is not initialized`" in markdown
 
 
 def test_fix_of_standard_input_uses_the_given_text(tmp_path):

@@ -153,6 +153,12 @@ class EngineCall:
         start, _ = self.file.span(self.node)
         return f"{display_path(self.file.path)}:{start.row}"
 
+    def short_label(self, here: SourceFile | None = None) -> str:
+        """For short messages: `"line 40"` when the call is in `here` (the file reported on),
+        else `"train.py:40"` (the file's name only; `label()` gives the path, for help texts)."""
+        start, _ = self.file.span(self.node)
+        return f"line {start.row}" if here is self.file else f"{self.file.path.name}:{start.row}"
+
 
 def find_engine_calls(index: ProjectIndex, models: ModuleModels, guarded: Guard[list[EngineCall]]) -> list[EngineCall]:
     """`guarded(what, compute, fallback)` contains errors on unexpected code, file by file."""

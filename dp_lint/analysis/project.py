@@ -123,6 +123,19 @@ class Project:
             f"call ([tool.dp-lint] assume-batch-first)"
         ), Confidence.MEDIUM
 
+    def engine_batch_first_brief(self, model: PrivateModel, here: SourceFile | None = None) -> str:
+        """The engine's batch_first in a few words, for short messages (`engine_batch_first`'s
+        text is the long form, for help texts): "True in make_private at train.py:12", "True at
+        line 5" (engine calls whose model is not resolved), "True assumed for the engine" (no
+        engine call). `here`: the file reported on (a call in it is named by its line)."""
+        value, _, _ = self.engine_batch_first(model)
+        if model.engine is not None:
+            return f"{value} in {model.engine.kind.value} at {model.engine.short_label(here)}"
+        known = [e for e in model.unresolved_engines if e.batch_first is not UNKNOWN]
+        if known:
+            return f"{value} at {', '.join(e.short_label(here) for e in known)}"
+        return f"{value} assumed for the engine"
+
     @cached_property
     def modules(self) -> ModuleModels:
         """The nn.Module classes of the project, read from their `__init__`."""

@@ -29,11 +29,20 @@ class RefusedLayer:
     # High when the model is wrapped by a resolved engine call; medium when the wrapped
     # model is not known (no engine call, or an unresolved one).
     confidence: Confidence
-    where: str  # for messages: "wrapped by `make_private` at train.py:40", ...
+    where: str  # for help texts: "wrapped by `make_private` at path/to/train.py:40", ...
+    engine: EngineCall | None = None  # the engine call wrapping the model, when resolved
 
     @property
     def node(self) -> cst.Call:
         return self.call
+
+    def refused_by(self) -> str:
+        """For short messages: "`make_private` at train.py:40" (the engine call that refuses the
+        layer, its line alone when in the layer's file), or "make_private" when no engine call
+        is resolved or the model is wrapped by a bare GradSampleModule."""
+        if self.engine is None or not self.engine.kind.makes_private:
+            return "make_private"
+        return f"`{self.engine.kind.value}` at {self.engine.short_label(self.file)}"
 
     @property
     def file(self) -> SourceFile:
@@ -66,9 +75,10 @@ def refused_layers(project: Project, accept: Callable[[LayerUse], bool]) -> Iter
             if engine.alternatives:
                 holding = alternatives_holding.get((id(engine.node), id(use.call)), set())
                 if holding < set(engine.alternatives):
-                    yield RefusedLayer(use, use.call, use.module, Confidence.MEDIUM, where + engine.alternative_text())
+                    yield RefusedLayer(use, use.call, use.module, Confidence.MEDIUM, where + engine.alternative_text(),
+                                       engine)
                     continue
-            yield RefusedLayer(use, use.call, use.module, Confidence.HIGH, where)
+            yield RefusedLayer(use, use.call, use.module, Confidence.HIGH, where, engine)
         else:
             if project.calls_validator_fix:
                 continue

@@ -14,7 +14,15 @@ import click
 
 from dp_lint import __version__
 from dp_lint.catalogue.loader import all_codes
-from dp_lint.config.settings import Config, ConfigError, ConfigResolver, Overrides, split_codes, unknown_codes
+from dp_lint.config.settings import (
+    Config,
+    ConfigError,
+    ConfigResolver,
+    Overrides,
+    code_suggestions,
+    split_codes,
+    unknown_codes,
+)
 from dp_lint.files.discovery import UsageError
 
 EXIT_FINDINGS = 1
@@ -81,7 +89,8 @@ def codes_option(values: tuple[str, ...], known: Iterable[str], option: str) -> 
     known = sorted(known)
     for code in unknown_codes(codes, known):
         raise CliError(
-            f"unknown rule code or prefix {code!r} in {option}; known codes: {', '.join(known)}"
+            f"unknown rule code or prefix {code!r} in {option}{code_suggestions([code], known)}; "
+            f"known codes: {', '.join(known)}"
         )
     return tuple(codes)
 

@@ -11,6 +11,8 @@ Errors (`ConfigError`) name the file and the key.
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import sys
 
@@ -67,7 +69,8 @@ VERIFY_KEYS: dict[str, tuple[type, ...]] = {
     "grad_sample_mode": (str,),
 }
 
-_VERSION_RE = re.compile(r"^\d+(\.\d+)*([.-]?[0-9A-Za-z.+-]*)?$")
+VERSION_PATTERN = r"^\d+(\.\d+)*([.-]?[0-9A-Za-z.+-]*)?$"
+_VERSION_RE = re.compile(VERSION_PATTERN)
 
 
 class ConfigError(Exception):
@@ -202,6 +205,35 @@ def unknown_codes(codes: Iterable[str], known: Iterable[str]) -> list[str]:
     return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
 
 
+def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """The candidate nearest to a misspelt `name` (difflib's similarity ratio, at least `cutoff`),
+    or None. Equally near ones: the one sharing the longest start with `name`, then the first in
+    sorted order (`DPL01` -> DPL001, not DPL101)."""
+    scored = []
+    for candidate in sorted(candidates):
+        ratio = difflib.SequenceMatcher(None, name, candidate).ratio()
+        if ratio >= cutoff:
+            shared = len(os.path.commonprefix([name, candidate]))
+            scored.append((ratio, shared, candidate))
+    if not scored:
+        return None
+    best = max(scored, key=lambda item: (item[0], item[1]))  # the first of equals: sorted order
+    return best[2]
+
+
+# A code suggestion needs a closer match than a key's: `DLP001` or `DPL01` -> DPL001, while
+# `DPL999` names no rule and gets none (DPL900 is only two characters nearer than any other).
+CODE_SUGGESTION_CUTOFF = 0.8
+
+
+def code_suggestions(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """" (did you mean 'DPL001'?)" for the unknown codes that are near a known one, or ""."""
+    known = list(known)
+    pairs = [(code, closest(code, known, cutoff=CODE_SUGGESTION_CUTOFF)) for code in unknown]
+    hints = [f"{best!r} for {code!r}" if len(pairs) > 1 else repr(best) for code, best in pairs if best]
+    return f" (did you mean {', '.join(hints)}?)" if hints else ""
+
+
 def expand_codes(codes: Iterable[str], known: Iterable[str]) -> set[str]:
     """Codes, prefixes and `ALL` -> the known codes they name."""
     known = list(known)
@@ -301,7 +333,9 @@ def load_config(path: Path | None, known: Iterable[str]) -> Config:
     return parse_section(path, section, known)
 
 
-_KEY_PARSERS: dict[str, str] = {
+# Each key of [tool.dp-lint] and how its value is read (dp_lint/config/schema.py builds the
+# JSON schema from this table).
+KEY_KINDS: dict[str, str] = {
     "select": "codes",
     "extend-select": "codes",
     "ignore": "codes",
@@ -314,7 +348,7 @@ _KEY_PARSERS: dict[str, str] = {
     "opacus-version": "version",
     "verify": "verify",
 }
-KNOWN_KEYS = tuple(sorted(_KEY_PARSERS))
+KNOWN_KEYS = tuple(sorted(KEY_KINDS))
 
 
 def _describe(value: Any) -> str:
@@ -328,13 +362,12 @@ def parse_section(path: Path, section: Mapping[str, Any], known: Iterable[str]) 
     known = sorted(known)
     values: dict[str, Any] = {}
     for key, value in section.items():
-        kind = _KEY_PARSERS.get(key)
+        kind = KEY_KINDS.get(key)
         where = f"{path}: `{key}` in {SECTION}"
         if kind is None:
-            hint = ""
             underscored = key.replace("_", "-")
-            if underscored in _KEY_PARSERS:
-                hint = f" (did you mean `{underscored}`?)"
+            suggestion = underscored if underscored in KEY_KINDS else closest(key, KNOWN_KEYS)
+            hint = f" (did you mean `{suggestion}`?)" if suggestion else ""
             raise ConfigError(
                 f"{path}: unknown key `{key}` in {SECTION}{hint}; known keys: {', '.join(KNOWN_KEYS)}"
             )
@@ -371,7 +404,8 @@ def _codes(where: str, value: Any, known: list[str]) -> tuple[str, ...]:
     unknown = unknown_codes(codes, known)
     if unknown:
         raise ConfigError(
-            f"{where}: unknown rule code or prefix {', '.join(map(repr, unknown))}; "
+            f"{where}: unknown rule code or prefix {', '.join(map(repr, unknown))}"
+            f"{code_suggestions(unknown, known)}; "
             f"known codes: {', '.join(known)}"
         )
     return tuple(codes)
@@ -417,8 +451,10 @@ def _verify_targets(path: Path, value: Any) -> tuple[dict, ...]:
         for key, item in target.items():
             expected = VERIFY_KEYS.get(key)
             if expected is None:
+                suggestion = closest(key, VERIFY_KEYS) or closest(key.replace("-", "_"), VERIFY_KEYS)
+                hint = f" (did you mean `{suggestion}`?)" if suggestion else ""
                 raise ConfigError(
-                    f"{label}: unknown key `{key}`; known keys: {', '.join(sorted(VERIFY_KEYS))}"
+                    f"{label}: unknown key `{key}`{hint}; known keys: {', '.join(sorted(VERIFY_KEYS))}"
                 )
             if not isinstance(item, expected):
                 type_name = {str: "a string", list: "an array", dict: "a table", bool: "true or false"}[expected[0]]

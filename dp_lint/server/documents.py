@@ -88,13 +88,16 @@ def fix_title(finding: Finding) -> str:
 
 
 def hover_markdown(findings: list[Finding]) -> str:
-    """Markdown for the findings under the cursor: the rule's summary, the message, the
-    fix if there is one, and a link to the rule's page."""
+    """Markdown for the findings under the cursor: the rule's summary, the message, its help
+    (how to fix it and the Opacus error text), the fix if there is one, and a link to the
+    rule's page."""
     parts = []
     for finding in findings:
         entry = find_entry(finding.code)
         summary = f": {entry.summary}" if entry is not None else ""
         lines = [f"**{finding.code}** `{finding.name}`{summary}", "", finding.message]
+        if finding.help:
+            lines += ["", finding.help]
         if finding.fix is not None:
             kind = "safe" if finding.fix.applicability is Applicability.SAFE else "unsafe, changes the model"
             lines += ["", f"Fix ({kind}): {finding.fix.message}."]

@@ -58,19 +58,22 @@ class DetachOnTrainableOutput(Rule):
                     sub = model.submodules[site.attr]
                     yield self.report(
                         stop,
-                        self._message(site.attr, sub.description, stop.how),
+                        self._message(site.attr, stop.how),
+                        help=self._help(site.attr, sub.description),
                         confidence=Confidence.HIGH if site.confident else Confidence.MEDIUM,
                         fix=fix,
                     )
 
     @staticmethod
-    def _message(attr: str, description: str, how: str) -> str:
+    def _message(attr: str, how: str) -> str:
+        return f"{how} stops every gradient of `self.{attr}(...)`: step() raises ValueError."
+
+    @staticmethod
+    def _help(attr: str, description: str) -> str:
         return (
-            f"{how} stops the gradient of `self.{attr}(...)` ({description}), whose output reaches "
-            f"the result of forward() only through this stop-gradient: Opacus counts the call but "
-            f"never gets its backward, and optimizer.step() raises "
-            f"`ValueError: Per sample gradient is not initialized`. "
-            f"Run this call under `with torch.no_grad():` instead."
+            f"Run this call under `with torch.no_grad():` instead. The output of `self.{attr}(...)` ({description}) "
+            f"reaches the result of forward() only through this stop-gradient: Opacus counts the call but never "
+            f"gets its backward, and optimizer.step() raises `ValueError: Per sample gradient is not initialized`."
         )
 
     # -- the fix ---------------------------------------------------------------------

@@ -41,14 +41,16 @@ class BatchFirstMismatch(Rule):
                     continue  # a sequence-first recurrent layer fed time-major data: exact
                 yield self.report(
                     use.call,
-                    self._time_major_message(use, engine_text),
+                    self._time_major_message(use, project.engine_batch_first_brief(layer.model, use.file)),
+                    help=self._time_major_help(use, engine_text),
                     file=use.file,
                     confidence=Confidence.MEDIUM,
                 )
                 continue
             yield self.report(
                 use.call,
-                self._message(use, layer_value, engine_value, engine_text),
+                self._message(use, layer_value, engine_value, project.engine_batch_first_brief(layer.model, use.file)),
+                help=self._help(use, engine_value, engine_text),
                 file=use.file,
                 confidence=confidence,
                 fix=self._fix(project, use, use.call, engine_value),
@@ -109,7 +111,17 @@ class BatchFirstMismatch(Rule):
         return project.engine_batch_first(model)
 
     @staticmethod
-    def _message(use: LayerUse, layer_value: bool, engine_value: bool, engine_text: str) -> str:
+    def _message(use: LayerUse, layer_value: bool, engine_value: bool, engine_brief: str) -> str:
+        if engine_value and use.name in RECURRENT_DP_LAYERS:
+            consequence = "step() fails in torch.stack"
+        elif engine_value:
+            consequence = "samples mix or step() fails"
+        else:
+            consequence = "wrong gradients or step() fails"
+        return f"batch_first={layer_value} on `{use.path}`, {engine_brief}: {consequence}."
+
+    @staticmethod
+    def _help(use: LayerUse, engine_value: bool, engine_text: str) -> str:
         if engine_value and use.name in RECURRENT_DP_LAYERS:
             consequence = (
                 "fed batch-first data, the layer recurs across the samples of the batch and its per-sample "
@@ -135,20 +147,26 @@ class BatchFirstMismatch(Rule):
                 "first: per-sample gradients are wrong or optimizer.step() fails in torch.stack"
             )
         return (
-            f"`{use.name}` at `{use.path}` has batch_first={layer_value}, but {engine_text}: "
-            f"{consequence}. Set batch_first={engine_value} on this layer (and feed data in that layout)."
+            f"Set batch_first={engine_value} on this layer (`{use.name}`; and feed data in that layout). "
+            f"It disagrees with "
+            f"{engine_text}: {consequence}."
         )
 
     @staticmethod
-    def _time_major_message(use: LayerUse, engine_text: str) -> str:
+    def _time_major_message(use: LayerUse, engine_brief: str) -> str:
         return (
-            f"`{use.name}` at `{use.path}` has batch_first=False and the forward makes its data time-major "
-            f"(dimensions 0 and 1 swapped before it), but {engine_text}: Opacus takes dimension 0 of the "
-            "layer's [sequence, batch, ...] projections as the batch and optimizer.step() fails in torch.stack "
-            "(silently wrong per-sample gradients when the sequence length equals the batch size). Setting "
-            "batch_first=True on this layer alone would make it attend across the batch: drop the swaps and set "
-            "batch_first=True, or keep them and set batch_first=False on the engine with every layer fed "
-            "sequence-first."
+            f"`{use.path}` gets time-major data but batch_first {engine_brief}: step() fails."
+        )
+
+    @staticmethod
+    def _time_major_help(use: LayerUse, engine_text: str) -> str:
+        return (
+            "Setting batch_first=True on this layer alone would make it attend across the batch: drop the swaps "
+            "and set batch_first=True, or keep them and set batch_first=False on the engine with every layer fed "
+            f"sequence-first. The layer (`{use.name}`) has batch_first=False and the forward swaps dimensions 0 "
+            f"and 1 before it, against {engine_text}. Opacus takes dimension 0 of the layer's [sequence, batch, ...] "
+            "projections as the batch and optimizer.step() fails in torch.stack (silently wrong per-sample "
+            "gradients when the sequence length equals the batch size)."
         )
 
 # -- data layout evidence ----------------------------------------------------------------------

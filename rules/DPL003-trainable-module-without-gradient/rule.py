@@ -48,7 +48,8 @@ class TrainableModuleWithoutGradient(Rule):
                     continue
                 yield self.report(
                     declared.statement,
-                    self._message(attr, declared.description, known[0]),
+                    self._message(attr, declared.description),
+                    help=self._help(attr, known[0]),
                     file=owner.file,
                     fix=self._fix(owner.file, declared.statement, attr),
                 )
@@ -100,12 +101,15 @@ class TrainableModuleWithoutGradient(Rule):
         return "forward() never calls it"
 
     @staticmethod
-    def _message(attr: str, description: str, reason: str) -> str:
+    def _message(attr: str, description: str) -> str:
+        return f"`self.{attr}` ({description}) never gets a gradient: optimizer.step() raises ValueError."
+
+    @staticmethod
+    def _help(attr: str, reason: str) -> str:
         return (
-            f"`self.{attr}` ({description}) has trainable parameters but never gets a gradient: "
-            f"{reason}. Its parameters get no per-sample gradient and optimizer.step() raises "
-            f"`ValueError: Per sample gradient is not initialized`. Freeze it: "
-            f"`self.{attr}.requires_grad_(False)`."
+            f"Freeze it: `self.{attr}.requires_grad_(False)`. It has trainable parameters, but {reason}: "
+            f"they get no per-sample gradient and optimizer.step() raises "
+            f"`ValueError: Per sample gradient is not initialized`."
         )
 
 

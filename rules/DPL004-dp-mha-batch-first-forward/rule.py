@@ -42,13 +42,17 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
                 if engine_value is True:
                     yield self.report(
                         use.call,
-                        f"`DPMultiheadAttention` at `{use.path}` has batch_first=True under {engine_text}: with "
-                        f"{found.describe()}, a release before 1.5, the layer's internal linear layers still see "
-                        f"sequence-first tensors, and the first optimizer.step() fails with `RuntimeError: stack "
-                        f"expects each tensor to be equal size ...` (opacus issue #650, fixed in 1.5 by PR #651). "
-                        f"Upgrade to opacus >= 1.5 (then keep num_heads=1: several heads compute a wrong output "
-                        f"up to 1.6.0), or keep the layer and the engine sequence-first (batch_first=False on "
-                        f"both, [tokens, batch, dim] inputs).",
+                        f"`DPMultiheadAttention` at `{use.path}` with batch_first=True on opacus {version}: "
+                        f"step() raises RuntimeError.",
+                        help=(
+                            f"Upgrade to opacus >= 1.5 (then keep num_heads=1: several heads compute a wrong output "
+                            f"up to 1.6.0), or keep the layer and the engine sequence-first (batch_first=False on "
+                            f"both, [tokens, batch, dim] inputs). With {found.describe()}, a release before 1.5, and "
+                            f"{engine_text}, the "
+                            f"layer's internal linear layers still see sequence-first tensors and optimizer.step() "
+                            f"fails with `RuntimeError: stack expects each tensor to be equal size ...` (opacus "
+                            f"issue #650, fixed in 1.5 by PR #651)."
+                        ),
                         file=use.file,
                         confidence=confidence,
                         behaviour=STACK_CRASH,
@@ -64,17 +68,28 @@ class DPMultiheadAttentionBatchFirstForward(Rule):
             heads_text = "an unresolved number of heads" if heads is UNKNOWN else f"{keyword}={heads!s}"
             version_text = found.describe() if version else \
                 "an opacus version dp-lint could not determine (assumed 1.5 to 1.6.0)"
-            what = "`DPMultiheadAttention`" if not fixed else (
-                f"`{use.name}` (which ModuleValidator.fix before `{model.engine.kind.value}` at "
-                f"{model.engine.label()} turns into a DPMultiheadAttention with its heads and batch_first)"
-                if model.engine is not None else f"`{use.name}`")
+            on_version = f"on opacus {version}" if version else "if opacus is 1.5 to 1.6.0"
+            if fixed:
+                message = (f"`{use.name}` at `{use.path}` becomes a wrong-output DPMultiheadAttention "
+                           f"{on_version}.")
+            else:
+                message = (f"`{use.name}` at `{use.path}` with batch_first=True, {heads_text}: "
+                           f"wrong output {on_version}.")
+            fixed_text = ""
+            if fixed and model.engine is not None:
+                fixed_text = (
+                    f" ModuleValidator.fix before `{model.engine.kind.value}` at {model.engine.label()} turns the "
+                    f"layer into a DPMultiheadAttention with its heads and batch_first: its forward output is wrong."
+                )
             yield self.report(
                 use.call,
-                f"{what} at `{use.path}` has batch_first=True and {heads_text}: with "
-                f"{version_text} its forward output is wrong (heads are not moved back before the output "
-                f"projection; ~0.5 off nn.MultiheadAttention). Training runs and per-sample gradients look "
-                f"exact for the wrong model. Use batch_first=False with sequence-first inputs (and the engine's "
-                f"batch_first=False), or num_heads=1.",
+                message,
+                help=(
+                    f"Use batch_first=False with sequence-first inputs (and the engine's batch_first=False), or "
+                    f"num_heads=1. The layer has batch_first=True and {heads_text}; with {version_text}, heads are not moved back before the output projection "
+                    f"(~0.5 off nn.MultiheadAttention): training runs and per-sample gradients look exact for the "
+                    f"wrong model, silently.{fixed_text}"
+                ),
                 file=use.file,
                 confidence=Confidence.HIGH if version else Confidence.MEDIUM,
                 behaviour=MULTIHEAD_FORWARD,

@@ -33,9 +33,13 @@ class RnnLayer(Rule):
             if use.name in CELLS:
                 yield self.report(
                     layer,
-                    f"`nn.{use.name}` at `{use.path}` ({layer.where}): Opacus cannot compute its per-sample "
-                    f"gradients and the first backward fails inside its hooks. Run "
-                    f"`opacus.layers.{CELLS[use.name]}` over the whole sequence instead of unrolling the cell.",
+                    f"`nn.{use.name}` at `{use.path}`: Opacus has no per-sample gradients for it; "
+                    f"the first backward fails.",
+                    help=(
+                        f"Run `opacus.layers.{CELLS[use.name]}` over the whole sequence instead of unrolling the cell. "
+                        f"The layer is {layer.where}; Opacus cannot compute its per-sample gradients and the first "
+                        f"backward fails inside its hooks."
+                    ),
                     confidence=layer.confidence,
                 )
                 continue
@@ -50,18 +54,33 @@ class RnnLayer(Rule):
                     forbidden_keywords={"device", "dtype"},
                 )
             failure = (
-                "make_private raises UnsupportedModuleError"
+                f"{layer.refused_by()} raises UnsupportedModuleError"
                 if use.name != "RNN"
                 else "Opacus cannot compute its per-sample gradients"
             )
+            detail = ""
             if use.kind.via is not None and use.kind.via.startswith("a subclass"):
                 # Measured on 1.6.0: the validator matches exact types, so a subclass passes it.
-                failure = ("make_private's validator lets a subclass through, then Opacus cannot compute its "
-                           "per-sample gradients and the first backward fails")
+                failure = "make_private lets this subclass through, then the first backward fails"
+                detail = (" make_private's validator lets a subclass through, then Opacus cannot compute its "
+                          "per-sample gradients and the first backward fails.")
             yield self.report(
                 layer,
-                f"`nn.{use.name}` at `{use.path}` ({layer.where}): {failure}. Use "
-                f"`opacus.layers.{replacement}` with the same arguments (same computation; its load_state_dict accepts the old weights).",
+                f"`nn.{use.name}` at `{use.path}`: {failure}.",
+                help=(
+                    f"Use `opacus.layers.{replacement}` with the same arguments (same computation; its "
+                    f"load_state_dict accepts the old weights). The layer is {layer.where}.{detail}"
+                    f"{_refusal(use.name) if not detail and use.name != 'RNN' else ''}"
+                ),
                 confidence=layer.confidence,
                 fix=fix,
             )
+
+
+# The text of make_private's UnsupportedModuleError, as the catalogue cases measure it on 1.6.0.
+_REFUSAL_TEXT = {"LSTM": "We do not support nn.LSTM", "GRU": "We do not support nn.GRU"}
+
+
+def _refusal(layer: str) -> str:
+    text = _REFUSAL_TEXT.get(layer)
+    return f" make_private raises `UnsupportedModuleError: ... {text} ...`." if text else ""

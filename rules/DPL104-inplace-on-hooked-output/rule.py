@@ -53,10 +53,14 @@ class InplaceOnHookedOutput(Rule):
                 fix = self._fix(site)
             except FixUnavailable:
                 fix = None
-            yield self.report(site, self._message(site), confidence=Confidence.HIGH, fix=fix)
+            yield self.report(site, self._message(site), help=self._help(site), confidence=Confidence.HIGH, fix=fix)
 
     @staticmethod
     def _message(site: InPlaceSite) -> str:
+        return f"{site.how} changes the output of {site.producer} in place: Opacus' hook raises."
+
+    @staticmethod
+    def _help(site: InPlaceSite) -> str:
         advice = {
             "layer": "pass `inplace=False`",
             "module_call": "build the module with `inplace=False`",
@@ -73,10 +77,9 @@ class InplaceOnHookedOutput(Rule):
             if symbol is not None:
                 advice = f"write `{target} = {target} {symbol} ...`"
         return (
-            f"{site.how} modifies the output of {site.producer} in place: Opacus' backward hook "
-            f"hands that output out as a view, and the first forward under make_private raises "
-            f"`RuntimeError: Output 0 of BackwardHookFunction is a view and is being modified inplace`. "
-            f"{advice[0].upper()}{advice[1:]}: same values, no error."
+            f"{advice[0].upper()}{advice[1:]}: same values, no error. Opacus' backward hook hands that output out "
+            f"as a view, and the first forward under make_private raises "
+            f"`RuntimeError: Output 0 of BackwardHookFunction is a view and is being modified inplace`."
         )
 
     # -- fixes ---------------------------------------------------------------------

@@ -44,10 +44,14 @@ class LossReductionMismatch(Rule):
             return
         yield self.report(
             setup.criterion_arg,
-            f"the criterion reduces with `reduction=\"{criterion.reduction}\"` but the ghost-clipping engine call at "
-            f"{setup.engine.label()} has `loss_reduction=\"{expected}\"`: make_private raises `AssertionError: "
-            f"loss_reduction should be the same across GradSampleModule, Optimizer, Criterion, and loss_reduction`. "
-            f"Pass `loss_reduction=\"{criterion.reduction}\"` to the engine call.",
+            f"The criterion has `reduction=\"{criterion.reduction}\"` but the engine call at "
+            f"{setup.engine.short_label(setup.engine.file)} has `loss_reduction=\"{expected}\"`: make_private raises.",
+            help=(
+                f"Pass `loss_reduction=\"{criterion.reduction}\"` to the engine call. The ghost-clipping engine "
+                f"call at {setup.engine.label()} and its criterion must reduce alike: make_private raises "
+                f"`AssertionError: loss_reduction should be the same across GradSampleModule, Optimizer, "
+                f"Criterion, and loss_reduction`."
+            ),
             file=setup.engine.file, confidence=Confidence.HIGH,
             fix=self._fix(setup, criterion.reduction),
         )
@@ -66,11 +70,16 @@ class LossReductionMismatch(Rule):
             scale = "B times (B: the batch size)" if reduction == "sum" else "1/B of"
             yield self.report(
                 call,
-                f"this loss reduces with `reduction=\"{reduction}\"` but the engine call at {setup.engine.label()} has "
-                f"`loss_reduction=\"{expected}\"`: Opacus' per-sample gradients are {scale} the true ones (measured). "
-                f"They are clipped to max_grad_norm afterwards, so the privacy guarantee still holds, but the update "
-                f"is wrong: samples are clipped by the wrong norm and the noise is calibrated for another scale "
-                f"(no error is raised). Pass `loss_reduction=\"{reduction}\"` to the engine call.",
+                f"This loss has `reduction=\"{reduction}\"` but the engine call at "
+                f"{setup.engine.short_label(setup.engine.file)} has `loss_reduction=\"{expected}\"`: "
+                f"wrong gradient scale.",
+                help=(
+                    f"Pass `loss_reduction=\"{reduction}\"` to the engine call (at {setup.engine.label()}). "
+                    f"Opacus' per-sample gradients are {scale} the true ones (measured). They are clipped to "
+                    f"max_grad_norm afterwards, so the privacy guarantee still holds, but the update is wrong: "
+                    f"samples are clipped by the wrong norm and the noise is calibrated for another scale "
+                    f"(no error is raised)."
+                ),
                 file=setup.engine.file, confidence=Confidence.HIGH,
                 fix=self._fix(setup, reduction) if fixable else None,
             )

@@ -60,11 +60,14 @@ class EmbeddingPaddingIdx(Rule):
             padding = tree.setting(use, *_PADDING_IDX, None)
             scale = tree.setting(use, *_SCALE_GRAD_BY_FREQ, False)
             ignored = []
+            settings = []
             if isinstance(padding, int) and not isinstance(padding, bool):
+                settings.append(f"`padding_idx={padding}`")
                 ignored.append(
                     f"`padding_idx={padding}` (the padding row gets a per-sample gradient wherever the "
                     f"padding token occurs, which PyTorch keeps at zero)")
             if scale is True:
+                settings.append("`scale_grad_by_freq=True`")
                 ignored.append(
                     "`scale_grad_by_freq=True` (each sample's gradient is not divided by the token "
                     "counts, which PyTorch does)")
@@ -73,9 +76,12 @@ class EmbeddingPaddingIdx(Rule):
             seen.add(id(call))
             yield self.report(
                 _Site(call, module.file),
-                f"`nn.Embedding` at `{use.path}` ({where}): Opacus' embedding grad sampler ignores "
-                f"{' and '.join(ignored)}, so the per-sample gradients it clips and noises differ from "
-                f"PyTorch's, silently (measured). Drop the setting and mask the padding positions "
-                f"yourself, or use `grad_sample_mode=\"functorch\"`, which computes them exactly.",
+                f"`nn.Embedding` at `{use.path}`: Opacus ignores {' and '.join(settings)}: wrong gradients, silently.",
+                help=(
+                    f"Drop the setting and mask the padding positions yourself, or use "
+                    f"`grad_sample_mode=\"functorch\"`, which computes them exactly. The layer is {where}; "
+                    f"Opacus' embedding grad sampler ignores {' and '.join(ignored)}, so the per-sample gradients "
+                    f"it clips and noises differ from PyTorch's, silently (measured)."
+                ),
                 confidence=confidence,
             )

@@ -36,9 +36,11 @@ class SharedSubmodule(Rule):
         for shared in SharedModules(project).registrations():
             yield self.report(
                 shared,
-                f"{shared.module} is registered a second time, as {shared.second}, while {shared.first} "
-                f"already holds it: Opacus hooks a module once per parent, so its per-sample gradients are "
-                f"accumulated twice (measured: exactly 2x) — clipping and noise silently use the wrong "
-                f"gradient. Keep one owner and pass the other a callable (or the owner).",
+                f"{shared.module} is also registered as {shared.second}: gradients doubled.",
+                help=(
+                    f"Keep one owner and pass the other a callable (or the owner). {shared.first} already holds "
+                    f"it: Opacus hooks a module once per parent, so its per-sample gradients are accumulated twice "
+                    f"(measured: exactly 2x) — clipping and noise silently use the wrong gradient."
+                ),
                 confidence=Confidence.HIGH,
             )

@@ -42,6 +42,7 @@ class GhostCriterionNotALossModule(Rule):
             criterion = setup.criterion(project.index)
             if criterion is UNKNOWN or criterion.kind not in (CriterionKind.FUNCTION, CriterionKind.LAMBDA):
                 continue
+            what_short = "a lambda" if criterion.kind is CriterionKind.LAMBDA else "a function"
             what = "a lambda" if criterion.kind is CriterionKind.LAMBDA else f"the function `{criterion.qualname}`"
             replacement = None
             if criterion.qualname and criterion.qualname.startswith("torch.nn.functional."):
@@ -50,15 +51,22 @@ class GhostCriterionNotALossModule(Rule):
             advice = (f"pass the loss module `{replacement}()` instead" if replacement else
                       "pass an `nn.Module` loss whose `reduction` Opacus can set (e.g. `nn.CrossEntropyLoss()`)")
             message = (
-                f"`criterion=` of the ghost-clipping engine call at {setup.engine.label()} is {what}: Opacus sets "
-                f"`criterion.reduction = \"none\"` to get per-sample losses, a function ignores it and returns the "
-                f"batch loss, so the clipping coefficients scale the whole batch's gradient: per-sample clipping "
-                f"is disabled, and the privacy guarantee does not hold (no error is raised). {advice[0].upper()}{advice[1:]}."
+                f"`criterion=` of the ghost-clipping call at {setup.engine.short_label(setup.engine.file)} is "
+                f"{what_short}: "
+                f"no per-sample clipping."
+            )
+            help = (
+                f"{advice[0].upper()}{advice[1:]}. The criterion of the ghost-clipping engine call at "
+                f"{setup.engine.label()} is {what}. Opacus sets `criterion.reduction = \"none\"` to get per-sample "
+                f"losses, a function ignores it and returns the batch loss, so the clipping coefficients scale the "
+                f"whole batch's gradient: per-sample clipping is disabled, and the privacy guarantee does not hold "
+                f"(no error is raised)."
             )
             fix = None
             if replacement is not None and setup.criterion_arg is criterion.node:
                 fix = self._fix(setup.engine.file, setup.criterion_arg, replacement)
-            yield self.report(setup.criterion_arg, message, file=setup.engine.file, confidence=Confidence.HIGH, fix=fix)
+            yield self.report(setup.criterion_arg, message, help=help, file=setup.engine.file,
+                              confidence=Confidence.HIGH, fix=fix)
 
     @staticmethod
     def _fix(file: SourceFile, node: cst.BaseExpression, replacement: str) -> Fix | None:

@@ -29,9 +29,12 @@ class GhostLossNotFromReturnedCriterion(Rule):
             for call in setup.backward_calls_of(original):
                 yield self.report(
                     call,
-                    f"`{original}(...)` computes the loss that is back-propagated, but the ghost-clipping engine call "
-                    f"at {setup.engine.label()} returned the criterion as `{returned}`: only the returned criterion "
-                    f"runs ghost clipping's two backward passes, so per-sample clipping is disabled and the privacy "
-                    f"guarantee does not hold (no error is raised). Compute the loss with `{returned}(...)`.",
+                    f"The loss comes from `{original}(...)`, not the returned `{returned}`: no per-sample clipping.",
+                    help=(
+                        f"Compute the loss with `{returned}(...)`. The ghost-clipping engine call at "
+                        f"{setup.engine.label()} returned the criterion as `{returned}`: only the returned criterion "
+                        f"runs ghost clipping's two backward passes, so per-sample clipping is disabled and the "
+                        f"privacy guarantee does not hold (no error is raised)."
+                    ),
                     file=setup.engine.file, confidence=Confidence.HIGH,
                 )

@@ -22,9 +22,12 @@ class GhostThreeValueUnpack(Rule):
                 continue
             yield self.report(
                 setup.engine.node,
-                f"`{setup.engine.kind.value}(..., grad_sample_mode=\"ghost\")` returns four values (module, optimizer, "
-                f"criterion, data loader), unpacked here into three: `ValueError: too many values to unpack "
-                f"(expected 3)`. Unpack four (`model, optimizer, criterion, loader = ...`) and compute the loss "
-                f"with the returned criterion: only it clips per sample.",
+                f"`{setup.engine.kind.value}(..., grad_sample_mode=\"ghost\")` returns four values, unpacked here "
+                f"into three: it raises ValueError.",
+                help=(
+                    "Unpack four (`model, optimizer, criterion, loader = ...`) and compute the loss with the "
+                    "returned criterion: only it clips per sample. In ghost mode it returns the module, optimizer, "
+                    "criterion and data loader: `ValueError: too many values to unpack (expected 3)`."
+                ),
                 file=setup.engine.file, confidence=Confidence.HIGH,
             )

@@ -28,9 +28,11 @@ class GhostClippingNotFlat(Rule):
                     node = arg
             yield self.report(
                 node,
-                f"`clipping=\"{setup.clipping}\"` with `grad_sample_mode=\"ghost\"`: ghost clipping only clips the whole "
-                f"gradient, and make_private raises `ValueError: Unsupported combination of parameters. Clipping: "
-                f"{setup.clipping} and grad_sample_mode: ghost`. Use `clipping=\"flat\"` (and one `max_grad_norm`), "
-                f"or per-layer clipping in hooks mode.",
+                f"`clipping=\"{setup.clipping}\"` with `grad_sample_mode=\"ghost\"`: make_private raises ValueError.",
+                help=(
+                    f"Use `clipping=\"flat\"` (and one `max_grad_norm`), or per-layer clipping in hooks mode. Ghost "
+                    f"clipping only clips the whole gradient, and make_private raises `ValueError: Unsupported "
+                    f"combination of parameters. Clipping: {setup.clipping} and grad_sample_mode: ghost`."
+                ),
                 file=setup.engine.file, confidence=Confidence.HIGH,
             )

@@ -34,10 +34,14 @@ class OriginalLoaderAfterMakePrivate(Rule):
                 fix = self._fix(setup.engine.file, loop, original, returned) if loop in setup.after else None
                 yield self.report(
                     loop.iter,
-                    f"the training loop iterates `{original}`, the data loader given to `{setup.engine.kind.value}` at "
-                    f"{setup.engine.label()}, not the one it returned (`{returned}`): the batches are not "
-                    f"Poisson-sampled, so the ε that get_epsilon reports (computed for Poisson sampling at "
-                    f"rate 1/len({original})) is wrong for the training that ran. Iterate `{returned}`.",
+                    f"The loop iterates `{original}`, not the loader `{setup.engine.kind.value}` returned "
+                    f"(`{returned}`): the reported ε is wrong.",
+                    help=(
+                        f"Iterate `{returned}`. `{original}` is the data loader given to "
+                        f"`{setup.engine.kind.value}` at {setup.engine.label()}: its batches are not Poisson-sampled, "
+                        f"so the ε that get_epsilon reports (computed for Poisson sampling at rate "
+                        f"1/len({original})) is wrong for the training that ran."
+                    ),
                     file=setup.engine.file, confidence=Confidence.HIGH, fix=fix,
                 )
 
