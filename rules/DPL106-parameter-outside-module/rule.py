@@ -67,16 +67,16 @@ class ParameterOutsideModule(Rule):
         used = f"`self.{read.attr}.{read.name}`"
         step_error = "ValueError: Per sample gradient is not initialized. Not updated in backward pass?"
         if flow.sites_of(read.attr):
-            message = f"{used} used outside the module's call: its per-sample gradient misses this use (silently wrong)"
+            message = f"{used} used outside the module's call: its per-sample gradient misses this use (silently wrong)."
             detail = (f"Opacus computes {used}'s per-sample gradient in the hooks of `self.{read.attr}(...)` only "
                       f"(measured: off by as much as the gradient itself; ghost mode clips by the wrong norm)")
         elif (ties_parameter(project, cls, read.attr) or uses_outside_forward(project, cls, flow, read.attr)
               or project.text_mentions_outside_self(read.attr)):
-            message = f"{used} used outside the module's call: its per-sample gradient misses this use (wrong or missing)"
+            message = f"{used} used outside the module's call: its per-sample gradient misses this use (wrong or missing)."
             detail = (f"Opacus computes {used}'s per-sample gradient in the hooks of calls of `self.{read.attr}` "
                       f"only; where none runs, step() raises `{step_error}`")
         else:
-            message = f"{used} used without calling the module: no per-sample gradient, step() raises"
+            message = f"{used} used without calling the module: no per-sample gradient, step() raises."
             detail = f"Opacus computes per-sample gradients in module hooks; step() raises `{step_error}`"
         return self.report(
             read.node,
