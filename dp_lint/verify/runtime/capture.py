@@ -57,7 +57,7 @@ class Captured:
     criterion: str | None = None  # ghost mode: what make_private received as `criterion`
     notes: list[str] = field(default_factory=list)
     engine_error: BaseException | None = None  # the engine call itself raised (Opacus refused the setup)
-    script_error: BaseException | None = None  # the script raised after the engine call, before training
+    script_error: BaseException | None = None  # the engine call's statement raised taking its result
 
 
 # `train.py:main`, `pkg/train.py:main` or `pkg.train:main`: a function called with no argument.
@@ -137,6 +137,8 @@ def capture(words: list[str], cwd: str) -> Captured:
             bound = bind_arguments(real, self, args, kwargs)
             settings = {key: bound[key] for key in SETTING_DEFAULTS if key in bound}
             recorded = record(name, bound.get("module"), settings, bound.get("criterion"))
+            caller = sys._getframe(1)
+            state["call_site"] = (caller, caller.f_lineno)
             state["depth"] += 1
             try:
                 result = real(self, *args, **kwargs)
@@ -173,13 +175,15 @@ def capture(words: list[str], cwd: str) -> Captured:
     if how is None:
         return state["captured"]
     found = state["captured"]
-    if found is not None and cause is not None and not isinstance(cause, CaptureFailed):
-        # The crash real training gets: at the engine call (Opacus refused the setup), or in the
-        # script's own code between the engine call and the first training forward (e.g. three
-        # names unpacking the four values ghost mode returns).
-        if cause is not found.engine_error:
+    if found is not None and cause is not None:
+        # The crash real training gets: in the engine call (Opacus refused the setup), or in the
+        # statement that makes it, taking its result (three names unpacking the four values ghost
+        # mode returns). A failure later in the script is the script's own: not verified.
+        if cause is found.engine_error:
+            return found
+        if _raised_at(cause, state.get("call_site")):
             found.script_error = cause
-        return found
+            return found
     raise CaptureFailed(_ended(state, how)) from cause
 
 
@@ -244,6 +248,19 @@ def _call_function(entry: str, cwd: str) -> None:
     if not callable(function):
         raise CaptureFailed(f"{entry}: {name} is not a function of {where}")
     function()
+
+
+def _raised_at(exc: BaseException, call_site: tuple[Any, int] | None) -> bool:
+    """Was `exc` raised in the frame of the engine call, on the engine call's line?"""
+    if call_site is None:
+        return False
+    frame, line = call_site
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame is frame:
+            return tb.tb_next is None and tb.tb_lineno == line
+        tb = tb.tb_next
+    return False
 
 
 def _copy(tensor: Any, _position: int) -> Any:

@@ -398,8 +398,8 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
         return result
     if found.script_error is not None:
         where = _user_frame(found.script_error, [job["cwd"]])
-        result.update(verdict="crash", error=f"the script raised after {found.engine}, before its first training "
-                                             f"step: {_error_text(found.script_error)}{where}")
+        result.update(verdict="crash", error=f"the statement calling {found.engine} raised on its result: "
+                                             f"{_error_text(found.script_error)}{where}")
         return result
     return check_real_batch(found.module, found.args, found.kwargs, settings, found.engine,
                             requested_device, device, seed, result)
