@@ -10,6 +10,8 @@ from dp_lint.lint.check import check_files
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 EXPECTED = [
+    ("dp_finetune/train.py", 39, "DPL201"),
+    ("dp_finetune/train.py", 45, "DPL205"),
     ("mean_teacher/model.py", 19, "DPL003"),
     ("resnet_block/model.py", 18, "DPL104"),
     ("resnet_block/model.py", 20, "DPL104"),

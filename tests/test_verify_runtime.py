@@ -123,12 +123,17 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
     # reach make_private: their models are verified by capture; the other training scripts run at
     # import, so their models are built from their constructors.
     assert set(verdicts) == {
+        "run: python examples/dp_finetune/train.py",
         "examples/mean_teacher/model.py:MeanTeacher",
         "run: python examples/resnet_block/train.py",
         "run: python examples/simsiam/train.py",
         "examples/text_classifier/textcls/model.py:TextClassifier",
         "examples/vision/model.py:SmallResNet",
     }
+    # The fine-tuning script's model is fine; its violations are in the loop (observe mode: below).
+    finetune = verdicts["run: python examples/dp_finetune/train.py"]
+    assert (finetune["built_by"], finetune["verdict"]) == ("capture", "ok")
+    assert any("--steps" in note for note in finetune["notes"])
     simsiam = verdicts["run: python examples/simsiam/train.py"]
     assert simsiam["built_by"] == "capture"
     assert simsiam["verdict"] == "crash"
@@ -145,6 +150,14 @@ def test_examples_verdicts_agree_with_findings_without_configuration(examples_ru
     vision = verdicts["examples/vision/model.py:SmallResNet"]
     assert vision["verdict"] == "crash" and "UnsupportedModuleError" in vision["error"]
     assert verdicts["examples/text_classifier/textcls/model.py:TextClassifier"]["inputs"] == ["long[B, 7] < 1000"]
+
+
+def test_observe_mode_measures_the_fine_tuning_scripts_violations():
+    result = run_cli(["verify", "--run", "python dp_finetune/train.py", "--steps", "3", "--output-format", "json"],
+                     cwd=EXAMPLES)
+    (verdict,) = json.loads(result.stdout)
+    assert (result.exit_code, verdict["verdict"]) == (1, "silent"), verdict
+    assert {i["name"] for i in verdict["invariants"] if not i["holds"]} == {"private-loader", "ghost-clipping"}
 
 
 def test_check_verify_attaches_the_runtime_verdict():

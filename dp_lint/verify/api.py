@@ -217,6 +217,9 @@ def verify_run(
     elif result.get("engine"):
         verdict.notes.insert(0, f"built by capture: the model {result['engine']} received, on the first batch "
                                 f"the script fed it ({result.get('batch_of_script')} samples)")
+        if verdict.verdict == "ok":
+            verdict.notes.append("the training loop itself was not run: `--steps 3` observes its privacy "
+                                 "invariants (clipping, loader, loss scaling and reduction)")
     if verdict.verdict == "silent" and verdict.invariants:
         verdict.error = "; ".join(
             f"{BROKEN_INVARIANTS.get(i['name'], i['consequence'])} ({i['name']}: {i['measured']})"

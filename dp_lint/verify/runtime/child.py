@@ -535,7 +535,9 @@ def _per_sample_invariant(found, job: dict, device: str, seed: int, result: dict
     if verdict not in ("ok", "silent", "crash"):
         result["notes"].append(f"per-sample gradients of the first batch not compared: {checked.get('error')}")
         return {"name": "per-sample-gradients", "holds": True, "measured": "not compared", "consequence": "privacy"}
-    measured = (f"first batch: per-sample gradients match one-sample-at-a-time ones (max error {checked.get('max_error')})"
+    error = checked.get("max_error")
+    shown = f"{error:.2g}" if isinstance(error, float) else str(error)
+    measured = (f"first batch: per-sample gradients match one-sample-at-a-time ones (max error {shown})"
                 if verdict == "ok" else f"first batch: {checked.get('error')}")
     return {"name": "per-sample-gradients", "holds": verdict == "ok", "measured": measured, "consequence": "privacy"}
 

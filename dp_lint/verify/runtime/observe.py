@@ -123,7 +123,7 @@ class _State:
     engine_error: BaseException | None = None  # what the first engine call raised
     ghost: bool = False  # ghost clipping: the returned criterion's loss does the clipping in its backward
     ghost_backwards: int = 0  # backward passes through the returned criterion's loss since the last step
-    ghost_problems: list[str] = field(default_factory=list)
+    ghost_problems: dict[str, list[int]] = field(default_factory=dict)  # what went wrong -> at which steps
     ghost_steps: int = 0
     row_steps_judged: int = 0
     row_mismatches: list[str] = field(default_factory=list)  # "step 2: fc.weight has 10 rows for 4 samples"
@@ -349,32 +349,37 @@ def _note_ghost_loss(state: _State, loss: Any) -> None:
     only per sample when the loss it wraps has one entry per sample."""
     state.ghost_backwards += 1
     per_sample = getattr(loss, "loss_per_sample", None)
-    if per_sample is None or not hasattr(per_sample, "dim") or len(state.ghost_problems) >= 3:
+    if per_sample is None or not hasattr(per_sample, "dim"):
         return
+    step = state.observation.steps + 1
     if per_sample.dim() == 0:
-        state.ghost_problems.append(
-            f"step {state.observation.steps + 1}: the criterion gave one loss for the whole batch, not one per "
-            "sample (a loss function instead of an nn.*Loss module?)"
-        )
+        _ghost_problem(state, "the criterion gave one loss for the whole batch, not one per sample (a loss function "
+                              "instead of an nn.*Loss module?)", step)
     elif state.forwards_since_step == 1 and state.samples_since_step > 1 \
             and int(per_sample.shape[0]) != state.samples_since_step:
-        state.ghost_problems.append(
-            f"step {state.observation.steps + 1}: the criterion gave {int(per_sample.shape[0])} losses for "
-            f"{state.samples_since_step} samples"
-        )
+        _ghost_problem(state, f"the criterion gave {int(per_sample.shape[0])} losses for {state.samples_since_step} "
+                              "samples", step)
 
 
 def _check_ghost_step(state: _State) -> None:
     """Ghost clipping: the backward pass(es) of this step went through the returned criterion."""
     if not state.ghost:
         return
-    if state.ghost_backwards == 0 and len(state.ghost_problems) < 3:
-        state.ghost_problems.append(
-            f"step {state.observation.steps + 1}: no backward pass went through the criterion make_private "
-            "returned (the loss was computed with another one): nothing was clipped"
-        )
+    if state.ghost_backwards == 0:
+        _ghost_problem(state, "no backward pass went through the criterion make_private returned (the loss was "
+                              "computed with another one): nothing was clipped", state.observation.steps + 1)
     state.ghost_backwards = 0
     state.ghost_steps += 1
+
+
+def _ghost_problem(state: _State, what: str, step: int) -> None:
+    steps = state.ghost_problems.setdefault(what, [])
+    if step not in steps:
+        steps.append(step)
+
+
+def _steps_text(steps: list[int]) -> str:
+    return f"step {steps[0]}" if len(steps) == 1 else "steps " + ", ".join(str(n) for n in steps)
 
 
 def _count_drawn(state: _State, batch_sampler: Any) -> None:
@@ -491,7 +496,8 @@ def _invariants(state: _State) -> list[Invariant]:
         found.append(Invariant(
             "ghost-clipping", not state.ghost_problems,
             f"every one of {state.ghost_steps} step(s) was clipped by the returned criterion's backward, one loss "
-            "per sample" if not state.ghost_problems else "; ".join(state.ghost_problems),
+            "per sample" if not state.ghost_problems
+            else "; ".join(f"{_steps_text(steps)}: {what}" for what, steps in state.ghost_problems.items()),
             "privacy",
         ))
     if state.noise_measured is not None:
