@@ -31,7 +31,9 @@ from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.syntax import (
+    argument,
     assignments_in,
+    bind_call,
     blocks,
     calls_in,
     dotted_name,
@@ -178,6 +180,18 @@ class TrainingSetup:
             for stmt in statements:
                 if isinstance(stmt, cst.For) and _iterates(stmt.iter, name) and _trains(stmt):
                     yield stmt
+
+    def loss_scalings(self, index: ProjectIndex) -> list[LossScaling]:
+        """Every `scaler.scale(loss)` whose value reaches `.backward()` in the training after the
+        engine call (its function, the class's other methods, and project functions it calls with
+        names as arguments), where `scaler` is a torch `GradScaler` the source builds enabled."""
+        return list(_loss_scalings(self, index))
+
+    def validator_fix_after_optimizer(self, index: ProjectIndex) -> FixAfterOptimizer | None:
+        """The optimizer given to the engine was built from a model's parameters, and
+        `ModuleValidator.fix` (which returns a copy) replaced that model afterwards, before the
+        engine call; None when not, or when the source does not say."""
+        return _fix_after_optimizer(self, index)
 
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
@@ -427,3 +441,308 @@ def _params(function: cst.FunctionDef) -> list[cst.Param]:
     p = function.params
     return [*p.posonly_params, *p.params, *p.kwonly_params]
 
+
+
+# -- the training after the engine call, through methods and helpers --------------------
+
+
+@dataclass(frozen=True)
+class _Body:
+    """Statements that run in the training after an engine call, and where their names come from."""
+
+    statements: Sequence[cst.CSTNode]
+    module: ModuleInfo
+    scope: dict[str, list[cst.BaseExpression]]  # the local assignments there
+    # A project function called after the engine call: parameter -> the caller's dotted name.
+    passed: dict[str, str]
+
+
+def _class_of(setup: TrainingSetup) -> cst.ClassDef | None:
+    if setup.function is None:
+        return None
+    return enclosing(setup.module.file.parents.get(setup.function), setup.module.file.parents, cst.ClassDef)
+
+
+def _methods(cls: cst.ClassDef | None) -> list[cst.FunctionDef]:
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return []
+    return [stmt for stmt in cls.body.body if isinstance(stmt, cst.FunctionDef)]
+
+
+def _training_bodies(setup: TrainingSetup, index: ProjectIndex) -> Iterator[_Body]:
+    yield _Body(setup.after, setup.module, setup.scope, {})
+    for method in _methods(_class_of(setup)):
+        if method is not setup.function:
+            yield _Body(list(walk_statements(_body(method))), setup.module, assignments_in(_body(method)), {})
+    seen: set[int] = set()
+    for call in setup.calls_after():
+        name = dotted_name(call.func)
+        qualname = setup.module.resolve_expr(call.func) if name and "." not in name else None
+        helper = index.lookup_function(qualname) if qualname else None
+        if helper is None or helper.node is setup.function or id(helper.node) in seen:
+            continue
+        seen.add(id(helper.node))
+        bound = bind_call(helper.node, call, dotted_name, lambda param: None)
+        passed = {param: caller for param, caller in bound.items() if caller is not None}
+        yield _Body(list(walk_statements(_body(helper.node))), helper.module, assignments_in(_body(helper.node)), passed)
+
+
+def _self_assignments(cls: cst.ClassDef | None) -> dict[str, list[cst.BaseExpression]]:
+    """`self.x = value` in every method of `cls`: "self.x" -> the values."""
+    found: dict[str, list[cst.BaseExpression]] = {}
+    for method in _methods(cls):
+        for stmt in walk_statements(_body(method)):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                        for target in targets:
+                            name = dotted_name(target)
+                            if name is not None and name.startswith("self."):
+                                found.setdefault(name, []).append(small.value)
+                            elif isinstance(target, (cst.Tuple, cst.List)):
+                                for element in target.elements:  # `self.a, self.b = f()`: unknown values
+                                    inner = dotted_name(element.value)
+                                    if inner is not None:
+                                        found.setdefault(inner, []).append(element.value)
+    return found
+
+
+# -- loss scalers ----------------------------------------------------------------------
+
+# torch's loss scalers, and the position of `enabled` among their positional parameters
+# (torch 2.13: `torch.amp.GradScaler(device, init_scale, growth_factor, backoff_factor,
+# growth_interval, enabled)`; the deprecated `torch.cuda.amp`/`torch.cpu.amp` ones have no `device`).
+_GRAD_SCALERS = {
+    "torch.amp.GradScaler": 5, "torch.amp.grad_scaler.GradScaler": 5, "torch.GradScaler": 5,
+    "torch.cuda.amp.GradScaler": 4, "torch.cuda.amp.grad_scaler.GradScaler": 4,
+    "torch.cpu.amp.GradScaler": 4, "torch.cpu.amp.grad_scaler.GradScaler": 4,
+}
+
+
+@dataclass(frozen=True)
+class LossScaling:
+    """`scaler.scale(loss)` whose value reaches `.backward()` after an engine call, `scaler` being a
+    torch `GradScaler` built enabled (`TrainingSetup.loss_scalings`)."""
+
+    call: cst.Call  # the `scaler.scale(...)` call
+    module: ModuleInfo  # the module it is written in (`module.file` to report it)
+    scaler: str  # the scaler's name there: "scaler", "self.scaler"
+    construction: cst.Call  # `torch.amp.GradScaler("cpu")`
+    qualname: str  # "torch.amp.GradScaler"
+    # `scaler.step(<the optimizer the engine call returned>)` in the same statements.
+    steps_private_optimizer: bool
+
+
+def _loss_scalings(setup: TrainingSetup, index: ProjectIndex) -> Iterator[LossScaling]:
+    if not setup.engine.kind.makes_private:
+        return
+    optimizer = setup.returned("optimizer")
+    attributes = _self_assignments(_class_of(setup))
+    for body in _training_bodies(setup, index):
+        for call in _backward_calls(body.statements, None):
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"):
+                continue
+            scaler = dotted_name(call.func.value)
+            if scaler is None:
+                continue
+            found = _scaler_construction(scaler, body, setup, attributes)
+            if found is None:
+                continue
+            construction, qualname = found
+            steps = optimizer is not None and any(
+                isinstance(step.func, cst.Attribute) and step.func.attr.value == "step"
+                and dotted_name(step.func.value) == scaler and step.args
+                and _caller_name(dotted_name(step.args[0].value), body) == optimizer
+                for stmt in body.statements for step in _own_calls(stmt))
+            yield LossScaling(call, body.module, scaler, construction, qualname, steps)
+
+
+def _caller_name(name: str | None, body: _Body) -> str | None:
+    """A name of `body` as the engine call's function knows it (a helper's parameter -> the argument)."""
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    if head in body.passed:
+        return body.passed[head] + ("." + rest if rest else "")
+    return name
+
+
+def _scaler_construction(name: str, body: _Body, setup: TrainingSetup,
+                         attributes: dict[str, list[cst.BaseExpression]]) -> tuple[cst.Call, str] | None:
+    """The enabled `GradScaler(...)` call `name` holds, or None (not one, disabled, or unknown)."""
+    module, values = body.module, None
+    if name in body.passed:
+        name, module = body.passed[name], setup.module
+        values = setup.scope.get(name) if "." not in name else attributes.get(name)
+    elif name.startswith("self."):
+        values = attributes.get(name) if body.module is setup.module else None
+    elif "." not in name:
+        values = body.scope.get(name)
+        if values is None and name not in body.passed and name in module.assignments:
+            values = [module.assignments[name]]
+    if not values or len(values) != 1 or not isinstance(values[0], cst.Call):
+        return None
+    construction = values[0]
+    qualname = module.resolve_expr(construction.func) if dotted_name(construction.func) else None
+    if qualname not in _GRAD_SCALERS or any(a.star for a in construction.args):
+        return None
+    enabled = argument(construction, "enabled", _GRAD_SCALERS[qualname])
+    if enabled is not None and literal(enabled, module) is not True:
+        return None  # disabled (`enabled=False`), or a setting dp-lint cannot read
+    return construction, qualname
+
+
+# -- ModuleValidator.fix after the optimizer was built -----------------------------------
+
+_VALIDATOR_FIXES = frozenset({
+    "opacus.validators.ModuleValidator.fix", "opacus.validators.ModuleValidator.fix_and_validate",
+    "opacus.validators.module_validator.ModuleValidator.fix",
+    "opacus.validators.module_validator.ModuleValidator.fix_and_validate",
+    "opacus.ModuleValidator.fix", "opacus.ModuleValidator.fix_and_validate",
+})
+
+
+@dataclass(frozen=True)
+class FixAfterOptimizer:
+    """`optimizer = SGD(model.parameters())` ... `model = ModuleValidator.fix(model)` ... the engine
+    call given both (`TrainingSetup.validator_fix_after_optimizer`)."""
+
+    optimizer: str  # the optimizer's name: "optimizer", "self.optimizer"
+    construction: cst.Call  # the call that builds it (a torch.optim class, or a project helper)
+    construction_statement: cst.SimpleStatementLine
+    owner: str  # the model whose parameters it holds, as named there: "model", "self.model"
+    fix_call: cst.Call  # `ModuleValidator.fix(model)`
+    fix_statement: cst.SimpleStatementLine
+    fixed: str  # the name bound to the fixed copy, passed as `module=`
+
+
+def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterOptimizer | None:
+    optimizer, model = setup.argument_name("optimizer"), setup.argument_name("module")
+    if optimizer is None or model is None or not setup.engine.kind.makes_private:
+        return None
+    sequence: list[cst.CSTNode] = list(setup.before)
+    if not any(_assigns(stmt, optimizer) for stmt in sequence):
+        # A trainer: `self.optimizer` built in `__init__`, the engine call in another method.
+        cls = _class_of(setup)
+        init = next((m for m in _methods(cls) if m.name.value == "__init__"), None)
+        if not optimizer.startswith("self.") or init is None or init is setup.function:
+            return None
+        others = [m for m in _methods(cls) if m is not init and m is not setup.function]
+        if any(_assigns(stmt, name) for m in others for stmt in walk_statements(_body(m)) for name in (optimizer, model)):
+            return None  # assigned elsewhere too: the order is unknown
+        sequence = [*walk_statements(_body(init)), *sequence]
+    built = max((i for i, stmt in enumerate(sequence) if _assigns(stmt, optimizer)), default=None)
+    if built is None:
+        return None
+    construction = _single_assignment(sequence[built], optimizer)
+    if construction is None:
+        return None
+    owners = _parameter_owners(construction, setup.module, index, setup.scope)
+    if not owners:
+        return None
+    for position in range(built + 1, len(sequence)):
+        stmt = sequence[position]
+        fix = _single_assignment(stmt, model)
+        if fix is None:
+            continue
+        qualname = setup.module.resolve_expr(fix.func) if dotted_name(fix.func) else None
+        fixed_arg = argument(fix, "module", 0)
+        owner = dotted_name(fixed_arg)
+        if qualname not in _VALIDATOR_FIXES or owner is None or owner not in owners:
+            return None
+        if any(_assigns(later, name) for later in sequence[position + 1:] for name in (model, optimizer)):
+            return None
+        built_statement = sequence[built]
+        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(built_statement, cst.SimpleStatementLine):
+            return None  # (both are: _single_assignment accepts nothing else)
+        return FixAfterOptimizer(optimizer, construction, built_statement, owner, fix, stmt, model)
+    return None
+
+
+def _assigns(stmt: cst.CSTNode, name: str) -> bool:
+    """Does `stmt` bind the dotted `name` (`x = ...`, `self.x, y = ...`, `for x in`, `with ... as x`)?"""
+    targets: list[cst.BaseExpression] = []
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                targets.extend(t.target for t in small.targets)
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                targets.append(small.target)
+    elif isinstance(stmt, cst.For):
+        targets.append(stmt.target)
+    elif isinstance(stmt, cst.With):
+        targets.extend(item.asname.name for item in stmt.items if item.asname is not None)
+
+    def binds(target: cst.BaseExpression) -> bool:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return any(binds(e.value) for e in target.elements)
+        if isinstance(target, cst.StarredElement):
+            return binds(target.value)
+        return dotted_name(target) == name
+
+    return any(binds(t) for t in targets)
+
+
+def _single_assignment(stmt: cst.CSTNode, name: str) -> cst.Call | None:
+    """The call of `name = <call>` when `stmt` is that one assignment."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and dotted_name(small.targets[0].target) == name \
+            and isinstance(small.value, cst.Call):
+        return small.value
+    return None
+
+
+def _parameter_owners(construction: cst.Call, module: ModuleInfo, index: ProjectIndex,
+                      scope: dict[str, list[cst.BaseExpression]], depth: int = 0) -> set[str]:
+    """The dotted names whose parameters an optimizer construction holds: `SGD(model.fc.parameters())`
+    -> {"model", "model.fc"} (also through local names: `decay = [p for p in model.parameters()]`,
+    `AdamW([{"params": decay}])`); through a project function returning such a construction, named as
+    the caller passes them. Empty when the call builds no torch optimizer dp-lint can read."""
+    qualname = module.resolve_expr(construction.func) if dotted_name(construction.func) else None
+    if qualname is None or depth > 2:
+        return set()
+    if qualname.startswith("torch.optim."):
+        owners: set[str] = set()
+        sources: list[cst.CSTNode] = [arg.value for arg in construction.args]
+        for arg in construction.args:
+            for name in _names_below(arg.value):
+                values = scope.get(name) or []
+                if len(values) == 1:
+                    sources.append(values[0])
+        for source in sources:
+            for call in calls_in(source):
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("parameters", "named_parameters"):
+                    held = dotted_name(call.func.value)
+                    parts = held.split(".") if held else []
+                    owners.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        return owners
+    helper = index.lookup_function(qualname)
+    returns = [s for s in walk_statements(_body(helper.node)) if isinstance(s, cst.SimpleStatementLine)
+               for s in s.body if isinstance(s, cst.Return)] if helper is not None else []
+    if helper is None or len(returns) != 1 or not isinstance(returns[0].value, cst.Call):
+        return set()
+    inner = _parameter_owners(returns[0].value, helper.module, index, assignments_in(_body(helper.node)), depth + 1)
+    bound = bind_call(helper.node, construction, dotted_name, lambda param: None)
+    owners = set()
+    for name in inner:
+        head, _, rest = name.partition(".")
+        caller = bound.get(head)
+        if caller is not None:
+            owners.add(caller + ("." + rest if rest else ""))
+    return owners
+
+
+def _names_below(node: cst.CSTNode) -> Iterator[str]:
+    """The plain names read below `node` (not attribute names)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            yield current.value
+        elif isinstance(current, cst.Attribute):
+            stack.append(current.value)
+        else:
+            stack.extend(current.children)
