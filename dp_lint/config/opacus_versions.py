@@ -292,6 +292,26 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL205-original-loader-after-make-private", "flag cases silent",
     ),
     _on_every_release(
+        "grad-scaler-scales-grad-samples",
+        "a torch `GradScaler` scaling the loss of a private model multiplies every per-sample gradient by the "
+                "loss scale (65536 at first) before clipping, and its `unscale_` is lost (DPOptimizer recomputes "
+                "`p.grad` from `grad_sample`): no error; privacy holds, the update is wrong",
+        "DPL206-loss-scaler-with-dp-optimizer", "flag cases silent",
+    ),
+    Behaviour(
+        key="validator-fix-returns-a-copy",
+        summary="`ModuleValidator.fix` returns a deep copy of the model (even when nothing needs fixing): an "
+                "optimizer built before it holds parameters the fixed model does not have, and `make_private` "
+                "raises `ValueError: Module parameters are different than optimizer Parameters`",
+        holds=">=1.0",
+        changed_by="none (1.4.1-1.5.2 on torch >= 2.6: ModuleValidator.fix itself fails first, see "
+                   "module-validator-fix-unpickling-error)",
+        measured=_on({"1.4.1": _UNPICKLING + " (in ModuleValidator.fix, before make_private)",
+                      "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL207-validator-fix-after-optimizer",
+        when_unknown=True,
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
