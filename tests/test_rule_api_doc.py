@@ -39,7 +39,14 @@ from dp_lint.analysis.models import (
     Tri,
 )
 from dp_lint.analysis.project import ModelLayer, PrivateModel, Project
-from dp_lint.analysis.training import Criterion, CriterionKind, FixAfterOptimizer, LossScaling, TrainingSetup
+from dp_lint.analysis.training import (
+    Criterion,
+    CriterionKind,
+    FixAfterOptimizer,
+    LossScaling,
+    RepeatedEngineCall,
+    TrainingSetup,
+)
 from dp_lint.analysis.validator import RefusedLayer
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Confidence
@@ -52,6 +59,7 @@ DOCUMENTED = [
     ModuleArgument, LiteralOrigin, KeywordOrigin, ModuleModels, ModuleClass, Submodule, ModuleKind,
     Condition, AttributeValue, Tri, ProjectIndex, ModuleInfo, ClassInfo, FunctionInfo,
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
+    RepeatedEngineCall,
 ]
 
 

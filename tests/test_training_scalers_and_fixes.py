@@ -235,3 +235,52 @@ def test_a_trainer_builds_the_optimizer_in_init_and_fixes_in_fit(tmp_path):
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
 """
     assert _fix(tmp_path, other) is None
+
+
+def _repeated(tmp_path, body):
+    from dp_lint.analysis.training import repeated_engine_calls
+
+    project = _project(tmp_path, body)
+    return [(r.model, r.earlier is not None, r.repeats, r.unconditional)
+            for r in repeated_engine_calls(project.training_setups)]
+
+
+ROUND = """
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        dp_model, optimizer, dp_loader = PrivacyEngine().make_private(
+            module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=1.0, max_grad_norm=1.0)
+"""
+
+
+def test_an_engine_call_in_a_loop_on_one_model(tmp_path):
+    assert _repeated(tmp_path, "def main(model, loader):\n    for r in range(3):" + ROUND) == [("model", False, True, True)]
+    assert _repeated(tmp_path, "def main(model, loader, rounds):\n    for r in range(rounds):" + ROUND) == \
+        [("model", False, None, True)]
+    # A `break` of an inner loop does not end the rounds.
+    inner = ROUND + "        for x in dp_loader:\n            break\n"
+    assert _repeated(tmp_path, "def main(model, loader):\n    while True:" + inner) == [("model", False, None, True)]
+
+
+def test_loops_that_rebind_the_model_unhook_it_or_run_once_give_no_answer(tmp_path):
+    shapes = {
+        "one round": "    for r in range(1):" + ROUND,
+        "rebinds to the returned module": "    for r in range(3):" + ROUND.replace("dp_model, optimizer", "model, optimizer"),
+        "fresh copy": "    for r in range(3):\n        model = copy.deepcopy(base)" + ROUND,
+        "loop target": "    for model in models:" + ROUND,
+        "remove_hooks": "    for r in range(3):" + ROUND + "        dp_model.remove_hooks()\n",
+        "break": "    for r in range(3):" + ROUND + "        break\n",
+        "return": "    for r in range(3):" + ROUND + "        return dp_model\n",
+    }
+    for name, lines in shapes.items():
+        assert _repeated(tmp_path, "def main(model, loader, models, base):\n" + lines) == [], name
+
+
+def test_a_second_call_on_the_same_name_in_one_function(tmp_path):
+    twice = "def main(model, loader):" + ROUND.replace("        ", "    ") + ROUND.replace("        ", "    ")
+    assert _repeated(tmp_path, twice) == [("model", True, True, True)]
+    under_if = "def main(model, loader, again):" + ROUND.replace("        ", "    ") + "    if again:" + ROUND
+    assert _repeated(tmp_path, under_if) == [("model", True, True, False)]
+    branches = "def main(model, loader, eps):\n    if eps:" + ROUND + "    else:" + ROUND
+    assert _repeated(tmp_path, branches) == []
+    rebound = twice.replace("    dp_model, optimizer", "    model, optimizer", 1)
+    assert _repeated(tmp_path, rebound) == []

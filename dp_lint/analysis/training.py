@@ -746,3 +746,126 @@ def _names_below(node: cst.CSTNode) -> Iterator[str]:
             stack.append(current.value)
         else:
             stack.extend(current.children)
+
+
+# -- an engine call repeated on one model ------------------------------------------------
+
+# Calls on the returned module that take Opacus' hooks off the model (measured: make_private on the
+# raw model works again afterwards), or hand back the raw model.
+_UNHOOKING = frozenset({"remove_hooks", "_close", "to_standard_module"})
+
+
+@dataclass(frozen=True)
+class RepeatedEngineCall:
+    """A `make_private*` call given a model that an engine call before it already hooked
+    (`repeated_engine_calls`): the same name, not bound again in between."""
+
+    setup: TrainingSetup  # the call that raises
+    model: str  # the name passed as `module=`
+    earlier: TrainingSetup | None  # the earlier call in the same function; None: the call repeats in `loop`
+    loop: cst.For | cst.While | None
+    # The loop runs at least twice: True (`range(n)`, n >= 2, literal), None (not known); always True
+    # for an earlier call. Where the source shows at most one round there is no RepeatedEngineCall.
+    repeats: bool | None
+    # The second call is in the same block as the first (not under an `if` of its own).
+    unconditional: bool
+
+
+def repeated_engine_calls(setups: Sequence[TrainingSetup]) -> list[RepeatedEngineCall]:
+    """Each `make_private*` call that wraps a model already wrapped by an earlier call: in a loop that
+    does not bind the model's name again, or after another engine call of the same function on the
+    same name. A name bound again (`model, optimizer, loader = engine.make_private(module=model, ...)`,
+    `model = Net()`), a loop that may stop after one round (`return`, `break`) and a call that takes
+    the hooks off (`remove_hooks()`) give no answer."""
+    found: list[RepeatedEngineCall] = []
+    private = [s for s in setups if s.engine.kind.makes_private]
+    for setup in private:
+        model = setup.argument_name("module")
+        if model is None:
+            continue
+        loop = _enclosing_loop(setup)
+        if loop is not None:
+            repeats = _repeats(loop, setup.module)
+            body = list(walk_statements(_loop_body(loop)))
+            if repeats is not False and not _exits(loop) and not _unhooks(body) \
+                    and not any(_assigns(stmt, model) for stmt in [loop, *body]):
+                found.append(RepeatedEngineCall(setup, model, None, loop, repeats, True))
+                continue
+        for earlier in private:
+            if earlier is setup or earlier.function is not setup.function or earlier.module is not setup.module:
+                continue
+            if earlier.argument_name("module") != model or setup.statement not in earlier.after:
+                continue
+            placed = _same_block_after(earlier.statement, setup.statement, setup.module.file.parents)
+            if placed is None:
+                continue
+            between = earlier.after[:earlier.after.index(setup.statement)]
+            if _assigns(earlier.statement, model) or any(_assigns(s, model) for s in between) or _unhooks(between):
+                continue
+            found.append(RepeatedEngineCall(setup, model, earlier, None, True, placed))
+            break
+    return found
+
+
+def _enclosing_loop(setup: TrainingSetup) -> cst.For | cst.While | None:
+    parents = setup.module.file.parents
+    node = parents.get(setup.statement)
+    while node is not None and node is not setup.function:
+        if isinstance(node, (cst.For, cst.While)):
+            return node
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return None
+        node = parents.get(node)
+    return None
+
+
+def _loop_body(loop: cst.For | cst.While) -> Sequence[cst.BaseStatement]:
+    return loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
+
+
+def _repeats(loop: cst.For | cst.While, module: ModuleInfo) -> bool | None:
+    """Does the loop run at least twice: True/False where `range(...)` of literals says, else None."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call) or dotted_name(loop.iter.func) != "range":
+        return None
+    bounds = [literal(a.value, module) for a in loop.iter.args]
+    if not bounds or len(bounds) > 2 or any(a.star or a.keyword for a in loop.iter.args) \
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+        return None
+    numbers = [b for b in bounds if isinstance(b, int)]
+    start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+    return stop - start >= 2
+
+
+def _exits(loop: cst.For | cst.While) -> bool:
+    """Can the loop stop after its first round: a `return`, or a `break` of this loop (not of a loop inside it)?"""
+    stack: list[tuple[cst.CSTNode, bool]] = [(child, False) for child in _loop_body(loop)]
+    while stack:
+        node, nested = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
+            return True
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        inner = nested or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, inner) for child in node.children)
+    return False
+
+
+def _unhooks(statements: Sequence[cst.CSTNode]) -> bool:
+    return any(isinstance(call.func, cst.Attribute) and call.func.attr.value in _UNHOOKING
+               for stmt in statements for call in _own_calls(stmt))
+
+
+def _same_block_after(first: cst.CSTNode, second: cst.CSTNode, parents) -> bool | None:
+    """Is `second` (or the compound statement holding it) in `first`'s block after it? True when
+    `second` itself is, False when it is nested in a later statement, None when it is elsewhere (another
+    branch)."""
+    block = parents.get(first)
+    node, nested = second, False
+    while node is not None and parents.get(node) is not block:
+        node, nested = parents.get(node), True
+    if node is None:
+        return None
+    body = list(getattr(block, "body", ()))
+    if node not in body or first not in body or body.index(node) <= body.index(first):
+        return None
+    return not nested

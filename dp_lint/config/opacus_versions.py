@@ -312,6 +312,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         when_unknown=True,
     ),
     _on_every_release(
+        "make-private-twice-adds-hooks-twice",
+        "`make_private` (and `GradSampleModule`) on a model an earlier call already hooked raises `ValueError: "
+                "Trying to add hooks twice to the same model`, also with a new PrivacyEngine; on the returned "
+                "GradSampleModule, or after its `remove_hooks()`, it works",
+        "DPL208-make-private-twice-on-one-model", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
