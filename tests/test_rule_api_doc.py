@@ -42,6 +42,7 @@ from dp_lint.analysis.project import ModelLayer, PrivateModel, Project
 from dp_lint.analysis.training import (
     Criterion,
     CriterionKind,
+    EvalModeTraining,
     FixAfterOptimizer,
     LossScaling,
     RepeatedEngineCall,
@@ -59,7 +60,7 @@ DOCUMENTED = [
     ModuleArgument, LiteralOrigin, KeywordOrigin, ModuleModels, ModuleClass, Submodule, ModuleKind,
     Condition, AttributeValue, Tri, ProjectIndex, ModuleInfo, ClassInfo, FunctionInfo,
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
-    RepeatedEngineCall,
+    RepeatedEngineCall, EvalModeTraining,
 ]
 
 

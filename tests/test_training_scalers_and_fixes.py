@@ -284,3 +284,65 @@ def test_a_second_call_on_the_same_name_in_one_function(tmp_path):
     assert _repeated(tmp_path, branches) == []
     rebound = twice.replace("    dp_model, optimizer", "    model, optimizer", 1)
     assert _repeated(tmp_path, rebound) == []
+
+
+def _eval(tmp_path, body):
+    from dp_lint.analysis.training import eval_mode_at_engine_call
+
+    project = _project(tmp_path, body)
+    (setup,) = project.training_setups
+    at_engine = eval_mode_at_engine_call(setup, project.index)
+    loops = [(_code(e.eval_call), e.model, e.through, e.when, e.repeats) for e in setup.eval_mode_training(project.index)]
+    return (_code(at_engine) if at_engine is not None else None), loops
+
+
+STEP = """
+        for x, y in dp_loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(dp_model(x), y).backward()
+            optimizer.step()
+"""
+PRIVATE = """
+    dp_model, optimizer, dp_loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=1.0, max_grad_norm=1.0)
+"""
+
+
+def test_eval_mode_at_the_engine_call(tmp_path):
+    assert _eval(tmp_path, "def main(model, optimizer, loader):\n    model.eval()" + PRIVATE) == ("model.eval()", [])
+    assert _eval(tmp_path, "def main(model, optimizer, loader):\n    model.eval()\n    model.train()" + PRIVATE) == (None, [])
+    assert _eval(tmp_path, "def main(model, optimizer, loader, flag):\n    model.train(flag)" + PRIVATE) == (None, [])
+    assert _eval(tmp_path, "def main(model, optimizer, loader):\n    model.eval()\n    model = Net()" + PRIVATE) == (None, [])
+
+
+def test_a_validation_round_without_train_and_its_twins(tmp_path):
+    head = "def main(model, optimizer, loader, epochs):" + PRIVATE
+    broken = head + "    for epoch in range(epochs):" + STEP + "        dp_model.eval()\n"
+    assert _eval(tmp_path, broken) == (None, [("dp_model.eval()", "dp_model", None, "round", None)])
+    assert _eval(tmp_path, broken.replace("range(epochs)", "range(3)"))[1][0][4] is True
+    assert _eval(tmp_path, broken.replace("range(epochs)", "range(1)")) == (None, [])
+    restored = head + "    for epoch in range(epochs):\n        dp_model.train()" + STEP + "        dp_model.eval()\n"
+    assert _eval(tmp_path, restored) == (None, [])
+    unknown = head + "    for epoch in range(epochs):" + STEP + "        dp_model.eval()\n        other.validate(dp_model)\n"
+    assert _eval(tmp_path, unknown) == (None, [])
+    printed = head + "    for epoch in range(epochs):" + STEP + "        dp_model.eval()\n        print(dp_model)\n"
+    assert _eval(tmp_path, printed)[1] == [("dp_model.eval()", "dp_model", None, "round", None)]
+
+
+def test_helpers_that_switch_the_mode(tmp_path):
+    helpers = """
+def evaluate(net):
+    net.eval()
+
+
+def fit(net):
+    net.train()
+
+
+"""
+    entry = helpers + "def main(model, optimizer, loader):" + PRIVATE + "    evaluate(dp_model)\n    for _ in range(2):" + STEP
+    assert _eval(tmp_path, entry) == (None, [("evaluate(dp_model)", "dp_model", "evaluate", "entry", None)])
+    restored = entry.replace("    for _ in range(2):", "    for _ in range(2):\n        fit(dp_model)")
+    assert _eval(tmp_path, restored) == (None, [])
+    at_engine = helpers + "def main(model, optimizer, loader):\n    evaluate(model)" + PRIVATE
+    assert _eval(tmp_path, at_engine)[0] == "evaluate(model)"

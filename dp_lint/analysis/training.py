@@ -193,6 +193,13 @@ class TrainingSetup:
         engine call; None when not, or when the source does not say."""
         return _fix_after_optimizer(self, index)
 
+    def eval_mode_training(self, index: ProjectIndex) -> list[EvalModeTraining]:
+        """The training loops after a `make_private*` call that run the private model in eval mode:
+        entered after a `.eval()` of it, or switching it to eval (directly, or in a project function or
+        method it is passed to) without a `.train()` in the loop; none where a model goes to code
+        dp-lint cannot read."""
+        return list(_eval_mode_training(self, index))
+
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
         if self.criterion_arg is None:
@@ -869,3 +876,145 @@ def _same_block_after(first: cst.CSTNode, second: cst.CSTNode, parents) -> bool 
     if node not in body or first not in body or body.index(node) <= body.index(first):
         return None
     return not nested
+
+
+# -- eval mode in the training ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalModeTraining:
+    """A training loop after an engine call that runs the private model in eval mode
+    (`TrainingSetup.eval_mode_training`)."""
+
+    eval_call: cst.Call  # the `model.eval()` (`.train(False)`), or the call of the helper that does it
+    module: ModuleInfo  # where that call is written
+    model: str  # the model's name there
+    through: str | None  # the project function or method that switches to eval (`evaluate`), None: directly
+    loop: cst.For | cst.While  # the training loop (its function's name for the model: `setup.returned("module")`)
+    # "entry": the model is in eval mode when the loop starts (its first backward fails); "round": the
+    # loop itself switches to eval and never back, so its next round fails.
+    when: str
+    repeats: bool | None  # for "round": does the loop run twice (True: `range(n >= 2)`; None: unknown)
+
+
+@dataclass(frozen=True)
+class _Mode:
+    mode: str  # "eval", "train", "unknown"
+    call: cst.Call | None
+    module: ModuleInfo | None
+    name: str | None
+    through: str | None = None
+
+
+def _eval_mode_training(setup: TrainingSetup, index: ProjectIndex) -> Iterator[EvalModeTraining]:
+    if not setup.engine.kind.makes_private:
+        return
+    names = {n for n in (setup.argument_name("module"), setup.returned("module")) if n is not None}
+    if not names or any(setup.assigned_after(n) for n in names if "." not in n):
+        return
+    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    loops = [s for s in setup.after if isinstance(s, (cst.For, cst.While))]
+    state = _Mode("train", None, None, None)  # make_private refuses a model in eval mode
+    for stmt in setup.after:
+        if any(stmt is not loop and _inside(stmt, loop) for loop in loops):
+            continue  # inside a loop, which counts as a whole
+        if isinstance(stmt, (cst.For, cst.While)):
+            inside = list(_modes(stmt, names, setup.module, index, methods, 0))
+            if any(m.mode == "unknown" for m in inside):
+                return
+            if _has_backward(stmt) and not any(m.mode == "train" for m in inside):
+                if state.mode == "eval":
+                    yield EvalModeTraining(state.call, state.module, state.name, state.through, stmt, "entry", None)  # type: ignore[arg-type]
+                    return
+                evals = [m for m in inside if m.mode == "eval"]
+                repeats = _repeats(stmt, setup.module)
+                if evals and repeats is not False and not _exits(stmt):
+                    first = evals[0]
+                    yield EvalModeTraining(first.call, first.module, first.name, first.through, stmt, "round", repeats)  # type: ignore[arg-type]
+                    return
+            state = inside[-1] if inside else state
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            events = list(_modes(stmt, names, setup.module, index, methods, 0))
+            if any(m.mode == "unknown" for m in events):
+                return
+            state = events[-1] if events else state
+
+
+def eval_mode_at_engine_call(setup: TrainingSetup, index: ProjectIndex) -> cst.Call | None:
+    """The `model.eval()` (or `.train(False)`, directly or in a project function `model` is passed to)
+    that leaves the model given to `make_private*` in eval mode at the call; None when the last mode
+    change before it is `.train()`, when there is none, or when the model is bound again after it."""
+    model = setup.argument_name("module")
+    if model is None or not setup.engine.kind.makes_private:
+        return None
+    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    sequence: list[cst.CSTNode] = list(setup.before)
+    init = methods.get("__init__")
+    if model.startswith("self.") and init is not None and init is not setup.function:
+        # A trainer: `__init__` runs first; another method changing the mode makes the order unknown.
+        others = [m for m in methods.values() if m is not init and m is not setup.function]
+        if any(True for m in others for _ in _modes(m.body, {model}, setup.module, index, {}, 1)):
+            return None
+        sequence = [*walk_statements(_body(init)), *sequence]
+    state: _Mode | None = None
+    for stmt in sequence:
+        if _assigns(stmt, model):
+            state = None
+        if isinstance(stmt, cst.SimpleStatementLine):
+            events = list(_modes(stmt, {model}, setup.module, index, methods, 0))
+            state = events[-1] if events else state
+    return state.call if state is not None and state.mode == "eval" else None
+
+
+# Functions that take a model without changing its mode (printing, counting, saving).
+_MODE_NEUTRAL = frozenset({"print", "len", "repr", "str", "isinstance", "type", "id", "vars", "sum"})
+
+
+def _has_backward(loop: cst.CSTNode) -> bool:
+    return any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "backward" for c in calls_in(loop))
+
+
+def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
+           methods: dict[str, cst.FunctionDef], depth: int) -> Iterator[_Mode]:
+    """The mode changes of the models `names` in `node`, in source order: their `.eval()`/`.train(...)`,
+    and those of project functions and methods of the class they are passed to (one level);
+    "unknown" where a model goes to a function dp-lint cannot read or `train()` gets a non-literal."""
+    calls = sorted(calls_in(node), key=lambda c: module.file.span(c)[0].row * 10_000 + module.file.span(c)[0].column)
+    for call in calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) in names:
+            name = dotted_name(func.value)
+            if func.attr.value == "eval" and not call.args:
+                yield _Mode("eval", call, module, name)
+            elif func.attr.value == "train":
+                flag = literal(call.args[0].value, module) if call.args else True
+                mode = "train" if flag is True else "eval" if flag is False else "unknown"
+                yield _Mode(mode, call, module, name)
+            continue
+        passed = [a for a in call.args if dotted_name(a.value) in names]
+        method = methods.get(func.attr.value) if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" else None
+        if method is not None and depth == 0 and any(n.startswith("self.") for n in names):
+            for inner in _modes(method.body, {n for n in names if n.startswith("self.")}, module, index, {}, depth + 1):
+                yield _Mode(inner.mode, call, module, inner.name, f"self.{method.name.value}")
+        if not passed:
+            continue
+        qualname = module.resolve_expr(func) if dotted_name(func) else None
+        helper = index.lookup_function(qualname) if qualname else None
+        if helper is None and method is None and (
+                (isinstance(func, cst.Name) and func.value in _MODE_NEUTRAL) or (qualname or "").startswith("torch.")):
+            continue
+        if method is not None:
+            helper_node, helper_module, skip_self = method, module, True
+        elif helper is not None:
+            helper_node, helper_module, skip_self = helper.node, helper.module, False
+        else:
+            yield _Mode("unknown", None, None, None)
+            continue
+        if depth > 0:
+            yield _Mode("unknown", None, None, None)
+            continue
+        bound = bind_call(helper_node, call, dotted_name, lambda param: None, skip_self=skip_self)
+        params = {param for param, caller in bound.items() if caller in names}
+        for inner in _modes(helper_node.body, params, helper_module, index, {}, depth + 1):
+            yield _Mode(inner.mode, call, module, bound.get(inner.name or "") or inner.name,
+                        dotted_name(func) if inner.mode != "unknown" else None)

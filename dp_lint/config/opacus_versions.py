@@ -319,6 +319,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL208-make-private-twice-on-one-model", "flag cases crash",
     ),
     _on_every_release(
+        "eval-mode-breaks-make-private-and-hooks",
+        "a model in eval mode: `make_private` raises `Model needs to be in training mode`; switched to eval "
+                "after it, the hooks record no activations and the next backward raises (`IndexError: pop from "
+                "empty list`, or `No activations detected` before any training step)",
+        "DPL209-model-in-eval-mode", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
