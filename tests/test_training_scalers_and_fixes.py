@@ -346,3 +346,12 @@ def fit(net):
     assert _eval(tmp_path, restored) == (None, [])
     at_engine = helpers + "def main(model, optimizer, loader):\n    evaluate(model)" + PRIVATE
     assert _eval(tmp_path, at_engine)[0] == "evaluate(model)"
+
+
+def test_list_displays_say_how_many_rounds_and_submodule_walks_hide_the_mode(tmp_path):
+    assert _repeated(tmp_path, "def main(model, loader):\n    for lr in [0.1]:" + ROUND) == []
+    assert _repeated(tmp_path, "def main(model, loader):\n    for lr in (0.1, 0.01):" + ROUND) == [("model", False, True, True)]
+    head = "def main(model, optimizer, loader, epochs):" + PRIVATE
+    walked = head + "    for epoch in range(epochs):\n        for m in dp_model.modules():\n            m.train()" + STEP + \
+        "        dp_model.eval()\n"
+    assert _eval(tmp_path, walked) == (None, [])

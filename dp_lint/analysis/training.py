@@ -831,7 +831,12 @@ def _loop_body(loop: cst.For | cst.While) -> Sequence[cst.BaseStatement]:
 
 
 def _repeats(loop: cst.For | cst.While, module: ModuleInfo) -> bool | None:
-    """Does the loop run at least twice: True/False where `range(...)` of literals says, else None."""
+    """Does the loop run at least twice: True/False where `range(...)` of literals or a list or tuple
+    display (`for lr in [0.1, 0.01]`) says, else None."""
+    if isinstance(loop, cst.For) and isinstance(loop.iter, (cst.List, cst.Tuple)):
+        if any(isinstance(e, cst.StarredElement) for e in loop.iter.elements):
+            return None
+        return len(loop.iter.elements) >= 2
     if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call) or dotted_name(loop.iter.func) != "range":
         return None
     bounds = [literal(a.value, module) for a in loop.iter.args]
@@ -966,6 +971,9 @@ def eval_mode_at_engine_call(setup: TrainingSetup, index: ProjectIndex) -> cst.C
     return state.call if state is not None and state.mode == "eval" else None
 
 
+# Methods through which a model's submodules may be put in another mode out of dp-lint's sight.
+_SUBMODULE_WALKS = frozenset({"apply", "modules", "children", "named_modules", "named_children"})
+
 # Functions that take a model without changing its mode (printing, counting, saving).
 _MODE_NEUTRAL = frozenset({"print", "len", "repr", "str", "isinstance", "type", "id", "vars", "sum"})
 
@@ -990,6 +998,8 @@ def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: Projec
                 flag = literal(call.args[0].value, module) if call.args else True
                 mode = "train" if flag is True else "eval" if flag is False else "unknown"
                 yield _Mode(mode, call, module, name)
+            elif func.attr.value in _SUBMODULE_WALKS:
+                yield _Mode("unknown", None, None, None)  # `for m in model.modules(): m.train()`
             continue
         passed = [a for a in call.args if dotted_name(a.value) in names]
         method = methods.get(func.attr.value) if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" else None

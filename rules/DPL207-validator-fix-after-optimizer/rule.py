@@ -30,7 +30,9 @@ class ValidatorFixAfterOptimizer(Rule):
                 found.fix_call,
                 f"`ModuleValidator.fix` returns a copy of `{found.owner}`, but `{found.optimizer}` holds the old "
                 f"parameters: make_private raises",
-                file=setup.engine.file, confidence=Confidence.HIGH,
+                file=setup.engine.file,
+                # Under an `if` of its own (`if not ModuleValidator.is_valid(model):`) the fix may not run.
+                confidence=Confidence.HIGH if self._same_block(setup, found) else Confidence.MEDIUM,
                 help=(
                     f"The engine call at {setup.engine.label()} gets `module={found.fixed}` and "
                     f"`optimizer={found.optimizer}`, built before the fix from `{found.owner}`'s parameters: it raises "
@@ -40,6 +42,13 @@ class ValidatorFixAfterOptimizer(Rule):
                 ),
                 fix=self._fix(setup, found),
             )
+
+    @staticmethod
+    def _same_block(setup: TrainingSetup, found: FixAfterOptimizer) -> bool:
+        """Does the fix run whenever the engine call does: in its block, or at the top of a function body?"""
+        parents = setup.engine.file.parents
+        block = parents.get(found.fix_statement)
+        return block is parents.get(setup.statement) or isinstance(parents.get(block), cst.FunctionDef)
 
     @staticmethod
     def _fix(setup: TrainingSetup, found: FixAfterOptimizer) -> Fix | None:
