@@ -355,3 +355,23 @@ def test_list_displays_say_how_many_rounds_and_submodule_walks_hide_the_mode(tmp
     walked = head + "    for epoch in range(epochs):\n        for m in dp_model.modules():\n            m.train()" + STEP + \
         "        dp_model.eval()\n"
     assert _eval(tmp_path, walked) == (None, [])
+
+
+def test_a_training_loop_through_a_helper_is_a_training_loop(tmp_path):
+    helpers = """
+def evaluate(net):
+    net.eval()
+
+
+def train_one_epoch(net, loader, optimizer):
+    for x, y in loader:
+        nn.functional.cross_entropy(net(x), y).backward()
+        optimizer.step()
+
+
+"""
+    body = helpers + "def main(model, optimizer, loader):" + PRIVATE + \
+        "    evaluate(dp_model)\n    for _ in range(2):\n        train_one_epoch(dp_model, dp_loader, optimizer)\n"
+    assert _eval(tmp_path, body) == (None, [("evaluate(dp_model)", "dp_model", "evaluate", "entry", None)])
+    restoring = body.replace("def train_one_epoch(net, loader, optimizer):\n", "def train_one_epoch(net, loader, optimizer):\n    net.train()\n")
+    assert _eval(tmp_path, restoring) == (None, [])

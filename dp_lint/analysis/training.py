@@ -927,7 +927,7 @@ def _eval_mode_training(setup: TrainingSetup, index: ProjectIndex) -> Iterator[E
             inside = list(_modes(stmt, names, setup.module, index, methods, 0))
             if any(m.mode == "unknown" for m in inside):
                 return
-            if _has_backward(stmt) and not any(m.mode == "train" for m in inside):
+            if _trains_model(stmt, names, setup.module, index, methods) and not any(m.mode == "train" for m in inside):
                 if state.mode == "eval":
                     yield EvalModeTraining(state.call, state.module, state.name, state.through, stmt, "entry", None)  # type: ignore[arg-type]
                     return
@@ -980,6 +980,27 @@ _MODE_NEUTRAL = frozenset({"print", "len", "repr", "str", "isinstance", "type", 
 
 def _has_backward(loop: cst.CSTNode) -> bool:
     return any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "backward" for c in calls_in(loop))
+
+
+def _trains_model(loop: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
+                  methods: dict[str, cst.FunctionDef]) -> bool:
+    """Does the loop call `.backward()`, itself or in a project function or method of the class it
+    passes the model to (`train_one_epoch(model, ...)`)?"""
+    if _has_backward(loop):
+        return True
+    for call in calls_in(loop):
+        func = call.func
+        if not any(dotted_name(a.value) in names for a in call.args):
+            continue
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" and func.attr.value in methods:
+            if _has_backward(methods[func.attr.value].body):
+                return True
+            continue
+        qualname = module.resolve_expr(func) if dotted_name(func) else None
+        helper = index.lookup_function(qualname) if qualname else None
+        if helper is not None and _has_backward(helper.node.body):
+            return True
+    return False
 
 
 def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
