@@ -29,7 +29,7 @@ class LossScalerWithDpOptimizer(Rule):
                     file=scaling.module.file, confidence=Confidence.HIGH,
                     help=(
                         f"`{scaling.scaler}` is a `{scaling.qualname}` and steps `{optimizer}`, the DP optimizer of the "
-                        f"engine call at {setup.engine.label()}. Measured (opacus 1.6.0): `grad_sample` is 65536x (the "
+                        f"engine call at {setup.engine.label()}. Measured (opacus 1.4.1-1.6.0): `grad_sample` is 65536x (the "
                         f"initial scale) the true per-sample gradient, so clipping to max_grad_norm gives nearly every "
                         f"sample the same norm, and the scaler's unscale_ is lost (DPOptimizer recomputes `p.grad` from "
                         f"`grad_sample`). The privacy bound still holds, but the training is not the DP-SGD configured; "

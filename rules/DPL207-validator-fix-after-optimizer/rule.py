@@ -37,7 +37,7 @@ class ValidatorFixAfterOptimizer(Rule):
                     f"The engine call at {setup.engine.label()} gets `module={found.fixed}` and "
                     f"`optimizer={found.optimizer}`, built before the fix from `{found.owner}`'s parameters: it raises "
                     f"`ValueError: Module parameters are different than optimizer Parameters` (measured, opacus "
-                    f"1.6.0; ModuleValidator.fix always deep-copies the model, even when nothing needs fixing). "
+                    f"1.5.4 and 1.6.0; ModuleValidator.fix always deep-copies the model, even when nothing needs fixing). "
                     f"Build the optimizer after the fix, from the fixed model's parameters."
                 ),
                 fix=self._fix(setup, found),
