@@ -39,7 +39,15 @@ from dp_lint.analysis.models import (
     Tri,
 )
 from dp_lint.analysis.project import ModelLayer, PrivateModel, Project
-from dp_lint.analysis.training import Criterion, CriterionKind, TrainingSetup
+from dp_lint.analysis.training import (
+    Criterion,
+    CriterionKind,
+    EvalModeTraining,
+    FixAfterOptimizer,
+    LossScaling,
+    RepeatedEngineCall,
+    TrainingSetup,
+)
 from dp_lint.analysis.validator import RefusedLayer
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Confidence
@@ -51,7 +59,8 @@ DOCUMENTED = [
     FlowResult, CallSite, StopPoint, StopKind, Value, LayerTree, LayerUse, Instance, Binding,
     ModuleArgument, LiteralOrigin, KeywordOrigin, ModuleModels, ModuleClass, Submodule, ModuleKind,
     Condition, AttributeValue, Tri, ProjectIndex, ModuleInfo, ClassInfo, FunctionInfo,
-    Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind,
+    Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
+    RepeatedEngineCall, EvalModeTraining,
 ]
 
 

@@ -31,7 +31,9 @@ from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.syntax import (
+    argument,
     assignments_in,
+    bind_call,
     blocks,
     calls_in,
     dotted_name,
@@ -178,6 +180,25 @@ class TrainingSetup:
             for stmt in statements:
                 if isinstance(stmt, cst.For) and _iterates(stmt.iter, name) and _trains(stmt):
                     yield stmt
+
+    def loss_scalings(self, index: ProjectIndex) -> list[LossScaling]:
+        """Every `scaler.scale(loss)` whose value reaches `.backward()` in the training after the
+        engine call (its function, the class's other methods, and project functions it calls with
+        names as arguments), where `scaler` is a torch `GradScaler` the source builds enabled."""
+        return list(_loss_scalings(self, index))
+
+    def validator_fix_after_optimizer(self, index: ProjectIndex) -> FixAfterOptimizer | None:
+        """The optimizer given to the engine was built from a model's parameters, and
+        `ModuleValidator.fix` (which returns a copy) replaced that model afterwards, before the
+        engine call; None when not, or when the source does not say."""
+        return _fix_after_optimizer(self, index)
+
+    def eval_mode_training(self, index: ProjectIndex) -> list[EvalModeTraining]:
+        """The training loops after a `make_private*` call that run the private model in eval mode:
+        entered after a `.eval()` of it, or switching it to eval (directly, or in a project function or
+        method it is passed to) without a `.train()` in the loop; none where a model goes to code
+        dp-lint cannot read."""
+        return list(_eval_mode_training(self, index))
 
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
@@ -427,3 +448,604 @@ def _params(function: cst.FunctionDef) -> list[cst.Param]:
     p = function.params
     return [*p.posonly_params, *p.params, *p.kwonly_params]
 
+
+
+# -- the training after the engine call, through methods and helpers --------------------
+
+
+@dataclass(frozen=True)
+class _Body:
+    """Statements that run in the training after an engine call, and where their names come from."""
+
+    statements: Sequence[cst.CSTNode]
+    module: ModuleInfo
+    scope: dict[str, list[cst.BaseExpression]]  # the local assignments there
+    # A project function called after the engine call: parameter -> the caller's dotted name.
+    passed: dict[str, str]
+
+
+def _class_of(setup: TrainingSetup) -> cst.ClassDef | None:
+    if setup.function is None:
+        return None
+    return enclosing(setup.module.file.parents.get(setup.function), setup.module.file.parents, cst.ClassDef)
+
+
+def _methods(cls: cst.ClassDef | None) -> list[cst.FunctionDef]:
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return []
+    return [stmt for stmt in cls.body.body if isinstance(stmt, cst.FunctionDef)]
+
+
+def _training_bodies(setup: TrainingSetup, index: ProjectIndex) -> Iterator[_Body]:
+    yield _Body(setup.after, setup.module, setup.scope, {})
+    for method in _methods(_class_of(setup)):
+        if method is not setup.function:
+            yield _Body(list(walk_statements(_body(method))), setup.module, assignments_in(_body(method)), {})
+    seen: set[int] = set()
+    for call in setup.calls_after():
+        name = dotted_name(call.func)
+        qualname = setup.module.resolve_expr(call.func) if name and "." not in name else None
+        helper = index.lookup_function(qualname) if qualname else None
+        if helper is None or helper.node is setup.function or id(helper.node) in seen:
+            continue
+        seen.add(id(helper.node))
+        bound = bind_call(helper.node, call, dotted_name, lambda param: None)
+        passed = {param: caller for param, caller in bound.items() if caller is not None}
+        yield _Body(list(walk_statements(_body(helper.node))), helper.module, assignments_in(_body(helper.node)), passed)
+
+
+def _self_assignments(cls: cst.ClassDef | None) -> dict[str, list[cst.BaseExpression]]:
+    """`self.x = value` in every method of `cls`: "self.x" -> the values."""
+    found: dict[str, list[cst.BaseExpression]] = {}
+    for method in _methods(cls):
+        for stmt in walk_statements(_body(method)):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                        for target in targets:
+                            name = dotted_name(target)
+                            if name is not None and name.startswith("self."):
+                                found.setdefault(name, []).append(small.value)
+                            elif isinstance(target, (cst.Tuple, cst.List)):
+                                for element in target.elements:  # `self.a, self.b = f()`: unknown values
+                                    inner = dotted_name(element.value)
+                                    if inner is not None:
+                                        found.setdefault(inner, []).append(element.value)
+    return found
+
+
+# -- loss scalers ----------------------------------------------------------------------
+
+# torch's loss scalers, and the position of `enabled` among their positional parameters
+# (torch 2.13: `torch.amp.GradScaler(device, init_scale, growth_factor, backoff_factor,
+# growth_interval, enabled)`; the deprecated `torch.cuda.amp`/`torch.cpu.amp` ones have no `device`).
+_GRAD_SCALERS = {
+    "torch.amp.GradScaler": 5, "torch.amp.grad_scaler.GradScaler": 5, "torch.GradScaler": 5,
+    "torch.cuda.amp.GradScaler": 4, "torch.cuda.amp.grad_scaler.GradScaler": 4,
+    "torch.cpu.amp.GradScaler": 4, "torch.cpu.amp.grad_scaler.GradScaler": 4,
+}
+
+
+@dataclass(frozen=True)
+class LossScaling:
+    """`scaler.scale(loss)` whose value reaches `.backward()` after an engine call, `scaler` being a
+    torch `GradScaler` built enabled (`TrainingSetup.loss_scalings`)."""
+
+    call: cst.Call  # the `scaler.scale(...)` call
+    module: ModuleInfo  # the module it is written in (`module.file` to report it)
+    scaler: str  # the scaler's name there: "scaler", "self.scaler"
+    construction: cst.Call  # `torch.amp.GradScaler("cpu")`
+    qualname: str  # "torch.amp.GradScaler"
+    # `scaler.step(<the optimizer the engine call returned>)` in the same statements.
+    steps_private_optimizer: bool
+
+
+def _loss_scalings(setup: TrainingSetup, index: ProjectIndex) -> Iterator[LossScaling]:
+    if not setup.engine.kind.makes_private:
+        return
+    optimizer = setup.returned("optimizer")
+    attributes = _self_assignments(_class_of(setup))
+    for body in _training_bodies(setup, index):
+        for call in _backward_calls(body.statements, None):
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"):
+                continue
+            scaler = dotted_name(call.func.value)
+            if scaler is None:
+                continue
+            found = _scaler_construction(scaler, body, setup, attributes)
+            if found is None:
+                continue
+            construction, qualname = found
+            steps = optimizer is not None and any(
+                isinstance(step.func, cst.Attribute) and step.func.attr.value == "step"
+                and dotted_name(step.func.value) == scaler and step.args
+                and _caller_name(dotted_name(step.args[0].value), body) == optimizer
+                for stmt in body.statements for step in _own_calls(stmt))
+            yield LossScaling(call, body.module, scaler, construction, qualname, steps)
+
+
+def _caller_name(name: str | None, body: _Body) -> str | None:
+    """A name of `body` as the engine call's function knows it (a helper's parameter -> the argument)."""
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    if head in body.passed:
+        return body.passed[head] + ("." + rest if rest else "")
+    return name
+
+
+def _scaler_construction(name: str, body: _Body, setup: TrainingSetup,
+                         attributes: dict[str, list[cst.BaseExpression]]) -> tuple[cst.Call, str] | None:
+    """The enabled `GradScaler(...)` call `name` holds, or None (not one, disabled, or unknown)."""
+    module, values = body.module, None
+    if name in body.passed:
+        name, module = body.passed[name], setup.module
+        values = setup.scope.get(name) if "." not in name else attributes.get(name)
+    elif name.startswith("self."):
+        values = attributes.get(name) if body.module is setup.module else None
+    elif "." not in name:
+        values = body.scope.get(name)
+        if values is None and name not in body.passed and name in module.assignments:
+            values = [module.assignments[name]]
+    if not values or len(values) != 1 or not isinstance(values[0], cst.Call):
+        return None
+    construction = values[0]
+    qualname = module.resolve_expr(construction.func) if dotted_name(construction.func) else None
+    if qualname not in _GRAD_SCALERS or any(a.star for a in construction.args):
+        return None
+    enabled = argument(construction, "enabled", _GRAD_SCALERS[qualname])
+    if enabled is not None and literal(enabled, module) is not True:
+        return None  # disabled (`enabled=False`), or a setting dp-lint cannot read
+    return construction, qualname
+
+
+# -- ModuleValidator.fix after the optimizer was built -----------------------------------
+
+_VALIDATOR_FIXES = frozenset({
+    "opacus.validators.ModuleValidator.fix", "opacus.validators.ModuleValidator.fix_and_validate",
+    "opacus.validators.module_validator.ModuleValidator.fix",
+    "opacus.validators.module_validator.ModuleValidator.fix_and_validate",
+    "opacus.ModuleValidator.fix", "opacus.ModuleValidator.fix_and_validate",
+})
+
+
+@dataclass(frozen=True)
+class FixAfterOptimizer:
+    """`optimizer = SGD(model.parameters())` ... `model = ModuleValidator.fix(model)` ... the engine
+    call given both (`TrainingSetup.validator_fix_after_optimizer`)."""
+
+    optimizer: str  # the optimizer's name: "optimizer", "self.optimizer"
+    construction: cst.Call  # the call that builds it (a torch.optim class, or a project helper)
+    construction_statement: cst.SimpleStatementLine
+    owner: str  # the model whose parameters it holds, as named there: "model", "self.model"
+    fix_call: cst.Call  # `ModuleValidator.fix(model)`
+    fix_statement: cst.SimpleStatementLine
+    fixed: str  # the name bound to the fixed copy, passed as `module=`
+
+
+def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterOptimizer | None:
+    optimizer, model = setup.argument_name("optimizer"), setup.argument_name("module")
+    if optimizer is None or model is None or not setup.engine.kind.makes_private:
+        return None
+    sequence: list[cst.CSTNode] = list(setup.before)
+    if not any(_assigns(stmt, optimizer) for stmt in sequence):
+        # A trainer: `self.optimizer` built in `__init__`, the engine call in another method.
+        cls = _class_of(setup)
+        init = next((m for m in _methods(cls) if m.name.value == "__init__"), None)
+        if not optimizer.startswith("self.") or init is None or init is setup.function:
+            return None
+        others = [m for m in _methods(cls) if m is not init and m is not setup.function]
+        if any(_assigns(stmt, name) for m in others for stmt in walk_statements(_body(m)) for name in (optimizer, model)):
+            return None  # assigned elsewhere too: the order is unknown
+        sequence = [*walk_statements(_body(init)), *sequence]
+    built = max((i for i, stmt in enumerate(sequence) if _assigns(stmt, optimizer)), default=None)
+    if built is None:
+        return None
+    construction = _single_assignment(sequence[built], optimizer)
+    if construction is None:
+        return None
+    owners = _parameter_owners(construction, setup.module, index, setup.scope)
+    if not owners:
+        return None
+    for position in range(built + 1, len(sequence)):
+        stmt = sequence[position]
+        fix = _single_assignment(stmt, model)
+        if fix is None:
+            continue
+        qualname = setup.module.resolve_expr(fix.func) if dotted_name(fix.func) else None
+        fixed_arg = argument(fix, "module", 0)
+        owner = dotted_name(fixed_arg)
+        if qualname not in _VALIDATOR_FIXES or owner is None or owner not in owners:
+            return None
+        if any(_assigns(later, name) for later in sequence[position + 1:] for name in (model, optimizer)):
+            return None
+        built_statement = sequence[built]
+        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(built_statement, cst.SimpleStatementLine):
+            return None  # (both are: _single_assignment accepts nothing else)
+        return FixAfterOptimizer(optimizer, construction, built_statement, owner, fix, stmt, model)
+    return None
+
+
+def _assigns(stmt: cst.CSTNode, name: str) -> bool:
+    """Does `stmt` bind the dotted `name` (`x = ...`, `self.x, y = ...`, `for x in`, `with ... as x`)?"""
+    targets: list[cst.BaseExpression] = []
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                targets.extend(t.target for t in small.targets)
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                targets.append(small.target)
+    elif isinstance(stmt, cst.For):
+        targets.append(stmt.target)
+    elif isinstance(stmt, cst.With):
+        targets.extend(item.asname.name for item in stmt.items if item.asname is not None)
+
+    def binds(target: cst.BaseExpression) -> bool:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return any(binds(e.value) for e in target.elements)
+        if isinstance(target, cst.StarredElement):
+            return binds(target.value)
+        return dotted_name(target) == name
+
+    return any(binds(t) for t in targets)
+
+
+def _single_assignment(stmt: cst.CSTNode, name: str) -> cst.Call | None:
+    """The call of `name = <call>` when `stmt` is that one assignment."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and dotted_name(small.targets[0].target) == name \
+            and isinstance(small.value, cst.Call):
+        return small.value
+    return None
+
+
+def _parameter_owners(construction: cst.Call, module: ModuleInfo, index: ProjectIndex,
+                      scope: dict[str, list[cst.BaseExpression]], depth: int = 0) -> set[str]:
+    """The dotted names whose parameters an optimizer construction holds: `SGD(model.fc.parameters())`
+    -> {"model", "model.fc"} (also through local names: `decay = [p for p in model.parameters()]`,
+    `AdamW([{"params": decay}])`); through a project function returning such a construction, named as
+    the caller passes them. Empty when the call builds no torch optimizer dp-lint can read."""
+    qualname = module.resolve_expr(construction.func) if dotted_name(construction.func) else None
+    if qualname is None or depth > 2:
+        return set()
+    if qualname.startswith("torch.optim."):
+        owners: set[str] = set()
+        sources: list[cst.CSTNode] = [arg.value for arg in construction.args]
+        for arg in construction.args:
+            for name in _names_below(arg.value):
+                values = scope.get(name) or []
+                if len(values) == 1:
+                    sources.append(values[0])
+        for source in sources:
+            for call in calls_in(source):
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("parameters", "named_parameters"):
+                    held = dotted_name(call.func.value)
+                    parts = held.split(".") if held else []
+                    owners.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        return owners
+    helper = index.lookup_function(qualname)
+    returns = [s for s in walk_statements(_body(helper.node)) if isinstance(s, cst.SimpleStatementLine)
+               for s in s.body if isinstance(s, cst.Return)] if helper is not None else []
+    if helper is None or len(returns) != 1 or not isinstance(returns[0].value, cst.Call):
+        return set()
+    inner = _parameter_owners(returns[0].value, helper.module, index, assignments_in(_body(helper.node)), depth + 1)
+    bound = bind_call(helper.node, construction, dotted_name, lambda param: None)
+    owners = set()
+    for name in inner:
+        head, _, rest = name.partition(".")
+        caller = bound.get(head)
+        if caller is not None:
+            owners.add(caller + ("." + rest if rest else ""))
+    return owners
+
+
+def _names_below(node: cst.CSTNode) -> Iterator[str]:
+    """The plain names read below `node` (not attribute names)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            yield current.value
+        elif isinstance(current, cst.Attribute):
+            stack.append(current.value)
+        else:
+            stack.extend(current.children)
+
+
+# -- an engine call repeated on one model ------------------------------------------------
+
+# Calls on the returned module that take Opacus' hooks off the model (measured: make_private on the
+# raw model works again afterwards), or hand back the raw model.
+_UNHOOKING = frozenset({"remove_hooks", "_close", "to_standard_module"})
+
+
+@dataclass(frozen=True)
+class RepeatedEngineCall:
+    """A `make_private*` call given a model that an engine call before it already hooked
+    (`repeated_engine_calls`): the same name, not bound again in between."""
+
+    setup: TrainingSetup  # the call that raises
+    model: str  # the name passed as `module=`
+    earlier: TrainingSetup | None  # the earlier call in the same function; None: the call repeats in `loop`
+    loop: cst.For | cst.While | None
+    # The loop runs at least twice: True (`range(n)`, n >= 2, literal), None (not known); always True
+    # for an earlier call. Where the source shows at most one round there is no RepeatedEngineCall.
+    repeats: bool | None
+    # The second call is in the same block as the first (not under an `if` of its own).
+    unconditional: bool
+
+
+def repeated_engine_calls(setups: Sequence[TrainingSetup]) -> list[RepeatedEngineCall]:
+    """Each `make_private*` call that wraps a model already wrapped by an earlier call: in a loop that
+    does not bind the model's name again, or after another engine call of the same function on the
+    same name. A name bound again (`model, optimizer, loader = engine.make_private(module=model, ...)`,
+    `model = Net()`), a loop that may stop after one round (`return`, `break`) and a call that takes
+    the hooks off (`remove_hooks()`) give no answer."""
+    found: list[RepeatedEngineCall] = []
+    private = [s for s in setups if s.engine.kind.makes_private]
+    for setup in private:
+        model = setup.argument_name("module")
+        if model is None:
+            continue
+        loop = _enclosing_loop(setup)
+        if loop is not None:
+            repeats = _repeats(loop, setup.module)
+            body = list(walk_statements(_loop_body(loop)))
+            if repeats is not False and not _exits(loop) and not _unhooks(body) \
+                    and not any(_assigns(stmt, model) for stmt in [loop, *body]):
+                found.append(RepeatedEngineCall(setup, model, None, loop, repeats, True))
+                continue
+        for earlier in private:
+            if earlier is setup or earlier.function is not setup.function or earlier.module is not setup.module:
+                continue
+            if earlier.argument_name("module") != model or setup.statement not in earlier.after:
+                continue
+            placed = _same_block_after(earlier.statement, setup.statement, setup.module.file.parents)
+            if placed is None:
+                continue
+            between = earlier.after[:earlier.after.index(setup.statement)]
+            if _assigns(earlier.statement, model) or any(_assigns(s, model) for s in between) or _unhooks(between):
+                continue
+            found.append(RepeatedEngineCall(setup, model, earlier, None, True, placed))
+            break
+    return found
+
+
+def _enclosing_loop(setup: TrainingSetup) -> cst.For | cst.While | None:
+    parents = setup.module.file.parents
+    node = parents.get(setup.statement)
+    while node is not None and node is not setup.function:
+        if isinstance(node, (cst.For, cst.While)):
+            return node
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return None
+        node = parents.get(node)
+    return None
+
+
+def _loop_body(loop: cst.For | cst.While) -> Sequence[cst.BaseStatement]:
+    return loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
+
+
+def _repeats(loop: cst.For | cst.While, module: ModuleInfo) -> bool | None:
+    """Does the loop run at least twice: True/False where `range(...)` of literals or a list or tuple
+    display (`for lr in [0.1, 0.01]`) says, else None."""
+    if isinstance(loop, cst.For) and isinstance(loop.iter, (cst.List, cst.Tuple)):
+        if any(isinstance(e, cst.StarredElement) for e in loop.iter.elements):
+            return None
+        return len(loop.iter.elements) >= 2
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call) or dotted_name(loop.iter.func) != "range":
+        return None
+    bounds = [literal(a.value, module) for a in loop.iter.args]
+    if not bounds or len(bounds) > 2 or any(a.star or a.keyword for a in loop.iter.args) \
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+        return None
+    numbers = [b for b in bounds if isinstance(b, int)]
+    start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+    return stop - start >= 2
+
+
+def _exits(loop: cst.For | cst.While) -> bool:
+    """Can the loop stop after its first round: a `return`, or a `break` of this loop (not of a loop inside it)?"""
+    stack: list[tuple[cst.CSTNode, bool]] = [(child, False) for child in _loop_body(loop)]
+    while stack:
+        node, nested = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
+            return True
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        inner = nested or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, inner) for child in node.children)
+    return False
+
+
+def _unhooks(statements: Sequence[cst.CSTNode]) -> bool:
+    return any(isinstance(call.func, cst.Attribute) and call.func.attr.value in _UNHOOKING
+               for stmt in statements for call in _own_calls(stmt))
+
+
+def _same_block_after(first: cst.CSTNode, second: cst.CSTNode, parents) -> bool | None:
+    """Is `second` (or the compound statement holding it) in `first`'s block after it? True when
+    `second` itself is, False when it is nested in a later statement, None when it is elsewhere (another
+    branch)."""
+    block = parents.get(first)
+    node, nested = second, False
+    while node is not None and parents.get(node) is not block:
+        node, nested = parents.get(node), True
+    if node is None:
+        return None
+    body = list(getattr(block, "body", ()))
+    if node not in body or first not in body or body.index(node) <= body.index(first):
+        return None
+    return not nested
+
+
+# -- eval mode in the training ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalModeTraining:
+    """A training loop after an engine call that runs the private model in eval mode
+    (`TrainingSetup.eval_mode_training`)."""
+
+    eval_call: cst.Call  # the `model.eval()` (`.train(False)`), or the call of the helper that does it
+    module: ModuleInfo  # where that call is written
+    model: str  # the model's name there
+    through: str | None  # the project function or method that switches to eval (`evaluate`), None: directly
+    loop: cst.For | cst.While  # the training loop (its function's name for the model: `setup.returned("module")`)
+    # "entry": the model is in eval mode when the loop starts (its first backward fails); "round": the
+    # loop itself switches to eval and never back, so its next round fails.
+    when: str
+    repeats: bool | None  # for "round": does the loop run twice (True: `range(n >= 2)`; None: unknown)
+
+
+@dataclass(frozen=True)
+class _Mode:
+    mode: str  # "eval", "train", "unknown"
+    call: cst.Call | None
+    module: ModuleInfo | None
+    name: str | None
+    through: str | None = None
+
+
+def _eval_mode_training(setup: TrainingSetup, index: ProjectIndex) -> Iterator[EvalModeTraining]:
+    if not setup.engine.kind.makes_private:
+        return
+    names = {n for n in (setup.argument_name("module"), setup.returned("module")) if n is not None}
+    if not names or any(setup.assigned_after(n) for n in names if "." not in n):
+        return
+    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    loops = [s for s in setup.after if isinstance(s, (cst.For, cst.While))]
+    state = _Mode("train", None, None, None)  # make_private refuses a model in eval mode
+    for stmt in setup.after:
+        if any(stmt is not loop and _inside(stmt, loop) for loop in loops):
+            continue  # inside a loop, which counts as a whole
+        if isinstance(stmt, (cst.For, cst.While)):
+            inside = list(_modes(stmt, names, setup.module, index, methods, 0))
+            if any(m.mode == "unknown" for m in inside):
+                return
+            if _trains_model(stmt, names, setup.module, index, methods) and not any(m.mode == "train" for m in inside):
+                if state.mode == "eval":
+                    yield EvalModeTraining(state.call, state.module, state.name, state.through, stmt, "entry", None)  # type: ignore[arg-type]
+                    return
+                evals = [m for m in inside if m.mode == "eval"]
+                repeats = _repeats(stmt, setup.module)
+                if evals and repeats is not False and not _exits(stmt):
+                    first = evals[0]
+                    yield EvalModeTraining(first.call, first.module, first.name, first.through, stmt, "round", repeats)  # type: ignore[arg-type]
+                    return
+            state = inside[-1] if inside else state
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            events = list(_modes(stmt, names, setup.module, index, methods, 0))
+            if any(m.mode == "unknown" for m in events):
+                return
+            state = events[-1] if events else state
+
+
+def eval_mode_at_engine_call(setup: TrainingSetup, index: ProjectIndex) -> cst.Call | None:
+    """The `model.eval()` (or `.train(False)`, directly or in a project function `model` is passed to)
+    that leaves the model given to `make_private*` in eval mode at the call; None when the last mode
+    change before it is `.train()`, when there is none, or when the model is bound again after it."""
+    model = setup.argument_name("module")
+    if model is None or not setup.engine.kind.makes_private:
+        return None
+    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    sequence: list[cst.CSTNode] = list(setup.before)
+    init = methods.get("__init__")
+    if model.startswith("self.") and init is not None and init is not setup.function:
+        # A trainer: `__init__` runs first; another method changing the mode makes the order unknown.
+        others = [m for m in methods.values() if m is not init and m is not setup.function]
+        if any(True for m in others for _ in _modes(m.body, {model}, setup.module, index, {}, 1)):
+            return None
+        sequence = [*walk_statements(_body(init)), *sequence]
+    state: _Mode | None = None
+    for stmt in sequence:
+        if _assigns(stmt, model):
+            state = None
+        if isinstance(stmt, cst.SimpleStatementLine):
+            events = list(_modes(stmt, {model}, setup.module, index, methods, 0))
+            state = events[-1] if events else state
+    return state.call if state is not None and state.mode == "eval" else None
+
+
+# Methods through which a model's submodules may be put in another mode out of dp-lint's sight.
+_SUBMODULE_WALKS = frozenset({"apply", "modules", "children", "named_modules", "named_children"})
+
+# Functions that take a model without changing its mode (printing, counting, saving).
+_MODE_NEUTRAL = frozenset({"print", "len", "repr", "str", "isinstance", "type", "id", "vars", "sum"})
+
+
+def _has_backward(loop: cst.CSTNode) -> bool:
+    return any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "backward" for c in calls_in(loop))
+
+
+def _trains_model(loop: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
+                  methods: dict[str, cst.FunctionDef]) -> bool:
+    """Does the loop call `.backward()`, itself or in a project function or method of the class it
+    passes the model to (`train_one_epoch(model, ...)`)?"""
+    if _has_backward(loop):
+        return True
+    for call in calls_in(loop):
+        func = call.func
+        if not any(dotted_name(a.value) in names for a in call.args):
+            continue
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" and func.attr.value in methods:
+            if _has_backward(methods[func.attr.value].body):
+                return True
+            continue
+        qualname = module.resolve_expr(func) if dotted_name(func) else None
+        helper = index.lookup_function(qualname) if qualname else None
+        if helper is not None and _has_backward(helper.node.body):
+            return True
+    return False
+
+
+def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
+           methods: dict[str, cst.FunctionDef], depth: int) -> Iterator[_Mode]:
+    """The mode changes of the models `names` in `node`, in source order: their `.eval()`/`.train(...)`,
+    and those of project functions and methods of the class they are passed to (one level);
+    "unknown" where a model goes to a function dp-lint cannot read or `train()` gets a non-literal."""
+    calls = sorted(calls_in(node), key=lambda c: module.file.span(c)[0].row * 10_000 + module.file.span(c)[0].column)
+    for call in calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) in names:
+            name = dotted_name(func.value)
+            if func.attr.value == "eval" and not call.args:
+                yield _Mode("eval", call, module, name)
+            elif func.attr.value == "train":
+                flag = literal(call.args[0].value, module) if call.args else True
+                mode = "train" if flag is True else "eval" if flag is False else "unknown"
+                yield _Mode(mode, call, module, name)
+            elif func.attr.value in _SUBMODULE_WALKS:
+                yield _Mode("unknown", None, None, None)  # `for m in model.modules(): m.train()`
+            continue
+        passed = [a for a in call.args if dotted_name(a.value) in names]
+        method = methods.get(func.attr.value) if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" else None
+        if method is not None and depth == 0 and any(n.startswith("self.") for n in names):
+            for inner in _modes(method.body, {n for n in names if n.startswith("self.")}, module, index, {}, depth + 1):
+                yield _Mode(inner.mode, call, module, inner.name, f"self.{method.name.value}")
+        if not passed:
+            continue
+        qualname = module.resolve_expr(func) if dotted_name(func) else None
+        helper = index.lookup_function(qualname) if qualname else None
+        if helper is None and method is None and (
+                (isinstance(func, cst.Name) and func.value in _MODE_NEUTRAL) or (qualname or "").startswith("torch.")):
+            continue
+        if method is not None:
+            helper_node, helper_module, skip_self = method, module, True
+        elif helper is not None:
+            helper_node, helper_module, skip_self = helper.node, helper.module, False
+        else:
+            yield _Mode("unknown", None, None, None)
+            continue
+        if depth > 0:
+            yield _Mode("unknown", None, None, None)
+            continue
+        bound = bind_call(helper_node, call, dotted_name, lambda param: None, skip_self=skip_self)
+        params = {param for param, caller in bound.items() if caller in names}
+        for inner in _modes(helper_node.body, params, helper_module, index, {}, depth + 1):
+            yield _Mode(inner.mode, call, module, bound.get(inner.name or "") or inner.name,
+                        dotted_name(func) if inner.mode != "unknown" else None)

@@ -300,6 +300,40 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL106-parameter-outside-module", "flag cases silent or crash",
     ),
     _on_every_release(
+        "grad-scaler-scales-grad-samples",
+        "a torch `GradScaler` scaling the loss of a private model multiplies every per-sample gradient by the "
+                "loss scale (65536 at first) before clipping, and its `unscale_` is lost (DPOptimizer recomputes "
+                "`p.grad` from `grad_sample`): no error; privacy holds, the update is wrong",
+        "DPL206-loss-scaler-with-dp-optimizer", "flag cases silent",
+    ),
+    Behaviour(
+        key="validator-fix-returns-a-copy",
+        summary="`ModuleValidator.fix` returns a deep copy of the model (even when nothing needs fixing): an "
+                "optimizer built before it holds parameters the fixed model does not have, and `make_private` "
+                "raises `ValueError: Module parameters are different than optimizer Parameters`",
+        holds=">=1.0",
+        changed_by="none (1.4.1-1.5.2 on torch >= 2.6: ModuleValidator.fix itself fails first, see "
+                   "module-validator-fix-unpickling-error)",
+        measured=_on({"1.4.1": _UNPICKLING + " (in ModuleValidator.fix, before make_private)",
+                      "1.5.4": "flag cases crash", "1.6.0": "flag cases crash"}),
+        probe="cases:DPL207-validator-fix-after-optimizer",
+        when_unknown=True,
+    ),
+    _on_every_release(
+        "make-private-twice-adds-hooks-twice",
+        "`make_private` (and `GradSampleModule`) on a model an earlier call already hooked raises `ValueError: "
+                "Trying to add hooks twice to the same model`, also with a new PrivacyEngine; on the returned "
+                "GradSampleModule, or after its `remove_hooks()`, it works",
+        "DPL208-make-private-twice-on-one-model", "flag cases crash",
+    ),
+    _on_every_release(
+        "eval-mode-breaks-make-private-and-hooks",
+        "a model in eval mode: `make_private` raises `Model needs to be in training mode`; switched to eval "
+                "after it, the hooks record no activations and the next backward raises (`IndexError: pop from "
+                "empty list`, or `No activations detected` before any training step)",
+        "DPL209-model-in-eval-mode", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "

@@ -1,0 +1,48 @@
+"""The optimizer comes from a build_optimizer() helper; the model has nothing to fix, but the script
+runs ModuleValidator.fix anyway and trains the copy it returns (a new name)."""
+
+import torch
+import torch.nn as nn
+from opacus import PrivacyEngine
+from opacus.validators import ModuleValidator
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(5, 10), nn.ReLU(), nn.Linear(10, 2))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def build_optimizer(net, lr):
+    decay = [p for name, p in net.named_parameters() if not name.endswith("bias")]
+    no_decay = [p for name, p in net.named_parameters() if name.endswith("bias")]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+
+
+def main():
+    generator = torch.Generator().manual_seed(4)
+    dataset = TensorDataset(torch.randn(40, 5, generator=generator), torch.randint(0, 2, (40,), generator=generator))
+    model = MLP()
+    optimizer = build_optimizer(model, lr=1e-3)
+    dp_model = ModuleValidator.fix(model)  # expect: DPL207
+    engine = PrivacyEngine()
+    dp_model, optimizer, loader = engine.make_private(
+        module=dp_model, optimizer=optimizer, data_loader=DataLoader(dataset, batch_size=10),
+        noise_multiplier=1.0, max_grad_norm=1.0,
+    )
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(dp_model(x), y).backward()
+        optimizer.step()
+
+
+CASE = {
+    "script": "main",
+    "runtime": "crash",
+    "error": "Module parameters are different than optimizer Parameters",
+    "opacus": ">=1.5.3",  # before 1.5.3 ModuleValidator.fix fails on torch >= 2.6 (UnpicklingError)
+}
