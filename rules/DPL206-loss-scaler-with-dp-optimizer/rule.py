@@ -25,7 +25,7 @@ class LossScalerWithDpOptimizer(Rule):
                 yield self.report(
                     scaling.call,
                     f"`{scaling.scaler}.scale(...)` multiplies Opacus' per-sample gradients by the loss scale before "
-                    f"clipping: the update is wrong",
+                    f"clipping: the update is wrong.",
                     file=scaling.module.file, confidence=Confidence.HIGH,
                     help=(
                         f"`{scaling.scaler}` is a `{scaling.qualname}` and steps `{optimizer}`, the DP optimizer of the "

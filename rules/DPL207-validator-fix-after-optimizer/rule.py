@@ -28,8 +28,8 @@ class ValidatorFixAfterOptimizer(Rule):
                 continue
             yield self.report(
                 found.fix_call,
-                f"`ModuleValidator.fix` returns a copy of `{found.owner}`, but `{found.optimizer}` holds the old "
-                f"parameters: make_private raises",
+                f"`ModuleValidator.fix` copies `{found.owner}`; `{found.optimizer}` still holds the old parameters: "
+                f"make_private raises.",
                 file=setup.engine.file,
                 # Under an `if` of its own (`if not ModuleValidator.is_valid(model):`) the fix may not run.
                 confidence=Confidence.HIGH if self._same_block(setup, found) else Confidence.MEDIUM,

@@ -22,11 +22,11 @@ class MakePrivateTwiceOnOneModel(Rule):
             setup, model = repeated.setup, repeated.model
             engine = setup.engine.kind.value
             if repeated.earlier is None:
-                message = f"`{engine}` wraps `{model}` again on every round of this loop: the second round raises"
+                message = f"`{engine}` wraps `{model}` again on every round of this loop: the second round raises."
                 where = "An earlier round of the loop"
             else:
                 row = setup.engine.file.span(repeated.earlier.engine.node)[0].row
-                message = f"`{model}` was already made private on line {row}: this second `{engine}` raises"
+                message = f"`{model}` was already made private on line {row}: this second `{engine}` raises."
                 where = f"The call at {repeated.earlier.engine.label()}"
             yield self.report(
                 setup.engine.node,

@@ -32,7 +32,7 @@ class ModelInEvalMode(Rule):
                 model = setup.argument_name("module")
                 yield self.report(
                     setup.engine.node,
-                    f"`{model}` is in eval mode at this `{engine}`: it raises 'Model needs to be in training mode'",
+                    f"`{model}` is in eval mode at this `{engine}`: it raises 'Model needs to be in training mode'.",
                     file=setup.engine.file, confidence=Confidence.HIGH,
                     help=(f"The last mode change of `{model}` before the call is an `.eval()`; `{engine}` validates "
                           f"the model and raises `UnsupportedModuleError([IllegalModuleConfigurationError('Model needs "
@@ -46,11 +46,11 @@ class ModelInEvalMode(Rule):
                 switch = f"`{found.through}(...)`" if found.through else f"`{found.model}.eval()`"
                 if found.when == "entry":
                     message = (f"{switch} leaves the private model in eval mode for the training loop on line {row}: "
-                               f"its first backward raises")
+                               f"its first backward raises.")
                     confidence = Confidence.HIGH
                 else:
                     message = (f"{switch} leaves the private model in eval mode: the next round of the loop on line "
-                               f"{row} raises at backward")
+                               f"{row} raises at backward.")
                     confidence = Confidence.HIGH if found.repeats else Confidence.MEDIUM
                 yield self.report(
                     found.eval_call, message, file=found.module.file, confidence=confidence,
