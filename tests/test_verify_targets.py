@@ -330,6 +330,7 @@ def test_examples_need_no_configuration():
     examples = Path(__file__).resolve().parent.parent / "examples"
     found = {t.label: t for t in discover_targets(examples)}
     assert {label: t.inputs for label, t in found.items()} == {
+        "dp_finetune/model.py:TextClassifier": ["long[B, 7] < 100"],
         "mean_teacher/model.py:MeanTeacher": ["float[B, 20]", "float[B, 20]"],
         "resnet_block/model.py:ResNet": ["float[B, 3, 16, 16]"],
         "simsiam/model.py:SimSiam": ["float[B, 32]", "float[B, 32]"],
