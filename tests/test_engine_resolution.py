@@ -139,3 +139,19 @@ def test_a_layer_every_alternative_holds_is_reported_at_high_confidence(tmp_path
     (tmp_path / "train.py").write_text(script, encoding="utf-8")
     found = {f.location.row: f.confidence.value for f in check_files(discover([tmp_path]), select={"DPL101"}).findings}
     assert found == {7: "high", 18: "medium"}
+
+
+def test_tuple_returned_by_a_project_factory_is_unpacked(tmp_path):
+    # `netG, netD = build_models(opt)` (a DCGAN script): element 1 of the returned tuple is the
+    # model; the engine's own unpacked result (`netD, opt, dl = make_private(...)`) rebinds it.
+    factory = "def build_models():\n    g = WithBatchNorm()\n    d = Plain()\n    return g, d\n\n\n"
+    private = "d, optimizer, loader = " + ENGINE.format(model="d") + "\n"
+    script = factory + "def main():\n    g, d = build_models()\n    " + private
+    assert check(tmp_path / "plain", script) == []
+    swapped = script.replace("g, d = build_models()", "d, g = build_models()")
+    assert check(tmp_path / "bn", swapped) == [BATCHNORM]
+    # Returns that disagree on the shape, or another unpacking of the name: unknown.
+    branches = factory.replace("    return g, d\n", "    if g:\n        return g, d, 3\n    return g, d\n")
+    assert check(tmp_path / "shapes", branches + "def main():\n    g, d = build_models()\n    " + private) == [BATCHNORM]
+    twice = script + "    g, d = load()\n"
+    assert check(tmp_path / "twice", twice) == [BATCHNORM]
