@@ -154,3 +154,52 @@ def test_script_branches_fold_on_argparse_defaults(tmp_path, default, expected):
                     "    PrivacyEngine().make_private(module=model)\n",
     }
     assert [code for _, _, code in lint(tmp_path, files)] == expected
+
+
+MOCO = """
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, num_classes=8):
+        super().__init__()
+        self.fc = nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Pool(nn.Module):
+    def __init__(self, num_classes=8):
+        super().__init__()
+        self.pool = nn.Identity()
+
+    def forward(self, x):
+        return self.pool(x)
+
+
+class MoCo(nn.Module):
+    def __init__(self, base_encoder, dim=8):
+        super().__init__()
+        self.encoder_q = base_encoder(num_classes=dim)
+        self.encoder_k = base_encoder(num_classes=dim)
+
+    def forward(self, q, k):
+        with torch.no_grad():
+            key = self.encoder_k(k)
+        return self.encoder_q(q) * key
+"""
+
+
+@pytest.mark.parametrize(("constructions", "expected"), [
+    ("model = MoCo(Encoder)\n", [("model.py", 27, "DPL003")]),
+    ("model = MoCo(base_encoder=Encoder, dim=4)\n", [("model.py", 27, "DPL003")]),
+    # A parameter-free class, two different classes, or a class dp-lint cannot tell: unknown.
+    ("model = MoCo(Pool)\n", []),
+    ("a = MoCo(Encoder)\nb = MoCo(Pool)\n", []),
+    ("model = MoCo(pick())\n", []),
+])
+def test_a_class_passed_to_a_constructor_is_what_it_builds(tmp_path, constructions, expected):
+    source = MOCO + "\n\n" + constructions
+    assert lint(tmp_path, {"model.py": source}, select={"DPL003"}) == expected

@@ -180,6 +180,7 @@ class ModuleModels:
         self._owns: dict[ClassInfo, Tri] = {}
         self.values = Values(index)
         self._passed: dict[tuple[ClassInfo, str], ModuleKind | None] = {}
+        self._passed_classes: dict[tuple[ClassInfo, str], ClassValue | None] = {}
         self._constructions: dict[ClassInfo, list[tuple[ModuleInfo, cst.Call]]] = {}
 
     def frozen_elsewhere(self, cls: ClassInfo, attr: str) -> bool:
@@ -327,6 +328,44 @@ class ModuleModels:
         self._passed[key] = kinds[0]
         return kinds[0]
 
+    def passed_class(self, cls: ClassInfo, param: str) -> ClassValue | None:
+        """The module class every construction of `cls` passes for `__init__` parameter `param`
+        (or that its default names, where a construction leaves it out): `MoCo(ResNet, dim=128)`.
+        None when one construction passes something else or unknown, `*args`/`**kwargs`, or when
+        the project never constructs `cls` (then any caller may pass anything)."""
+        key = (cls, param)
+        if key in self._passed_classes:
+            return self._passed_classes[key]
+        self._passed_classes[key] = None  # cycle guard
+        init = cls.methods.get("__init__")
+        if init is None:
+            return None
+        positional = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
+        position = positional.index(param) if param in positional else None
+        declared = next((p for p in function_params(init.node) if p.name.value == param), None)
+        found: list[ClassValue] = []
+        constructions = self.constructions(cls)
+        for module, call in constructions:
+            if any(a.star for a in call.args):
+                return None
+            value = argument(call, param, position)
+            if value is not None:
+                passed = self.values.at(module, call).evaluate(value)
+            elif declared is not None and declared.default is not None:
+                passed = self.values.scope(cls.module, None).evaluate(declared.default)
+            else:
+                return None
+            if not isinstance(passed, ClassValue):
+                return None
+            if passed.cls is not None and not self.is_module_class(passed.cls):
+                return None
+            found.append(passed)
+        if not found or any(value != found[0] for value in found):
+            return None
+        result = found[0]
+        self._passed_classes[key] = result
+        return result
+
     def constructions(self, cls: ClassInfo) -> list[tuple[ModuleInfo, cst.Call]]:
         """Every call in the project that constructs `cls` (only files naming it are read)."""
         if cls not in self._constructions:
@@ -356,6 +395,11 @@ class ModuleModels:
             per_instance = dynamic
             if isinstance(func, cst.Name):
                 if func.value in scope.params:
+                    passed = self.passed_class(scope.model.cls, func.value) if scope.owner is scope.model.cls else None
+                    if passed is not None:
+                        # `MoCo(ResNet, dim=128)` whose `__init__` builds `base_encoder(num_classes=dim)`.
+                        return self.kind_for_class(passed, module, call, scope, depth,
+                                                   via=f"the class passed as `{func.value}`")
                     per_instance = True
                 elif func.value in scope.locals:
                     per_instance = self.kind_of(module, scope.locals[func.value], scope, depth + 1) is None
