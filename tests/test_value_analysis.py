@@ -203,3 +203,72 @@ class MoCo(nn.Module):
 def test_a_class_passed_to_a_constructor_is_what_it_builds(tmp_path, constructions, expected):
     source = MOCO + "\n\n" + constructions
     assert lint(tmp_path, {"model.py": source}, select={"DPL003"}) == expected
+
+
+EMA_TEACHER = """
+import copy
+
+import torch
+import torch.nn as nn
+
+
+class Wide(nn.Module):
+    def __init__(self, num_classes=4):
+        super().__init__()
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Thin(nn.Module):
+    def __init__(self, num_classes=4):
+        super().__init__()
+        self.fc = nn.Linear(8, num_classes, bias=False)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Ema(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.module = copy.deepcopy(model)
+
+    def forward(self, x):
+        return self.module(x)
+
+
+NETWORKS = {"wide": Wide, "thin": Thin}
+
+
+class MeanTeacher(nn.Module):
+    def __init__(self, backbone="wide"):
+        super().__init__()
+        self.student = NETWORKS[backbone]()
+        self.teacher = Ema(self.student)
+
+    def forward(self, x):
+        with torch.no_grad():
+            target = self.teacher(x)
+        return self.student(x) - target
+"""
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # Whichever key the instance gets, the student is trainable, so is its EMA copy (a copy: not
+    # a second registration of the student, no DPL112).
+    ({}, [("model.py", 41, "DPL003")]),
+    # A registry some code adds to, or one with a parameter-free class: unknown.
+    ({"\nclass MeanTeacher": "\nNETWORKS[\"other\"] = nn.Identity\n\n\nclass MeanTeacher"}, []),
+    ({'"thin": Thin}': '"thin": Thin, "none": nn.Identity}'}, []),
+    # The EMA wrapper freezes its copy: the teacher has nothing to train.
+    ({"        self.module = copy.deepcopy(model)\n":
+      "        self.module = copy.deepcopy(model)\n        self.module.requires_grad_(False)\n"}, []),
+])
+def test_a_registry_indexed_per_instance_and_an_ema_copy(tmp_path, change, expected):
+    source = EMA_TEACHER
+    for old, new in change.items():
+        assert old in source
+        source = source.replace(old, new)
+    assert lint(tmp_path, {"model.py": source}, select={"DPL003", "DPL112"}) == expected
