@@ -272,3 +272,62 @@ def test_a_registry_indexed_per_instance_and_an_ema_copy(tmp_path, change, expec
         assert old in source
         source = source.replace(old, new)
     assert lint(tmp_path, {"model.py": source}, select={"DPL003", "DPL112"}) == expected
+
+
+KD_FACTORY = """
+import torch
+import torch.nn as nn
+
+
+class Conv(nn.Module):
+    def __init__(self, num_classes=4):
+        super().__init__()
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Mlp(Conv):
+    pass
+
+
+ARCHS = {"conv": Conv, "mlp": Mlp}
+
+
+def build_model(arch, **kwargs):
+    if arch not in ARCHS:
+        raise KeyError(arch)
+    return ARCHS[arch](**kwargs)
+
+
+class Distill(nn.Module):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student = student
+        self.teacher = teacher
+
+    def forward(self, x):
+        with torch.no_grad():
+            soft = self.teacher(x)
+        return self.student(x) + soft
+
+
+def main(name):
+    teacher = build_model(name)
+    return Distill(build_model("mlp"), teacher)
+"""
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({}, [("model.py", 31, "DPL003")]),
+    # Frozen in the script, or a registry that is handed on (may be filled elsewhere): no finding.
+    ({"    teacher = build_model(name)\n": "    teacher = build_model(name).requires_grad_(False)\n"}, []),
+    ({"def main(name):\n": "register(ARCHS)\n\n\ndef main(name):\n"}, []),
+])
+def test_a_registry_in_a_factory_builds_a_module_whatever_the_key(tmp_path, change, expected):
+    source = KD_FACTORY
+    for old, new in change.items():
+        assert old in source
+        source = source.replace(old, new)
+    assert lint(tmp_path, {"model.py": source}, select={"DPL003"}) == expected

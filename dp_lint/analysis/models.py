@@ -325,10 +325,11 @@ class ModuleModels:
                 else:
                     site.params.add(name)  # assigned more than once: not followed
             kind = self.kind_of(module, value, site, depth + 1)
-            if kind is None or kind.param is not None or not (kind.project_class or kind.torch_class):
+            if kind is None or kind.param is not None or not (kind.project_class or kind.torch_class or (
+                    kind.certain_module and kind.owns_parameters is not Tri.UNKNOWN)):
                 return None
             kinds.append(kind)
-        if not kinds or len({(k.project_class, k.torch_class) for k in kinds}) != 1:
+        if not kinds or len({(k.project_class, k.torch_class, k.owns_parameters, k.frozen) for k in kinds}) != 1:
             return None
         self._passed[key] = kinds[0]
         return kinds[0]
@@ -424,6 +425,12 @@ class ModuleModels:
             value = self.values.at(module, call).evaluate(func)
             if isinstance(value, ClassValue):
                 return self.kind_for_class(value, module, call, scope, depth)
+            # `ARCHS[arch](**kwargs)` in a factory whose key is not known here: a module either
+            # way when every class of the registry agrees on owning parameters.
+            owns = self._registry_owns(module, func, call, scope, depth)
+            if owns is not Tri.UNKNOWN:
+                code = cst.Module([]).code_for_node(func)
+                return ModuleKind(f"`{code}(...)`", owns, True, call=call, module=module, callee=func)
         return None
 
     def _registry_owns(self, module: ModuleInfo, func: cst.BaseExpression, call: cst.Call,
@@ -473,6 +480,9 @@ class ModuleModels:
                         continue  # its definition, `NAME = {...}`
                     if rest.startswith("[") and not re.match(r"\[[^\]]*\]\s*=(?!=)", rest):
                         continue  # read by key
+                    if rest.startswith((".keys(", ".get(", ".items(", ".values(")) or re.search(
+                            r"(\bin|\b(sorted|list|tuple|set|len)\()$", before):
+                        continue  # `arch in ARCHS`, `sorted(ARCHS)`, `ARCHS.get(arch)`: read
                     read = False
         self._registry_reads[name] = read
         return read
