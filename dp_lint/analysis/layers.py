@@ -382,6 +382,15 @@ class LayerTree:
             for _, sub in _constructions(model):
                 if not self._excluded(sub.conditions, current, sub.owner):
                     stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
+            # A module class handed to the constructor as a value (`ResNet(BasicBlock, [2, 2])`) is
+            # built inside, even where dp-lint cannot follow how (`self._make_layer(block, ...)`):
+            # it may be private. Its own settings are unknown (no call binds them).
+            for values in current.scopes.values():
+                for value in values.values():
+                    if (isinstance(value, ClassValue) and value.cls is not None and value.cls not in found
+                            and self.models.is_module_class(value.cls)):
+                        stack.append(self.instantiate(value.cls, None, None, None, None,
+                                                      f"{current.path}.<{value.cls.name}>", current.depth + 1))
         return found
 
     def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list[Instance]:
