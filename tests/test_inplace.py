@@ -175,3 +175,35 @@ class Net(nn.Module):
 """
     assert _rows(tmp_path, body) == [21]
     assert _rows(tmp_path, body.replace("norm_layer=group_norm", "norm_layer=pool_instead")) == []
+
+
+def test_factory_kwargs_that_are_always_empty_leave_the_defaults(tmp_path):
+    # torchvision-style `def resnet(**kwargs): return Net(..., **kwargs)`: every call passes only
+    # `width`, which the factory names, so `act_layer` keeps its in-place default.
+    body = """
+from functools import partial
+
+from opacus import PrivacyEngine
+
+
+class Net(nn.Module):
+    def __init__(self, width=4, act_layer=partial(nn.ReLU, inplace=True)):
+        super().__init__()
+        self.conv = nn.Conv2d(3, width, 3)
+        self.act = act_layer()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+def tiny(width=4, **kwargs):
+    return Net(width=width, **kwargs)
+
+
+model = tiny(width=8)
+PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None, noise_multiplier=1.0, max_grad_norm=1.0)
+"""
+    assert _rows(tmp_path, body) == [17]
+    # A caller that passes other keywords, or the factory used other than called: unknown.
+    assert _rows(tmp_path / "other", body + "other = tiny(act_layer=nn.ReLU)\n") == []
+    assert _rows(tmp_path / "registry", body + "FACTORIES = {'tiny': tiny}\n") == []
