@@ -543,3 +543,33 @@ def test_an_optimizer_over_all_parameters_keeps_the_findings(tmp_path):
              "opt = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)\n")
     found = lint(tmp_path, {"probe.py": PROBE, "train.py": train})
     assert [code for _, _, code in found] == ["DPL003", "DPL001"]
+
+
+WRAPPER = """
+import torch
+import torch.nn as nn
+
+
+class Wrapper(nn.Module):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student = student
+        self.teacher = teacher
+
+    def forward(self, x):
+        return self.student(x) + self.teacher(x).detach()
+"""
+
+
+def test_an_optimizer_over_a_module_a_wrapper_stores_names_that_attribute(tmp_path):
+    # `student.parameters()` where `Wrapper(student, teacher)` stores it as `self.student`: the
+    # teacher is never stepped (a DINO notebook that leaves the copied teacher unfrozen).
+    script = ("import copy\nimport torch\nfrom wrapper import Wrapper\nstudent = torch.nn.Linear(8, 8)\n"
+              "teacher = copy.deepcopy(student)\nmodel = Wrapper(student, teacher)\n"
+              "opt = torch.optim.SGD(student.parameters(), lr=0.1)\n")
+    assert lint(tmp_path / "a", {"wrapper.py": WRAPPER, "train.py": script}) == []
+    # Handed to something else too (it may be stored there), or optimized whole: findings stay.
+    handed = script + "other = Wrapper(student, student)\n"
+    assert [code for _, _, code in lint(tmp_path / "b", {"wrapper.py": WRAPPER, "train.py": handed})] == ["DPL003", "DPL001"]
+    whole = script.replace("student.parameters()", "model.parameters()")
+    assert [code for _, _, code in lint(tmp_path / "c", {"wrapper.py": WRAPPER, "train.py": whole})] == ["DPL003", "DPL001"]

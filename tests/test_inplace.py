@@ -123,3 +123,87 @@ class Net(nn.Module):
         return h + g
 """
     assert _rows(tmp_path, body) == []
+
+
+def test_helper_block_is_read_with_the_arguments_of_its_call(tmp_path):
+    # `inplace` comes from the helper's default for `self.a`, and is passed False for `self.b`:
+    # only the call that keeps the default builds an in-place ReLU after a hooked GroupNorm.
+    body = """
+def conv_gn_relu(c_in, c_out, inplace=True):
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1),
+        nn.GroupNorm(2, c_out),
+        nn.ReLU(inplace=inplace),
+    )
+
+
+class Net(nn.Module):
+    def __init__(self, quiet=False):
+        super().__init__()
+        self.a = conv_gn_relu(3, 4)
+        self.b = nn.Sequential(conv_gn_relu(4, 4, inplace=quiet))
+
+    def forward(self, x):
+        return self.b(self.a(x))
+"""
+    assert _rows(tmp_path, body) == [9]
+    quiet = body.replace("self.a = conv_gn_relu(3, 4)", "self.a = conv_gn_relu(3, 4, False)")
+    assert _rows(tmp_path, quiet) == []
+
+
+def test_layer_returned_by_a_helper_class_value_is_the_producer(tmp_path):
+    # `norm_layer` defaults to a project function returning a GroupNorm (hooked) in one class,
+    # and to one returning a parameter-free pooling layer (a new tensor: measured to run) in the other.
+    body = """
+def group_norm(channels):
+    return nn.GroupNorm(2, channels)
+
+
+def pool_instead(channels):
+    return nn.MaxPool2d(1)
+
+
+class Net(nn.Module):
+    def __init__(self, norm_layer=group_norm):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.norm = norm_layer(4)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.act(self.norm(self.conv(x)))
+"""
+    assert _rows(tmp_path, body) == [21]
+    assert _rows(tmp_path, body.replace("norm_layer=group_norm", "norm_layer=pool_instead")) == []
+
+
+def test_factory_kwargs_that_are_always_empty_leave_the_defaults(tmp_path):
+    # torchvision-style `def resnet(**kwargs): return Net(..., **kwargs)`: every call passes only
+    # `width`, which the factory names, so `act_layer` keeps its in-place default.
+    body = """
+from functools import partial
+
+from opacus import PrivacyEngine
+
+
+class Net(nn.Module):
+    def __init__(self, width=4, act_layer=partial(nn.ReLU, inplace=True)):
+        super().__init__()
+        self.conv = nn.Conv2d(3, width, 3)
+        self.act = act_layer()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+def tiny(width=4, **kwargs):
+    return Net(width=width, **kwargs)
+
+
+model = tiny(width=8)
+PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None, noise_multiplier=1.0, max_grad_norm=1.0)
+"""
+    assert _rows(tmp_path, body) == [17]
+    # A caller that passes other keywords, or the factory used other than called: unknown.
+    assert _rows(tmp_path / "other", body + "other = tiny(act_layer=nn.ReLU)\n") == []
+    assert _rows(tmp_path / "registry", body + "FACTORIES = {'tiny': tiny}\n") == []

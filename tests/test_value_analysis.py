@@ -154,3 +154,180 @@ def test_script_branches_fold_on_argparse_defaults(tmp_path, default, expected):
                     "    PrivacyEngine().make_private(module=model)\n",
     }
     assert [code for _, _, code in lint(tmp_path, files)] == expected
+
+
+MOCO = """
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, num_classes=8):
+        super().__init__()
+        self.fc = nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Pool(nn.Module):
+    def __init__(self, num_classes=8):
+        super().__init__()
+        self.pool = nn.Identity()
+
+    def forward(self, x):
+        return self.pool(x)
+
+
+class MoCo(nn.Module):
+    def __init__(self, base_encoder, dim=8):
+        super().__init__()
+        self.encoder_q = base_encoder(num_classes=dim)
+        self.encoder_k = base_encoder(num_classes=dim)
+
+    def forward(self, q, k):
+        with torch.no_grad():
+            key = self.encoder_k(k)
+        return self.encoder_q(q) * key
+"""
+
+
+@pytest.mark.parametrize(("constructions", "expected"), [
+    ("model = MoCo(Encoder)\n", [("model.py", 27, "DPL003")]),
+    ("model = MoCo(base_encoder=Encoder, dim=4)\n", [("model.py", 27, "DPL003")]),
+    # A parameter-free class, two different classes, or a class dp-lint cannot tell: unknown.
+    ("model = MoCo(Pool)\n", []),
+    ("a = MoCo(Encoder)\nb = MoCo(Pool)\n", []),
+    ("model = MoCo(pick())\n", []),
+])
+def test_a_class_passed_to_a_constructor_is_what_it_builds(tmp_path, constructions, expected):
+    source = MOCO + "\n\n" + constructions
+    assert lint(tmp_path, {"model.py": source}, select={"DPL003"}) == expected
+
+
+EMA_TEACHER = """
+import copy
+
+import torch
+import torch.nn as nn
+
+
+class Wide(nn.Module):
+    def __init__(self, num_classes=4):
+        super().__init__()
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Thin(nn.Module):
+    def __init__(self, num_classes=4):
+        super().__init__()
+        self.fc = nn.Linear(8, num_classes, bias=False)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Ema(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.module = copy.deepcopy(model)
+
+    def forward(self, x):
+        return self.module(x)
+
+
+NETWORKS = {"wide": Wide, "thin": Thin}
+
+
+class MeanTeacher(nn.Module):
+    def __init__(self, backbone="wide"):
+        super().__init__()
+        self.student = NETWORKS[backbone]()
+        self.teacher = Ema(self.student)
+
+    def forward(self, x):
+        with torch.no_grad():
+            target = self.teacher(x)
+        return self.student(x) - target
+"""
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # Whichever key the instance gets, the student is trainable, so is its EMA copy (a copy: not
+    # a second registration of the student, no DPL112).
+    ({}, [("model.py", 41, "DPL003")]),
+    # A registry some code adds to, or one with a parameter-free class: unknown.
+    ({"\nclass MeanTeacher": "\nNETWORKS[\"other\"] = nn.Identity\n\n\nclass MeanTeacher"}, []),
+    ({'"thin": Thin}': '"thin": Thin, "none": nn.Identity}'}, []),
+    # The EMA wrapper freezes its copy: the teacher has nothing to train.
+    ({"        self.module = copy.deepcopy(model)\n":
+      "        self.module = copy.deepcopy(model)\n        self.module.requires_grad_(False)\n"}, []),
+])
+def test_a_registry_indexed_per_instance_and_an_ema_copy(tmp_path, change, expected):
+    source = EMA_TEACHER
+    for old, new in change.items():
+        assert old in source
+        source = source.replace(old, new)
+    assert lint(tmp_path, {"model.py": source}, select={"DPL003", "DPL112"}) == expected
+
+
+KD_FACTORY = """
+import torch
+import torch.nn as nn
+
+
+class Conv(nn.Module):
+    def __init__(self, num_classes=4):
+        super().__init__()
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Mlp(Conv):
+    pass
+
+
+ARCHS = {"conv": Conv, "mlp": Mlp}
+
+
+def build_model(arch, **kwargs):
+    if arch not in ARCHS:
+        raise KeyError(arch)
+    return ARCHS[arch](**kwargs)
+
+
+class Distill(nn.Module):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student = student
+        self.teacher = teacher
+
+    def forward(self, x):
+        with torch.no_grad():
+            soft = self.teacher(x)
+        return self.student(x) + soft
+
+
+def main(name):
+    teacher = build_model(name)
+    return Distill(build_model("mlp"), teacher)
+"""
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({}, [("model.py", 31, "DPL003")]),
+    # Frozen in the script, or a registry that is handed on (may be filled elsewhere): no finding.
+    ({"    teacher = build_model(name)\n": "    teacher = build_model(name).requires_grad_(False)\n"}, []),
+    ({"def main(name):\n": "register(ARCHS)\n\n\ndef main(name):\n"}, []),
+])
+def test_a_registry_in_a_factory_builds_a_module_whatever_the_key(tmp_path, change, expected):
+    source = KD_FACTORY
+    for old, new in change.items():
+        assert old in source
+        source = source.replace(old, new)
+    assert lint(tmp_path, {"model.py": source}, select={"DPL003"}) == expected

@@ -39,6 +39,7 @@ from dp_lint.files.syntax import (
     dotted_name,
     function_params,
     keyword_argument,
+    target_names,
     walk_statements,
 )
 
@@ -365,6 +366,8 @@ class EngineFinder:
                 return self.resolve_parameter(function, expr.value, module, depth)
             if candidates is None and module is self.module:
                 candidates = self.module_scope.get(expr.value)
+            if candidates is None:
+                return self._resolve_unpacked(expr.value, module, depth, function)
             if not candidates:
                 return none
             candidates = self._live(candidates, module)
@@ -465,6 +468,61 @@ class EngineFinder:
                     if target is function:
                         yield module, call, scope, params, enclosing
 
+    def _resolve_unpacked(self, name: str, module: ModuleInfo, depth: int,
+                          function: cst.FunctionDef | None) -> ResolvedModel | None:
+        """`netG, netD = build_models(opt)`: element `i` of what the project function returns
+        (every `return` a tuple of that length whose element `i` is the same model class).
+        Unpackings of the engine's own result (`model, optimizer, loader = make_private(...)`)
+        rebind the same model and are skipped; any other unpacking makes the name unknown."""
+        body = _function_body(function) if function is not None else module.file.module.body
+        sources: list[tuple[cst.Call, int, int]] = []
+        for stmt in walk_statements(body):
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not isinstance(small, cst.Assign):
+                    continue
+                for target in small.targets:
+                    elements = target.target.elements if isinstance(target.target, (cst.Tuple, cst.List)) else ()
+                    position = next((i for i, e in enumerate(elements)
+                                     if isinstance(e.value, cst.Name) and e.value.value == name), None)
+                    if position is None:
+                        if name in target_names(target.target):
+                            return None  # bound some other way (nested, starred)
+                        continue
+                    if isinstance(small.value, cst.Call) and _is_engine_result(small.value):
+                        continue
+                    if not isinstance(small.value, cst.Call) or any(isinstance(e, cst.StarredElement) for e in elements):
+                        return None
+                    sources.append((small.value, position, len(elements)))
+        if len(sources) != 1:
+            return None
+        call, position, width = sources[0]
+        qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+        factory = self.index.lookup_function(qualname) if qualname else None
+        if factory is None:
+            return None
+        factory_body = _function_body(factory.node)
+        scope = assignments_in(factory_body)
+        params = {p.name.value for p in factory.params}
+        results: set[ResolvedModel | None] = set()
+        for stmt in walk_statements(factory_body):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Return):
+                        value = small.value
+                        if not isinstance(value, cst.Tuple) or len(value.elements) != width:
+                            return None
+                        element = value.elements[position]
+                        if isinstance(element, cst.StarredElement):
+                            return None
+                        results.add(self.resolve_model(element.value, scope, params, factory.module, depth + 1,
+                                                       factory.node))
+        classes = {r.cls for r in results if r is not None}
+        if len(classes) != 1 or any(r is None for r in results):
+            return None
+        return next(iter(results))
+
     def resolve_factory(self, function: FunctionInfo, depth: int) -> ResolvedModel | None:
         body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
         scope = assignments_in(body)
@@ -479,6 +537,15 @@ class EngineFinder:
         if len(classes) != 1 or any(r is None for r in results):
             return None
         return next(iter(results))
+
+
+def _function_body(node: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
+    return node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+
+
+def _is_engine_result(call: cst.Call) -> bool:
+    """`engine.make_private(...)` / `make_private_with_epsilon(...)`: the engine's own result."""
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value.startswith("make_private")
 
 
 _E = TypeVar("_E", LossReduction, GradSampleMode)

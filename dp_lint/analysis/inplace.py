@@ -114,6 +114,10 @@ class Scope:
     function: cst.FunctionDef | None = None
     instance: Instance | None = None
     owner: ClassInfo | None = None
+    # Inside a module-level helper reached through one of its calls (`conv_bn_relu(c, 8,
+    # inplace=True)`): that call, and the scope it is written in, bind the helper's parameters.
+    call: cst.Call | None = None
+    caller: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,10 @@ class InPlaceAnalysis:
             for variant in module_class.variants.get(attr, [sub]):
                 if not self._not_built(variant.conditions, instance, variant.owner):
                     self._sequentials(variant.kind, instance, variant.owner)
+            helper_block = self.submodule_layer(instance, attr)
+            if helper_block is not None and helper_block.name == "Sequential" and helper_block.scope.call is not None:
+                # `self.stem = conv_bn_relu(3, 16)`: the helper's block with this call's arguments.
+                self._check_sequential(helper_block.call, helper_block.scope)
         self._forward(instance)
 
     def _not_built(self, conditions, instance: Instance, owner: ClassInfo) -> bool:
@@ -297,7 +305,11 @@ class InPlaceAnalysis:
 
     # -- values --------------------------------------------------------------------
 
-    def evaluate(self, expr, scope: Scope):
+    def evaluate(self, expr, scope: Scope, depth: int = 0):
+        if scope.call is not None and isinstance(expr, cst.Name) and depth < 8:
+            bound = self._bound_argument(expr.value, scope)
+            if bound is not None:
+                return self.evaluate(bound[0], bound[1], depth + 1)
         if scope.instance is not None and scope.owner is not None:
             return self.tree.evaluate(expr, scope.instance, scope.owner)
         return literal(expr, scope.module)
@@ -321,7 +333,10 @@ class InPlaceAnalysis:
         return {name: values[0] for name, values in _assignments(body).items() if len(values) == 1}
 
     def _bound_argument(self, name: str, scope: Scope) -> tuple[cst.BaseExpression, Scope] | None:
-        """The expression an `__init__` parameter gets (the caller's argument, or the default)."""
+        """The expression an `__init__` parameter gets (the caller's argument, or the default);
+        in a helper reached through a call, what that call passes (or the default)."""
+        if scope.call is not None and scope.function is not None:
+            return self._helper_argument(name, scope)
         instance, owner = scope.instance, scope.owner
         if instance is None or owner is None:
             return None
@@ -349,6 +364,51 @@ class InPlaceAnalysis:
         if call is None or call_module is None:
             return None
         return expr, self.scope_of(call, call_module, parent, parent_owner)
+
+    def _helper_argument(self, name: str, scope: Scope) -> tuple[cst.BaseExpression, Scope] | None:
+        function, call, caller = scope.function, scope.call, scope.caller
+        if function is None or call is None or caller is None:
+            return None
+        if name not in {p.name.value for p in function_params(function)}:
+            return None
+        bound = bind_call(
+            function, call, lambda expr: ("argument", expr),
+            lambda param: ("default", param.default) if param is not None and param.default is not None else None,
+        )
+        found = bound.get(name)
+        if found is None:
+            return None
+        how, expr = found
+        return (expr, caller) if how == "argument" else (expr, Scope(scope.module))
+
+    def helper_return(self, func, scope: Scope, depth: int = 0) -> tuple[cst.FunctionDef, ModuleInfo, cst.BaseExpression] | None:
+        """A module-level project function `func` names (directly, or through a local or a
+        parameter holding it: `norm_layer = group_norm`) whose body returns one expression:
+        the function, its module, and that expression. Helpers with several returns, generators
+        and methods are not followed (their result depends on what dp-lint does not track)."""
+        if depth > 8:
+            return None
+        if isinstance(func, cst.Name):
+            local = self._locals(scope).get(func.value)
+            if local is not None:
+                return self.helper_return(local, scope, depth + 1)
+            bound = self._bound_argument(func.value, scope)
+            if bound is not None:
+                return self.helper_return(bound[0], bound[1], depth + 1)
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        qualname = scope.module.resolve_expr(func)
+        function = self.index.lookup_function(qualname) if qualname else None
+        if function is None or function.node.asynchronous is not None:
+            return None
+        body = function.node.body.body if isinstance(function.node.body, cst.IndentedBlock) else []
+        returns: list[cst.Return] = []
+        for stmt in walk_statements(body):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                returns.extend(small for small in stmt.body if isinstance(small, cst.Return))
+        if len(returns) != 1 or returns[0].value is None or "yield" in cst.Module([]).code_for_node(function.node):
+            return None
+        return function.node, function.module, returns[0].value
 
     def _class_value(self, expr, scope: Scope, depth: int = 0) -> tuple[str, tuple] | None:
         """A torch layer class written as a value: `nn.ReLU`, `partial(nn.ReLU, inplace=True)`,
@@ -397,7 +457,13 @@ class InPlaceAnalysis:
                 return inner
             found = self._class_value(func, scope, depth + 1)
             if found is None:
-                return None
+                # `conv_bn_relu(c, 8)`, `norm_layer(c)` with `norm_layer=group_norm`: the layer
+                # the helper returns, its parameters bound to this call's arguments.
+                helper = self.helper_return(func, scope, depth + 1)
+                if helper is None:
+                    return None
+                function, module, returned = helper
+                return self.layer(returned, Scope(module, function, call=expr, caller=scope), depth + 1)
             name, partial_args = found
             return Layer(name, partial_args + tuple((a, scope) for a in expr.args), expr, scope)
         if isinstance(expr, cst.Name):
@@ -474,13 +540,17 @@ class InPlaceAnalysis:
                 found.append(Entry(element.value, scope))
         return found
 
-    def _check_sequential(self, call: cst.Call, scope: Scope) -> None:
+    def _check_sequential(self, call: cst.Call, scope: Scope, depth: int = 0) -> None:
         entries = self.entries(call, scope)
-        if entries is None:
+        if entries is None or depth > 8:
             return
         for i, entry in enumerate(entries):
             layer = self.layer(entry.expr, entry.scope)
             if layer is None:
+                continue
+            if layer.name == "Sequential" and layer.scope.call is not None:
+                # A block a helper builds (`conv_bn_relu(c, w)`), read with that call's arguments.
+                self._check_sequential(layer.call, layer.scope, depth + 1)
                 continue
             setting = layer.inplace(self)
             if setting is None:

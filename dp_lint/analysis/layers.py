@@ -30,7 +30,15 @@ from dp_lint.analysis.models import Condition, ModuleClass, ModuleKind, ModuleMo
 from dp_lint.analysis.objects import ClassValue, NamespaceValue, ObjectValue, Reference
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.source import SourceFile
-from dp_lint.files.syntax import assignments_in, bind_call, blocks, dotted_name, target_names, unpacked
+from dp_lint.files.syntax import (
+    assignments_in,
+    bind_call,
+    blocks,
+    dotted_name,
+    enclosing,
+    target_names,
+    unpacked,
+)
 
 __all__ = [
     "BATCH_FIRST_LAYERS", "UNKNOWN", "Binding", "BoundValue", "Instance", "KeywordOrigin", "LayerTree",
@@ -72,6 +80,9 @@ class Binding:
     call_module: ModuleInfo | None
     instance: Instance | None
     owner: ClassInfo | None
+    # The call as written when `call` is it without an always-empty `**kwargs` (see
+    # `LayerTree._without_empty_kwargs`): fixes edit what is written.
+    as_written: cst.Call | None = None
 
 
 _UNBOUND = Binding(None, None, None, None)
@@ -154,6 +165,19 @@ class LayerUse:
         return self.kind.module.file if self.kind.module is not None else None
 
 
+def _names(tree: cst.CSTNode, name: str) -> list[cst.Name]:
+    """Every `Name` node spelling `name` in `tree` (strings and comments are not names)."""
+    found: list[cst.Name] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value == name:
+                found.append(node)
+
+    tree.visit(Finder())
+    return found
+
+
 class LayerTree:
     """Walks the layer trees of models: instances, the layers they build, their settings."""
 
@@ -162,6 +186,7 @@ class LayerTree:
         self.index = models.index
         self.values = models.values
         self._init_names: dict[ClassInfo, set[str]] = {}
+        self._empty_kwargs: dict[FunctionInfo, bool] = {}
 
     # -- instances ---------------------------------------------------------------
 
@@ -176,9 +201,10 @@ class LayerTree:
         def evaluator(owner: ClassInfo) -> Callable[[cst.BaseExpression], BoundValue]:
             return lambda expr: self.evaluate(expr, instance, owner)
 
-        previous_call: cst.Call | None = call
+        previous_call: cst.Call | None = self._without_empty_kwargs(call, call_module)
         previous_eval: Callable[[cst.BaseExpression], BoundValue] = evaluate_arg
-        binder = Binding(call, call_module, parent, parent_owner)
+        binder = Binding(previous_call, call_module, parent, parent_owner,
+                         as_written=call if previous_call is not call else None)
         for owner in self.index.mro(cls):
             init = owner.methods.get("__init__")
             if init is None:
@@ -190,6 +216,67 @@ class LayerTree:
             previous_eval = evaluator(owner)
             binder = Binding(previous_call, owner.module, instance, owner)
         return instance
+
+    def _without_empty_kwargs(self, call: cst.Call | None, module: ModuleInfo | None) -> cst.Call | None:
+        """`call` without its `**kwargs` when that is the `**` parameter of the module-level
+        factory the call is written in (`def resnet18(**kwargs): return ResNet(..., **kwargs)`)
+        and it is always empty: every call of the factory in the project passes only keywords
+        the factory names, and the factory is never used other than called. Else `call`."""
+        if call is None or module is None:
+            return call
+        stars = [a for a in call.args if a.star]
+        if len(stars) != 1 or stars[0].star != "**" or not isinstance(stars[0].value, cst.Name):
+            return call
+        function = enclosing(module.file.parents.get(call), module.file.parents, cst.FunctionDef)
+        info = module.functions.get(function.name.value) if function is not None else None
+        if function is None or info is None or info.node is not function:
+            return call
+        star_kwarg = function.params.star_kwarg
+        if not isinstance(star_kwarg, cst.Param) or star_kwarg.name.value != stars[0].value.value:
+            return call
+        if function.params.star_arg is not None and isinstance(function.params.star_arg, cst.Param):
+            return call
+        if self._kwargs_always_empty(info):
+            return call.with_changes(args=[a for a in call.args if a is not stars[0]])
+        return call
+
+    def _kwargs_always_empty(self, function: FunctionInfo) -> bool:
+        if function in self._empty_kwargs:
+            return self._empty_kwargs[function]
+        self._empty_kwargs[function] = False  # cycle guard
+        named = {p.name.value for p in function.params}
+        name = function.name
+        calls = 0
+        for module in self.index.by_file.values():
+            if name not in module.file.text:
+                continue
+            parents = module.file.parents
+            for node in _names(module.file.module, name):
+                parent = parents.get(node)
+                if isinstance(parent, cst.FunctionDef) and parent.name is node:
+                    continue  # a definition
+                if enclosing(node, parents, (cst.Import, cst.ImportFrom)) is not None:
+                    continue
+                call = parent if isinstance(parent, cst.Call) and parent.func is node else None
+                if isinstance(parent, cst.Attribute) and parent.attr is node:
+                    grand = parents.get(parent)
+                    call = grand if isinstance(grand, cst.Call) and grand.func is parent else None
+                    if call is None:
+                        continue  # `obj.name`: an attribute of something else, or a reference
+                if call is None:
+                    qualname = module.resolve_expr(node)
+                    if qualname is not None and self.index.lookup_function(qualname) is function:
+                        return False  # referenced other than called (a registry entry, a default)
+                    continue
+                qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+                if qualname is None or self.index.lookup_function(qualname) is not function:
+                    continue
+                calls += 1
+                if any(a.star for a in call.args) or any(
+                        a.keyword is not None and a.keyword.value not in named for a in call.args):
+                    return False
+        self._empty_kwargs[function] = calls > 0
+        return calls > 0
 
     def origin(self, expr: cst.BaseExpression | None, instance: Instance | None, owner: ClassInfo | None,
                module: ModuleInfo | None, depth: int = 0) -> Origin | None:
@@ -205,7 +292,7 @@ class LayerTree:
         scope = instance.scopes.get(owner, {})
         if isinstance(expr, cst.Name) and expr.value in scope:
             binding = instance.bound_by.get(owner, _UNBOUND)
-            call = binding.call
+            call = binding.as_written or binding.call
             if call is not None and (binding.call_module is None or call not in binding.call_module.file.parents):
                 return None  # a call dp-lint wrote (a partial's preset arguments): nothing to edit
             init = owner.methods.get("__init__")
@@ -382,6 +469,15 @@ class LayerTree:
             for _, sub in _constructions(model):
                 if not self._excluded(sub.conditions, current, sub.owner):
                     stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
+            # A module class handed to the constructor as a value (`ResNet(BasicBlock, [2, 2])`) is
+            # built inside, even where dp-lint cannot follow how (`self._make_layer(block, ...)`):
+            # it may be private. Its own settings are unknown (no call binds them).
+            for values in current.scopes.values():
+                for value in values.values():
+                    if (isinstance(value, ClassValue) and value.cls is not None and value.cls not in found
+                            and self.models.is_module_class(value.cls)):
+                        stack.append(self.instantiate(value.cls, None, None, None, None,
+                                                      f"{current.path}.<{value.cls.name}>", current.depth + 1))
         return found
 
     def hooked_classes(self, instance: Instance) -> set[ClassInfo]:

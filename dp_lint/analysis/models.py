@@ -14,6 +14,7 @@ confidence, or not at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -104,6 +105,9 @@ class ModuleKind:
     # read where it is written, not in the scope of the module that holds the result.
     own_scope: bool = field(default=False, compare=False)
     external: bool = False  # built by a call into another library (torchvision, timm, ...)
+    # A copy of what it was built from (`copy.deepcopy(model)`, `AveragedModel(model)`): another
+    # object with the same structure, never the module handed in (`param` names what was copied).
+    copied: bool = False
 
     @property
     def settings_call(self) -> cst.Call | None:
@@ -182,6 +186,8 @@ class ModuleModels:
         self._owns: dict[ClassInfo, Tri] = {}
         self.values = Values(index)
         self._passed: dict[tuple[ClassInfo, str], ModuleKind | None] = {}
+        self._passed_classes: dict[tuple[ClassInfo, str], ClassValue | None] = {}
+        self._registry_reads: dict[str, bool] = {}
         self._constructions: dict[ClassInfo, list[tuple[ModuleInfo, cst.Call]]] = {}
 
     def frozen_elsewhere(self, cls: ClassInfo, attr: str) -> bool:
@@ -321,13 +327,52 @@ class ModuleModels:
                 else:
                     site.params.add(name)  # assigned more than once: not followed
             kind = self.kind_of(module, value, site, depth + 1)
-            if kind is None or kind.param is not None or not (kind.project_class or kind.torch_class):
+            if kind is None or kind.param is not None or not (kind.project_class or kind.torch_class or (
+                    kind.certain_module and kind.owns_parameters is not Tri.UNKNOWN)):
                 return None
             kinds.append(kind)
-        if not kinds or len({(k.project_class, k.torch_class) for k in kinds}) != 1:
+        if not kinds or len({(k.project_class, k.torch_class, k.owns_parameters, k.frozen) for k in kinds}) != 1:
             return None
         self._passed[key] = kinds[0]
         return kinds[0]
+
+    def passed_class(self, cls: ClassInfo, param: str) -> ClassValue | None:
+        """The module class every construction of `cls` passes for `__init__` parameter `param`
+        (or that its default names, where a construction leaves it out): `MoCo(ResNet, dim=128)`.
+        None when one construction passes something else or unknown, `*args`/`**kwargs`, or when
+        the project never constructs `cls` (then any caller may pass anything)."""
+        key = (cls, param)
+        if key in self._passed_classes:
+            return self._passed_classes[key]
+        self._passed_classes[key] = None  # cycle guard
+        init = cls.methods.get("__init__")
+        if init is None:
+            return None
+        positional = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
+        position = positional.index(param) if param in positional else None
+        declared = next((p for p in function_params(init.node) if p.name.value == param), None)
+        found: list[ClassValue] = []
+        constructions = self.constructions(cls)
+        for module, call in constructions:
+            if any(a.star for a in call.args):
+                return None
+            value = argument(call, param, position)
+            if value is not None:
+                passed = self.values.at(module, call).evaluate(value)
+            elif declared is not None and declared.default is not None:
+                passed = self.values.scope(cls.module, None).evaluate(declared.default)
+            else:
+                return None
+            if not isinstance(passed, ClassValue):
+                return None
+            if passed.cls is not None and not self.is_module_class(passed.cls):
+                return None
+            found.append(passed)
+        if not found or any(value != found[0] for value in found):
+            return None
+        result = found[0]
+        self._passed_classes[key] = result
+        return result
 
     def constructions(self, cls: ClassInfo) -> list[tuple[ModuleInfo, cst.Call]]:
         """Every call in the project that constructs `cls` (only files naming it are read)."""
@@ -358,6 +403,11 @@ class ModuleModels:
             per_instance = dynamic
             if isinstance(func, cst.Name):
                 if func.value in scope.params:
+                    passed = self.passed_class(scope.model.cls, func.value) if scope.owner is scope.model.cls else None
+                    if passed is not None:
+                        # `MoCo(ResNet, dim=128)` whose `__init__` builds `base_encoder(num_classes=dim)`.
+                        return self.kind_for_class(passed, module, call, scope, depth,
+                                                   via=f"the class passed as `{func.value}`")
                     per_instance = True
                 elif func.value in scope.locals:
                     per_instance = self.kind_of(module, scope.locals[func.value], scope, depth + 1) is None
@@ -367,13 +417,77 @@ class ModuleModels:
                 per_instance = True
             if per_instance:
                 code = cst.Module([]).code_for_node(func)
-                return ModuleKind(f"`{code}(...)`", Tri.UNKNOWN, False, call=call, module=module, callee=func)
+                owns = self._registry_owns(module, func, call, scope, depth)
+                # Every class of the registry owns parameters (or none does): a module whichever
+                # key the instance gets; the layer tree still evaluates the key per instance.
+                return ModuleKind(f"`{code}(...)`", owns, owns is not Tri.UNKNOWN, call=call, module=module,
+                                  callee=func)
         if dynamic or (isinstance(func, cst.Name) and func.value in module.assignments
                        and func.value not in module.classes and func.value not in module.functions):
             value = self.values.at(module, call).evaluate(func)
             if isinstance(value, ClassValue):
                 return self.kind_for_class(value, module, call, scope, depth)
+            # `ARCHS[arch](**kwargs)` in a factory whose key is not known here: a module either
+            # way when every class of the registry agrees on owning parameters.
+            owns = self._registry_owns(module, func, call, scope, depth)
+            if owns is not Tri.UNKNOWN:
+                code = cst.Module([]).code_for_node(func)
+                return ModuleKind(f"`{code}(...)`", owns, True, call=call, module=module, callee=func)
         return None
+
+    def _registry_owns(self, module: ModuleInfo, func: cst.BaseExpression, call: cst.Call,
+                       scope: _InitScope | None, depth: int) -> Tri:
+        """For `NETWORKS[name](...)` with a key known per instance only: YES (NO) when every class
+        of the module-level registry `NETWORKS = {"a": A, ...}` owns (does not own) parameters.
+        UNKNOWN when it is not such a registry, or when any code may add to it (a decorator,
+        `NETWORKS[k] = cls`, `.update(...)`, the dict handed to a call): then the key may name a
+        class dp-lint does not see."""
+        if not (isinstance(func, cst.Subscript) and isinstance(func.value, cst.Name)):
+            return Tri.UNKNOWN
+        name = func.value.value
+        if scope is not None and (name in scope.locals or name in scope.params):
+            return Tri.UNKNOWN
+        registry = self.values.at(module, call).evaluate(func.value)
+        if not isinstance(registry, dict) or not registry or not self._only_read(name):
+            return Tri.UNKNOWN
+        answers: list[Tri] = []
+        for value in registry.values():
+            if not isinstance(value, ClassValue):
+                return Tri.UNKNOWN
+            kind = self.kind_for_class(value, module, call, scope, depth + 1)
+            if kind is None or not kind.certain_module:
+                return Tri.UNKNOWN
+            answers.append(kind.owns_parameters)
+        return answers[0] if all(answer is answers[0] for answer in answers) else Tri.UNKNOWN
+
+    def _only_read(self, name: str) -> bool:
+        """Is the module-level dict `name` only defined, imported and indexed (`name[key]`) in the
+        project's source: never written, updated or handed on?"""
+        if name in self._registry_reads:
+            return self._registry_reads[name]
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        read = True
+        for info in self.index.by_file.values():
+            text = info.file.text
+            if name not in text:
+                continue
+            for line in text.splitlines():
+                stripped = line.strip()
+                if stripped.startswith(("from ", "import ")) or stripped.startswith("#"):
+                    continue
+                for match in pattern.finditer(line):
+                    rest = line[match.end():].lstrip()
+                    before = line[:match.start()].strip()
+                    if not before and re.match(r"(:[^=]*)?=(?!=)", rest):
+                        continue  # its definition, `NAME = {...}`
+                    if rest.startswith("[") and not re.match(r"\[[^\]]*\]\s*=(?!=)", rest):
+                        continue  # read by key
+                    if rest.startswith((".keys(", ".get(", ".items(", ".values(")) or re.search(
+                            r"(\bin|\b(sorted|list|tuple|set|len)\()$", before):
+                        continue  # `arch in ARCHS`, `sorted(ARCHS)`, `ARCHS.get(arch)`: read
+                    read = False
+        self._registry_reads[name] = read
+        return read
 
     def kind_for_class(self, value: ClassValue, module: ModuleInfo, call: cst.Call, scope: _InitScope | None = None,
                        depth: int = 0, via: str | None = None) -> ModuleKind | None:
@@ -393,7 +507,7 @@ class ModuleModels:
             if inner is None:
                 return None
             source = dotted_name(call.args[0].value) or "a module"
-            return _replace(inner, description=f"a copy of {source}")
+            return _replace(inner, description=f"a copy of {source}", copied=True)
         torch_name = tk.torch_class_name(qualname)
         if torch_name is not None:
             if torch_name in {"Parameter", "UninitializedParameter", "Buffer"}:
@@ -429,7 +543,11 @@ class ModuleModels:
                 # `Wrapper(Backbone(), Head())`: modules handed to the constructor become its
                 # submodules, so their parameters are the wrapper's.
                 handed = [self.kind_of(module, arg.value, scope, depth + 1) for arg in call.args]
-                if any(k is not None and k.owns_parameters is Tri.YES and not k.frozen for k in handed):
+                model = self.model(cls)
+                # Unless the class freezes what it holds (an EMA wrapper freezing its copy).
+                freezes = (model.freezes_everything or model.unattributed_freeze or bool(model.frozen_attrs)
+                           or bool(model.maybe_frozen) or any(sub.kind.frozen for sub in model.submodules.values()))
+                if not freezes and any(k is not None and k.owns_parameters is Tri.YES and not k.frozen for k in handed):
                     owns = Tri.YES
             return ModuleKind(cls.name, owns, True, project_class=cls, call=call, module=module)
         function = self.index.lookup_function(qualname)
@@ -440,7 +558,7 @@ class ModuleModels:
             inner = self.kind_of(module, call.args[0].value, scope, depth + 1)
             if inner is not None:
                 source = dotted_name(call.args[0].value) or "a module"
-                return _replace(inner, description=f"an AveragedModel copy of {source}")
+                return _replace(inner, description=f"an AveragedModel copy of {source}", copied=True)
             return ModuleKind("`AveragedModel(...)`", Tri.UNKNOWN, False)
         factory = self._classmethod_factory(qualname, depth)
         if factory is not None:

@@ -11,12 +11,13 @@ Only files that build something from `torch.optim` are walked, and only when a r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import libcst as cst
 
-from dp_lint.analysis.index import ProjectIndex
-from dp_lint.files.syntax import calls_in, dotted_name
+from dp_lint.analysis.index import ModuleInfo, ProjectIndex
+from dp_lint.files.syntax import calls_in, dotted_name, enclosing, is_self_attribute, walk_statements
 
 # `model.parameters()` or anything dp-lint cannot read: every parameter may be optimized.
 EVERYTHING = None
@@ -38,7 +39,7 @@ def optimized_attributes(index: ProjectIndex) -> set[str] | None:
                 continue
             found_optimizer = True
             params = _params_argument(call)
-            attrs = _attributes_of(params)
+            attrs = _attributes_of(params, partial(_stored_as, index, module, call))
             if attrs is EVERYTHING:
                 return EVERYTHING
             names |= attrs
@@ -60,22 +61,73 @@ def _params_argument(call: cst.Call) -> cst.BaseExpression | None:
     return positional[0].value if positional and not positional[0].star else None
 
 
-def _attributes_of(expr: cst.BaseExpression | None) -> set[str] | None:
+def _stored_as(index: ProjectIndex, module: ModuleInfo, optimizer: cst.Call, name: str) -> str | None:
+    """`student.parameters()` where the scope of the optimizer call also builds
+    `DINO(student, teacher)` and `DINO.__init__` stores that argument as `self.student`: the
+    attribute (`student`). None unless there is exactly one such construction and the name is
+    handed to nothing else there (a name that is itself the private model stays EVERYTHING)."""
+    function = enclosing(module.file.parents.get(optimizer), module.file.parents, cst.FunctionDef)
+    holder: cst.CSTNode = function if function is not None else module.file.module
+    stored: list[str] = []
+    for call in calls_in(holder):
+        if call is optimizer:
+            continue
+        for position, arg in enumerate(call.args):
+            if not (isinstance(arg.value, cst.Name) and arg.value.value == name):
+                continue
+            qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+            if qualname in {"copy.deepcopy", "copy.copy"}:
+                continue  # another object (an EMA teacher): this one is not handed on
+            cls = index.lookup_class(qualname) if qualname else None
+            init = cls.methods.get("__init__") if cls is not None else None
+            if init is None or arg.star or any(a.star for a in call.args):
+                return None
+            params = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
+            param = arg.keyword.value if arg.keyword is not None else (
+                params[position] if position < len(params) else None)
+            attr = _self_attribute_storing(init.node, param) if param is not None else None
+            if attr is None:
+                return None
+            stored.append(attr)
+    return stored[0] if len(stored) == 1 else None
+
+
+def _self_attribute_storing(init: cst.FunctionDef, param: str) -> str | None:
+    """The `x` of the single `self.x = <param>` statement of `__init__`, or None."""
+    found = []
+    for stmt in walk_statements(init.body.body if isinstance(init.body, cst.IndentedBlock) else []):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (isinstance(small, cst.Assign) and len(small.targets) == 1 and is_self_attribute(small.targets[0].target)
+                        and isinstance(small.value, cst.Name) and small.value.value == param):
+                    target = small.targets[0].target
+                    assert isinstance(target, cst.Attribute)
+                    found.append(target.attr.value)
+    return found[0] if len(found) == 1 else None
+
+
+def _attributes_of(expr: cst.BaseExpression | None,
+                   stored_as: Callable[[str], str | None] = lambda name: None) -> set[str] | None:
     """Submodule names whose parameters `expr` yields, or EVERYTHING."""
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         if expr.func.attr.value in {"parameters", "named_parameters"}:
             receiver = expr.func.value
             if isinstance(receiver, cst.Attribute):
                 return {receiver.attr.value}
+            if isinstance(receiver, cst.Name) and not expr.args:
+                # `student.parameters()` for the `student` a wrapper stores as `self.student`.
+                attr = stored_as(receiver.value)
+                if attr is not None:
+                    return {attr}
             return EVERYTHING  # `model.parameters()`: the whole model
     if isinstance(expr, cst.Call) and dotted_name(expr.func) in {"list", "itertools.chain", "chain"}:
-        parts = [_attributes_of(a.value) for a in expr.args]
+        parts = [_attributes_of(a.value, stored_as) for a in expr.args]
         known = [p for p in parts if p is not EVERYTHING]
         if parts and len(known) == len(parts):
             return set().union(*known)
         return EVERYTHING
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
-        left, right = _attributes_of(expr.left), _attributes_of(expr.right)
+        left, right = _attributes_of(expr.left, stored_as), _attributes_of(expr.right, stored_as)
         return EVERYTHING if left is EVERYTHING or right is EVERYTHING else left | right
     if isinstance(expr, (cst.List, cst.Tuple)):
         found: set[str] = set()
@@ -84,9 +136,9 @@ def _attributes_of(expr: cst.BaseExpression | None) -> set[str] | None:
             if isinstance(value, cst.Dict):  # param groups: [{"params": m.head.parameters(), "lr": ...}]
                 group = next((e.value for e in value.elements if isinstance(e, cst.DictElement)
                               and isinstance(e.key, cst.SimpleString) and e.key.evaluated_value == "params"), None)
-                part = _attributes_of(group)
+                part = _attributes_of(group, stored_as)
             else:
-                part = _attributes_of(value)
+                part = _attributes_of(value, stored_as)
             if part is EVERYTHING:
                 return EVERYTHING
             found |= part

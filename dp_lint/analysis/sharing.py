@@ -15,7 +15,8 @@ Found in a class's `__init__`:
     self.right = Branch(shared)                 # second registration
 
 The handed-over module must be a constructor argument that the child class stores as a
-submodule (`self.<name> = <parameter>`), and it must own trainable parameters.
+submodule (`self.<name> = <parameter>`), and it must own trainable parameters. A child that
+stores a copy (`self.module = copy.deepcopy(model)`, an EMA helper) holds another object.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class SharedModules:
         """The attribute under which `child` registers constructor parameter `name`, or None."""
         model = self.models.model(child)
         for attr, sub in model.submodules.items():
-            if sub.kind.param == name and sub.alias_of is None:
+            if sub.kind.param == name and sub.alias_of is None and not sub.kind.copied:
                 return attr
         return None
 
