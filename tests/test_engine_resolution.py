@@ -139,3 +139,41 @@ def test_a_layer_every_alternative_holds_is_reported_at_high_confidence(tmp_path
     (tmp_path / "train.py").write_text(script, encoding="utf-8")
     found = {f.location.row: f.confidence.value for f in check_files(discover([tmp_path]), select={"DPL101"}).findings}
     assert found == {7: "high", 18: "medium"}
+
+
+BN_MODEL = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+
+def _helper_project(helper_body: str) -> dict[str, str]:
+    return {
+        "model.py": BN_MODEL,
+        "engine.py": "from opacus import PrivacyEngine\nfrom opacus.validators import ModuleValidator\n\n\n"
+                     "def make_private(model, optimizer, loader):\n" + helper_body,
+        "train.py": "from engine import make_private\nfrom model import Net\n\n\n"
+                    "def main(opt, loader):\n    return make_private(Net(), opt, loader)\n",
+    }
+
+
+def test_validator_fix_after_the_engine_call_does_not_count(tmp_path):
+    # `engine` is a local PrivacyEngine, not the project module `engine`: its make_private is not the helper.
+    body = ("    engine = PrivacyEngine()\n"
+            "    model, optimizer, loader = engine.make_private(module=model, optimizer=optimizer, data_loader=loader)\n"
+            "    model = ModuleValidator.fix(model)\n    return model, optimizer, loader\n")
+    assert lint(tmp_path, _helper_project(body), select=["DPL101"]) == [("model.py", 7, "DPL101")]
+
+
+def test_validator_fix_of_a_helper_parameter_before_the_engine_call(tmp_path):
+    body = ("    model = ModuleValidator.fix(model)\n"
+            "    return PrivacyEngine().make_private(module=model, optimizer=optimizer, data_loader=loader)\n")
+    assert lint(tmp_path, _helper_project(body), select=["DPL101"]) == []

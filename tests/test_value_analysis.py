@@ -154,3 +154,85 @@ def test_script_branches_fold_on_argparse_defaults(tmp_path, default, expected):
                     "    PrivacyEngine().make_private(module=model)\n",
     }
     assert [code for _, _, code in lint(tmp_path, files)] == expected
+
+
+TRAINER = """
+from opacus import PrivacyEngine
+
+
+class Trainer:
+    def __init__(self, model, cfg):
+        self.model = model
+        self.cfg = cfg
+
+    def setup(self):
+        self.model, self.opt, self.loader = PrivacyEngine().make_private(
+            module=self.model, optimizer=None, data_loader=None, batch_first=self.cfg.batch_first)
+"""
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # the one construction of the trainer passes a config whose default is False
+    ("cfg = C()\nTrainer(Net(), cfg).setup()", DPL002),
+    ("cfg = C(batch_first=True)\nTrainer(Net(), cfg).setup()", []),
+    # built twice with different configs: which one a method sees is not known
+    ("Trainer(Net(), C()).setup()\nTrainer(Net(), C(batch_first=True)).setup()", []),
+])
+def test_a_trainer_attribute_is_what_its_one_construction_stores(tmp_path, script, expected):
+    model = LSTM_MODEL.replace("batch_first=cfg.batch_first", "batch_first=True").replace("(self, cfg)", "(self)")
+    main = "\n".join("    " + line for line in script.splitlines())
+    files = {
+        "model.py": model,
+        "trainer.py": TRAINER,
+        "train.py": "from dataclasses import dataclass\nfrom model import Net\nfrom trainer import Trainer\n\n\n"
+                    "@dataclass\nclass C:\n    batch_first: bool = False\n\n\ndef main():\n" + main + "\n",
+    }
+    assert lint(tmp_path, files) == expected
+
+
+def test_a_trainer_attribute_another_method_rebinds_stays_unknown(tmp_path):
+    trainer = TRAINER + "\n    def reconfigure(self, cfg):\n        self.cfg = cfg\n"
+    model = LSTM_MODEL.replace("batch_first=cfg.batch_first", "batch_first=True").replace("(self, cfg)", "(self)")
+    files = {
+        "model.py": model, "trainer.py": trainer,
+        "train.py": "from dataclasses import dataclass\nfrom model import Net\nfrom trainer import Trainer\n\n\n"
+                    "@dataclass\nclass C:\n    batch_first: bool = False\n\n\ndef main():\n    Trainer(Net(), C()).setup()\n",
+    }
+    assert lint(tmp_path, files) == []
+
+
+FACTORY_MODEL = """
+import torch.nn as nn
+
+NORMS = {"bn": nn.BatchNorm1d, "ln": nn.LayerNorm}
+
+
+class Net(nn.Module):
+    def __init__(self, norm_cls=nn.LayerNorm):
+        super().__init__()
+        self.norm = norm_cls(8)
+
+    def forward(self, x):
+        return self.norm(x)
+
+
+def build(cfg):
+    return Net(norm_cls=NORMS[cfg["norm"]])
+"""
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # the factory's parameter is what its one call passes
+    ('model = build({"norm": "bn"})', [("model.py", 9, "DPL101")]),
+    ('model = build({"norm": "ln"})', []),
+    # called twice, or used as a value (a callback): its parameter stays unknown
+    ('model = build({"norm": "bn"})\n    other = build({"norm": "ln"})', []),
+    ('model = build({"norm": "bn"})\n    hooks = [build]', []),
+])
+def test_a_factory_parameter_is_what_its_one_call_passes(tmp_path, script, expected):
+    files = {
+        "model.py": FACTORY_MODEL,
+        "train.py": "from opacus import PrivacyEngine\nfrom model import build\n\n\ndef main():\n    " + script
+                    + "\n    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
+    }
+    assert lint(tmp_path, files, select=["DPL101"]) == expected
