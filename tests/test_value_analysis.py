@@ -236,3 +236,55 @@ def test_a_factory_parameter_is_what_its_one_call_passes(tmp_path, script, expec
                     + "\n    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
     }
     assert lint(tmp_path, files, select=["DPL101"]) == expected
+
+
+@pytest.mark.parametrize(("parse", "arguments", "expected"), [
+    # `parse_args(argv)` of a `main(argv=None)`: the command line, defaults hold as for parse_args()
+    ("p.parse_args(argv)", 'p.add_argument("--batch-first", action="store_true")', DPL002),
+    ("p.parse_args(argv)", 'p.add_argument("--batch-first", action="store_false")', []),
+    # options written into the call are not the defaults
+    ('p.parse_args(["--batch-first"])', 'p.add_argument("--batch-first", action="store_true")', []),
+])
+def test_argparse_with_an_argv_parameter(tmp_path, parse, arguments, expected):
+    setup = f"import argparse\ndef get_args(argv=None):\n    p = argparse.ArgumentParser()\n    {arguments}\n    return {parse}\n"
+    body = "args = get_args()\nmodel = Net(args)"
+    assert lint(tmp_path, project(setup, body)) == expected
+
+
+GHOST_SCRIPT = """
+from dataclasses import dataclass
+
+import torch.nn as nn
+from opacus import PrivacyEngine
+
+
+@dataclass
+class DPConfig:
+    grad_sample_mode: str = "ghost"
+    clipping: str = {clipping!r}
+    reduction: str = {reduction!r}
+
+
+def make_criterion(reduction):
+    return nn.CrossEntropyLoss(reduction=reduction)
+
+
+def main(model, optimizer, loader):
+    cfg = DPConfig()
+    criterion = make_criterion(cfg.reduction)
+    model, optimizer, dp_criterion, loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=loader, criterion=criterion,
+        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode=cfg.grad_sample_mode, clipping=cfg.clipping)
+    for x, y in loader:
+        dp_criterion(model(x), y).backward()
+"""
+
+
+@pytest.mark.parametrize(("clipping", "reduction", "expected"), [
+    ("flat", "mean", []),
+    ("per_layer", "mean", [("train.py", 23, "DPL204")]),  # clipping from a config field
+    ("flat", "sum", [("train.py", 22, "DPL105")]),  # reduction through a criterion helper's parameter
+])
+def test_training_settings_from_a_config(tmp_path, clipping, reduction, expected):
+    files = {"train.py": GHOST_SCRIPT.format(clipping=clipping, reduction=reduction)}
+    assert lint(tmp_path, files, select=["DPL204", "DPL105"]) == expected

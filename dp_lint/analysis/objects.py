@@ -439,7 +439,7 @@ class Values:
         func = call.func
         name = dotted_name(func)
         qualname = module.resolve_expr(func) if name else None
-        if isinstance(func, cst.Attribute) and func.attr.value == "parse_args" and not call.args:
+        if isinstance(func, cst.Attribute) and func.attr.value == "parse_args" and _command_line(call):
             return self.argparse(module)
         if name == "getattr" and len(call.args) in (2, 3) and not any(a.star for a in call.args):
             base = evaluator.evaluate(call.args[0].value, depth + 1)
@@ -578,7 +578,9 @@ class Values:
         if action_value not in ("store", "store_const", "append", "count") or argument(call, "required") is not None:
             return UNKNOWN
         if given is None:
-            return None
+            # `choices=[...]` without a default: None is none of the choices, the command line is
+            # expected to name one (argparse only enforces it with `required=True`).
+            return UNKNOWN if argument(call, "choices") is not None else None
         value = evaluator.evaluate(given)
         converter = argument(call, "type")
         if isinstance(value, str) and converter is not None and action_value == "store":
@@ -661,6 +663,21 @@ class Values:
                     found.add((func.value.value, "*"))
         self._mutated[key] = found
         return found
+
+
+def _command_line(call: cst.Call) -> bool:
+    """`parse_args()` or `parse_args(argv)`: the arguments are the command line (`argv` of a
+    `main(argv=None)`), whose defaults hold when it overrides nothing, as for `parse_args()`;
+    not an explicit list of options written in the call (`parse_args(["--lr", "0.1"])`)."""
+    if not call.args:
+        return True
+    if len(call.args) != 1 or call.args[0].star or (call.args[0].keyword is not None
+                                                     and call.args[0].keyword.value != "args"):
+        return False
+    value = call.args[0].value
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return not value.elements
+    return not isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
 
 
 def _body(node: cst.FunctionDef) -> Sequence[cst.BaseStatement]:

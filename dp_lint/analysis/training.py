@@ -29,6 +29,7 @@ import libcst as cst
 from dp_lint.analysis.constants import ConstantEvaluator, literal
 from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
+from dp_lint.analysis.objects import Values
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.syntax import (
     assignments_in,
@@ -93,6 +94,8 @@ class TrainingSetup:
     after: tuple[cst.CSTNode, ...] = ()
     # Local assignments of that function (or module): name -> every value assigned to it.
     scope: dict[str, list[cst.BaseExpression]] = field(default_factory=dict, compare=False, hash=False)
+    # The project's value analysis: settings and `reduction=` read from configs, argparse, helpers.
+    values: Values | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def grad_sample_mode(self) -> GradSampleMode | str | Unknown:
@@ -185,10 +188,11 @@ class TrainingSetup:
             if any(a.star == "**" for a in self.engine.node.args):
                 return UNKNOWN
             return Criterion(CriterionKind.ABSENT, None)
-        return resolve_criterion(self.criterion_arg, self.module, index, self.scope, self.function)
+        return resolve_criterion(self.criterion_arg, self.module, index, self.scope, self.function, values=self.values)
 
 
-def find_training_setups(index: ProjectIndex, engines: Sequence[EngineCall]) -> list[TrainingSetup]:
+def find_training_setups(index: ProjectIndex, engines: Sequence[EngineCall],
+                         values: Values | None = None) -> list[TrainingSetup]:
     """One TrainingSetup per engine call node (alternatives of one call share it)."""
     seen: set[int] = set()
     found: list[TrainingSetup] = []
@@ -200,13 +204,13 @@ def find_training_setups(index: ProjectIndex, engines: Sequence[EngineCall]) -> 
         module = modules.get(engine.file.path)
         if module is None:
             continue
-        setup = _setup(engine, module)
+        setup = _setup(engine, module, values)
         if setup is not None:
             found.append(setup)
     return found
 
 
-def _setup(engine: EngineCall, module: ModuleInfo) -> TrainingSetup | None:
+def _setup(engine: EngineCall, module: ModuleInfo, values: Values | None = None) -> TrainingSetup | None:
     parents = engine.file.parents
     statement = enclosing(engine.node, parents, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
     if statement is None:
@@ -233,12 +237,13 @@ def _setup(engine: EngineCall, module: ModuleInfo) -> TrainingSetup | None:
         optimizer_arg=keyword_argument(call, "optimizer"),
         data_loader_arg=keyword_argument(call, "data_loader"),
         criterion_arg=keyword_argument(call, "criterion"),
-        clipping=_setting(call, "clipping", "flat", module, scope),
-        poisson_sampling=_setting(call, "poisson_sampling", True, module, scope),
+        clipping=_setting(call, "clipping", "flat", module, scope, values),
+        poisson_sampling=_setting(call, "poisson_sampling", True, module, scope, values),
         targets=_targets(statement, call),
         before=tuple(ordered[:position]),
         after=tuple(s for s in ordered[position + 1:] if not _inside(s, statement)),
         scope=scope,
+        values=values,
     )
 
 
@@ -296,7 +301,7 @@ def _inside_block(block: Sequence[cst.CSTNode], target: cst.CSTNode) -> bool:
 
 
 def _setting(call: cst.Call, keyword: str, default: Constant, module: ModuleInfo,
-             scope: dict[str, list[cst.BaseExpression]]) -> Constant | Unknown:
+             scope: dict[str, list[cst.BaseExpression]], values: Values | None = None) -> Constant | Unknown:
     value = keyword_argument(call, keyword)
     if value is None:
         return UNKNOWN if any(a.star == "**" for a in call.args) else default
@@ -307,6 +312,9 @@ def _setting(call: cst.Call, keyword: str, default: Constant, module: ModuleInfo
         return values.pop() if len(values) == 1 and UNKNOWN not in values else UNKNOWN
 
     result = ConstantEvaluator(module, names=assigned_once).evaluate(value)
+    if result is UNKNOWN and values is not None:
+        # A config attribute, an argparse default, a value returned by a project function.
+        result = values.at(module, call).evaluate(value)
     return result if isinstance(result, (bool, int, float, str, bytes)) or result is None else UNKNOWN
 
 
@@ -369,7 +377,7 @@ _TORCH_LOSSES = "torch.nn."
 
 def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: ProjectIndex,
                       scope: dict[str, list[cst.BaseExpression]], function: cst.FunctionDef | None,
-                      depth: int = 0) -> Criterion | Unknown:
+                      depth: int = 0, values: Values | None = None) -> Criterion | Unknown:
     """What a criterion expression is: a loss module instance, a function, a lambda; UNKNOWN
     when the source does not say (a parameter, a name assigned different things, a call of an
     unknown factory)."""
@@ -384,9 +392,9 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
                 return UNKNOWN
             value = module.assignments.get(expr.value)
             if value is not None:
-                return resolve_criterion(value, module, index, {}, None, depth + 1)
+                return resolve_criterion(value, module, index, {}, None, depth + 1, values)
         elif len(candidates) == 1 and candidates[0] is not expr:
-            return resolve_criterion(candidates[0], module, index, scope, function, depth + 1)
+            return resolve_criterion(candidates[0], module, index, scope, function, depth + 1, values)
         elif candidates:
             return UNKNOWN
     if isinstance(expr, cst.Call):
@@ -403,9 +411,22 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
             value = keyword_argument(expr, "reduction")
             if value is not None:
                 reduction = literal(value, module)
+                if reduction is UNKNOWN and values is not None:
+                    # `reduction=args.loss_reduction`, a config field, a helper's parameter
+                    read = values.at(module, value).evaluate(value)
+                    reduction = read if isinstance(read, str) else UNKNOWN
             elif any(a.star for a in expr.args) or cls is not None:
                 reduction = UNKNOWN
             return Criterion(CriterionKind.LOSS_MODULE, expr, qualname, reduction)
+        name = dotted_name(expr.func)
+        factory = index.lookup_function(qualname) if name is not None and module.binds(name) else None
+        if factory is not None and values is not None:
+            # `criterion = build_criterion(cfg)`: the loss its single `return` builds
+            returned = _single_return(factory.node)
+            if isinstance(returned, cst.Call):
+                body = factory.node.body.body if isinstance(factory.node.body, cst.IndentedBlock) else []
+                return resolve_criterion(returned, factory.module, index, assignments_in(body), factory.node,
+                                         depth + 1, values)
         return UNKNOWN
     name = dotted_name(expr)
     if name is not None:
@@ -421,6 +442,13 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
 
 # Loss functions of the `torch` namespace (not under torch.nn.functional).
 _TORCH_FUNCTIONS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.mse_loss"})
+
+
+def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
+    returns = [small for stmt in walk_statements(body) if isinstance(stmt, cst.SimpleStatementLine)
+               for small in stmt.body if isinstance(small, cst.Return)]
+    return returns[0].value if len(returns) == 1 else None
 
 
 def _params(function: cst.FunctionDef) -> list[cst.Param]:
