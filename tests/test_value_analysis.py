@@ -288,3 +288,55 @@ def main(model, optimizer, loader):
 def test_training_settings_from_a_config(tmp_path, clipping, reduction, expected):
     files = {"train.py": GHOST_SCRIPT.format(clipping=clipping, reduction=reduction)}
     assert lint(tmp_path, files, select=["DPL204", "DPL105"]) == expected
+
+
+CONFIG_NORM_MODEL = """
+from dataclasses import dataclass
+
+import torch.nn as nn
+
+
+@dataclass
+class ModelConfig:
+    hidden: int = 8
+    norm_layer: type = nn.BatchNorm1d
+
+
+class Net(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.norm = cfg.norm_layer(cfg.hidden)
+
+    def forward(self, x):
+        return self.norm(x)
+"""
+
+
+@pytest.mark.parametrize(("construction", "expected"), [
+    ("Net(ModelConfig())", [("model.py", 15, "DPL101")]),  # the class a config field holds
+    ("Net(ModelConfig(norm_layer=nn.LayerNorm))", []),
+    ("Net(load_config())", []),  # a config dp-lint cannot see: unknown
+])
+def test_a_class_held_by_a_config_field(tmp_path, construction, expected):
+    files = {
+        "model.py": CONFIG_NORM_MODEL,
+        "train.py": "import torch.nn as nn\nfrom opacus import PrivacyEngine\nfrom model import ModelConfig, Net\n\n\n"
+                    f"def main(load_config):\n    model = {construction}\n"
+                    "    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
+    }
+    assert lint(tmp_path, files, select=["DPL101"]) == expected
+
+
+@pytest.mark.parametrize(("helper", "expected"), [
+    ("def get_loss():\n    return F.cross_entropy\n", [("train.py", 12, "DPL201")]),  # a function
+    ("def get_loss():\n    return nn.CrossEntropyLoss()\n", []),  # a loss module
+    ("def get_loss(fn):\n    return fn\n", []),  # whatever the caller passes: unknown
+])
+def test_a_ghost_criterion_from_a_helper(tmp_path, helper, expected):
+    call = "get_loss(F.cross_entropy)" if "(fn)" in helper else "get_loss()"
+    script = ("import torch.nn as nn\nimport torch.nn.functional as F\nfrom opacus import PrivacyEngine\n\n"
+              f"{helper}\n\ndef main(model, optimizer, loader):\n    loss_fn = {call}\n"
+              "    model, optimizer, criterion, loader = PrivacyEngine().make_private(\n"
+              "        module=model, optimizer=optimizer, data_loader=loader, criterion=loss_fn,\n"
+              "        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode=\"ghost\")\n")
+    assert lint(tmp_path, {"train.py": script}, select=["DPL201"]) == expected

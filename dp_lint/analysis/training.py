@@ -421,9 +421,10 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
         name = dotted_name(expr.func)
         factory = index.lookup_function(qualname) if name is not None and module.binds(name) else None
         if factory is not None and values is not None:
-            # `criterion = build_criterion(cfg)`: the loss its single `return` builds
+            # `criterion = build_criterion(cfg)`: the loss its single `return` builds (or the
+            # function it returns, `return F.cross_entropy`)
             returned = _single_return(factory.node)
-            if isinstance(returned, cst.Call):
+            if isinstance(returned, (cst.Call, cst.Lambda)) or (returned is not None and dotted_name(returned)):
                 body = factory.node.body.body if isinstance(factory.node.body, cst.IndentedBlock) else []
                 return resolve_criterion(returned, factory.module, index, assignments_in(body), factory.node,
                                          depth + 1, values)
