@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lint_helpers import lint
 
 MODELS = """
@@ -177,3 +178,36 @@ def test_validator_fix_of_a_helper_parameter_before_the_engine_call(tmp_path):
     body = ("    model = ModuleValidator.fix(model)\n"
             "    return PrivacyEngine().make_private(module=model, optimizer=optimizer, data_loader=loader)\n")
     assert lint(tmp_path, _helper_project(body), select=["DPL101"]) == []
+
+
+EPOCH_SCRIPT = """
+from opacus import PrivacyEngine
+
+
+def train_epoch(model, loader, optimizer):
+    for x, y in loader:
+        model(x).sum().backward()
+        optimizer.step()
+
+
+def evaluate(model, loader):
+    for x, y in loader:
+        model(x)
+
+
+def main(model, optimizer, train_loader, other):
+    model, optimizer, private_loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=train_loader)
+    {line}
+"""
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("train_epoch(model, train_loader, optimizer)", [("train.py", 18, "DPL205")]),  # the helper trains on it
+    ("train_epoch(model, private_loader, optimizer)", []),
+    ("evaluate(model, train_loader)", []),  # no backward, no step: evaluation
+    ("train_epoch(other, train_loader, other.opt)", []),  # another model, not the private one
+])
+def test_the_original_loader_handed_to_a_training_helper(tmp_path, line, expected):
+    files = {"train.py": EPOCH_SCRIPT.format(line=line)}
+    assert lint(tmp_path, files, select=["DPL205"]) == expected

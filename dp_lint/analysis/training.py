@@ -28,7 +28,7 @@ import libcst as cst
 
 from dp_lint.analysis.constants import ConstantEvaluator, literal
 from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
-from dp_lint.analysis.index import ModuleInfo, ProjectIndex
+from dp_lint.analysis.index import FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.analysis.objects import Values
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.syntax import (
@@ -181,6 +181,39 @@ class TrainingSetup:
             for stmt in statements:
                 if isinstance(stmt, cst.For) and _iterates(stmt.iter, name) and _trains(stmt):
                     yield stmt
+
+    def helper_training_loops(self, name: str, index: ProjectIndex,
+                              ) -> Iterator[tuple[cst.Arg, FunctionInfo, cst.For]]:
+        """Calls after the engine call of a module-level project function that receive `name` and
+        the private model or optimizer (`train_one_epoch(model, train_loader, optimizer)`), with
+        the training loop (as `training_loops_over`) that iterates the parameter `name` binds.
+        A parameter the function rebinds is not followed."""
+        private = {n for n in (self.returned("module"), self.returned("optimizer")) if n is not None}
+        for call in self.calls_after():
+            passed = {dotted_name(a.value) for a in call.args}
+            if not private & passed or name not in passed:
+                continue
+            func_name = dotted_name(call.func)
+            if func_name is None or not self.module.binds(func_name):
+                continue
+            qualname = self.module.resolve_expr(call.func)
+            function = index.lookup_function(qualname) if qualname else None
+            if function is None or any(a.star for a in call.args):
+                continue
+            params = [p.name.value for p in (*function.node.params.posonly_params, *function.node.params.params)]
+            body = _body(function.node)
+            rebound = assignments_in(body)
+            for position, arg in enumerate(a for a in call.args):
+                if dotted_name(arg.value) != name:
+                    continue
+                param = arg.keyword.value if arg.keyword is not None else (
+                    params[position] if position < len(params) else None)
+                if param is None or param in rebound:
+                    continue
+                loop = next((stmt for stmt in walk_statements(body) if isinstance(stmt, cst.For)
+                             and _iterates(stmt.iter, param) and _trains(stmt)), None)
+                if loop is not None:
+                    yield arg, function, loop
 
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
