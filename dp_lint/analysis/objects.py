@@ -276,6 +276,8 @@ class Values:
         return self._calls_of[key]
 
     def _read_only_call(self, function: FunctionInfo) -> tuple[ModuleInfo, cst.Call] | None:
+        if function.node.decorators:
+            return None  # `@hydra.main`, `@click.command`: the framework calls it with other arguments
         found: list[tuple[ModuleInfo, cst.Call]] = []
         for module in self.index.by_file.values():
             if function.name not in module.file.text:
