@@ -292,16 +292,15 @@ class Values:
                         and isinstance(parents.get(parent), (cst.ImportAlias, cst.ImportFrom))):
                     continue
                 use = parent if isinstance(parent, cst.Attribute) and parent.attr is node else node
+                dotted = dotted_name(use)
+                qualname = module.resolve_expr(use) if dotted and module.binds(dotted) else None
+                if qualname is None or self.index.lookup_function(qualname) is not function:
+                    continue  # another function of that name, or an attribute of some other object
                 call = parents.get(use)
                 if isinstance(call, cst.Call) and call.func is use:
-                    dotted = dotted_name(use)
-                    qualname = module.resolve_expr(use) if dotted and module.binds(dotted) else None
-                    if qualname is not None and self.index.lookup_function(qualname) is function:
-                        found.append((module, call))
-                        continue
-                if isinstance(parent, cst.Attribute) and parent.attr is node and not isinstance(call, cst.Call):
-                    continue  # `obj.build_model` of some other object, not this function
-                return None  # used as a value, or a call dp-lint cannot attribute: other callers may exist
+                    found.append((module, call))
+                    continue
+                return None  # used as a value (a callback, a registry entry): other callers may exist
         return found[0] if len(found) == 1 else None
 
     # -- instances of plain classes ----------------------------------------------------
