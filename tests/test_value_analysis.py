@@ -340,3 +340,24 @@ def test_a_ghost_criterion_from_a_helper(tmp_path, helper, expected):
               "        module=model, optimizer=optimizer, data_loader=loader, criterion=loss_fn,\n"
               "        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode=\"ghost\")\n")
     assert lint(tmp_path, {"train.py": script}, select=["DPL201"]) == expected
+
+
+def _factory_files(extra: dict[str, str] | None = None, model: str = FACTORY_MODEL) -> dict[str, str]:
+    return {
+        "model.py": model,
+        "train.py": "from opacus import PrivacyEngine\nfrom model import build\n\n\ndef main():\n"
+                    '    model = build({"norm": "bn"})\n'
+                    "    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
+        **(extra or {}),
+    }
+
+
+def test_a_same_named_function_elsewhere_is_not_a_call_of_the_factory(tmp_path):
+    other = {"other/tools.py": "def build(spec):\n    return spec\n\n\nhandlers = [build]\nbuild(1)\nbuild(2)\n"}
+    assert lint(tmp_path, _factory_files(other), select=["DPL101"]) == [("model.py", 9, "DPL101")]
+
+
+def test_a_decorated_factory_parameter_stays_unknown(tmp_path):
+    # `@hydra.main`, `@click.command`: the framework calls the function with other arguments
+    model = FACTORY_MODEL.replace("def build(cfg):", "@register\ndef build(cfg):")
+    assert lint(tmp_path, _factory_files(model=model), select=["DPL101"]) == []
