@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lint_helpers import lint
 
 MODELS = """
@@ -198,3 +199,73 @@ def test_a_module_class_handed_to_a_private_model_may_be_private(tmp_path):
            "generator = Net(Block)\ndiscriminator = Critic()\n" + ENGINE.format(model="discriminator") + "\n")
     found = lint(tmp_path / "b", {"blocks.py": BLOCKS, "train.py": gan})
     assert [code for _, _, code in found if code == "DPL003"] == []
+
+BN_MODEL = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+
+def _helper_project(helper_body: str) -> dict[str, str]:
+    return {
+        "model.py": BN_MODEL,
+        "engine.py": "from opacus import PrivacyEngine\nfrom opacus.validators import ModuleValidator\n\n\n"
+                     "def make_private(model, optimizer, loader):\n" + helper_body,
+        "train.py": "from engine import make_private\nfrom model import Net\n\n\n"
+                    "def main(opt, loader):\n    return make_private(Net(), opt, loader)\n",
+    }
+
+
+def test_validator_fix_after_the_engine_call_does_not_count(tmp_path):
+    # `engine` is a local PrivacyEngine, not the project module `engine`: its make_private is not the helper.
+    body = ("    engine = PrivacyEngine()\n"
+            "    model, optimizer, loader = engine.make_private(module=model, optimizer=optimizer, data_loader=loader)\n"
+            "    model = ModuleValidator.fix(model)\n    return model, optimizer, loader\n")
+    assert lint(tmp_path, _helper_project(body), select=["DPL101"]) == [("model.py", 7, "DPL101")]
+
+
+def test_validator_fix_of_a_helper_parameter_before_the_engine_call(tmp_path):
+    body = ("    model = ModuleValidator.fix(model)\n"
+            "    return PrivacyEngine().make_private(module=model, optimizer=optimizer, data_loader=loader)\n")
+    assert lint(tmp_path, _helper_project(body), select=["DPL101"]) == []
+
+
+EPOCH_SCRIPT = """
+from opacus import PrivacyEngine
+
+
+def train_epoch(model, loader, optimizer):
+    for x, y in loader:
+        model(x).sum().backward()
+        optimizer.step()
+
+
+def evaluate(model, loader):
+    for x, y in loader:
+        model(x)
+
+
+def main(model, optimizer, train_loader, other):
+    model, optimizer, private_loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=train_loader)
+    {line}
+"""
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("train_epoch(model, train_loader, optimizer)", [("train.py", 18, "DPL205")]),  # the helper trains on it
+    ("train_epoch(model, private_loader, optimizer)", []),
+    ("evaluate(model, train_loader)", []),  # no backward, no step: evaluation
+    ("train_epoch(other, train_loader, other.opt)", []),  # another model, not the private one
+])
+def test_the_original_loader_handed_to_a_training_helper(tmp_path, line, expected):
+    files = {"train.py": EPOCH_SCRIPT.format(line=line)}
+    assert lint(tmp_path, files, select=["DPL205"]) == expected

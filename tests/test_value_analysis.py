@@ -331,3 +331,209 @@ def test_a_registry_in_a_factory_builds_a_module_whatever_the_key(tmp_path, chan
         assert old in source
         source = source.replace(old, new)
     assert lint(tmp_path, {"model.py": source}, select={"DPL003"}) == expected
+
+TRAINER = """
+from opacus import PrivacyEngine
+
+
+class Trainer:
+    def __init__(self, model, cfg):
+        self.model = model
+        self.cfg = cfg
+
+    def setup(self):
+        self.model, self.opt, self.loader = PrivacyEngine().make_private(
+            module=self.model, optimizer=None, data_loader=None, batch_first=self.cfg.batch_first)
+"""
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # the one construction of the trainer passes a config whose default is False
+    ("cfg = C()\nTrainer(Net(), cfg).setup()", DPL002),
+    ("cfg = C(batch_first=True)\nTrainer(Net(), cfg).setup()", []),
+    # built twice with different configs: which one a method sees is not known
+    ("Trainer(Net(), C()).setup()\nTrainer(Net(), C(batch_first=True)).setup()", []),
+])
+def test_a_trainer_attribute_is_what_its_one_construction_stores(tmp_path, script, expected):
+    model = LSTM_MODEL.replace("batch_first=cfg.batch_first", "batch_first=True").replace("(self, cfg)", "(self)")
+    main = "\n".join("    " + line for line in script.splitlines())
+    files = {
+        "model.py": model,
+        "trainer.py": TRAINER,
+        "train.py": "from dataclasses import dataclass\nfrom model import Net\nfrom trainer import Trainer\n\n\n"
+                    "@dataclass\nclass C:\n    batch_first: bool = False\n\n\ndef main():\n" + main + "\n",
+    }
+    assert lint(tmp_path, files) == expected
+
+
+def test_a_trainer_attribute_another_method_rebinds_stays_unknown(tmp_path):
+    trainer = TRAINER + "\n    def reconfigure(self, cfg):\n        self.cfg = cfg\n"
+    model = LSTM_MODEL.replace("batch_first=cfg.batch_first", "batch_first=True").replace("(self, cfg)", "(self)")
+    files = {
+        "model.py": model, "trainer.py": trainer,
+        "train.py": "from dataclasses import dataclass\nfrom model import Net\nfrom trainer import Trainer\n\n\n"
+                    "@dataclass\nclass C:\n    batch_first: bool = False\n\n\ndef main():\n    Trainer(Net(), C()).setup()\n",
+    }
+    assert lint(tmp_path, files) == []
+
+
+FACTORY_MODEL = """
+import torch.nn as nn
+
+NORMS = {"bn": nn.BatchNorm1d, "ln": nn.LayerNorm}
+
+
+class Net(nn.Module):
+    def __init__(self, norm_cls=nn.LayerNorm):
+        super().__init__()
+        self.norm = norm_cls(8)
+
+    def forward(self, x):
+        return self.norm(x)
+
+
+def build(cfg):
+    return Net(norm_cls=NORMS[cfg["norm"]])
+"""
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # the factory's parameter is what its one call passes
+    ('model = build({"norm": "bn"})', [("model.py", 9, "DPL101")]),
+    ('model = build({"norm": "ln"})', []),
+    # called twice, or used as a value (a callback): its parameter stays unknown
+    ('model = build({"norm": "bn"})\n    other = build({"norm": "ln"})', []),
+    ('model = build({"norm": "bn"})\n    hooks = [build]', []),
+])
+def test_a_factory_parameter_is_what_its_one_call_passes(tmp_path, script, expected):
+    files = {
+        "model.py": FACTORY_MODEL,
+        "train.py": "from opacus import PrivacyEngine\nfrom model import build\n\n\ndef main():\n    " + script
+                    + "\n    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
+    }
+    assert lint(tmp_path, files, select=["DPL101"]) == expected
+
+
+@pytest.mark.parametrize(("parse", "arguments", "expected"), [
+    # `parse_args(argv)` of a `main(argv=None)`: the command line, defaults hold as for parse_args()
+    ("p.parse_args(argv)", 'p.add_argument("--batch-first", action="store_true")', DPL002),
+    ("p.parse_args(argv)", 'p.add_argument("--batch-first", action="store_false")', []),
+    # options written into the call are not the defaults
+    ('p.parse_args(["--batch-first"])', 'p.add_argument("--batch-first", action="store_true")', []),
+])
+def test_argparse_with_an_argv_parameter(tmp_path, parse, arguments, expected):
+    setup = f"import argparse\ndef get_args(argv=None):\n    p = argparse.ArgumentParser()\n    {arguments}\n    return {parse}\n"
+    body = "args = get_args()\nmodel = Net(args)"
+    assert lint(tmp_path, project(setup, body)) == expected
+
+
+GHOST_SCRIPT = """
+from dataclasses import dataclass
+
+import torch.nn as nn
+from opacus import PrivacyEngine
+
+
+@dataclass
+class DPConfig:
+    grad_sample_mode: str = "ghost"
+    clipping: str = {clipping!r}
+    reduction: str = {reduction!r}
+
+
+def make_criterion(reduction):
+    return nn.CrossEntropyLoss(reduction=reduction)
+
+
+def main(model, optimizer, loader):
+    cfg = DPConfig()
+    criterion = make_criterion(cfg.reduction)
+    model, optimizer, dp_criterion, loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=loader, criterion=criterion,
+        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode=cfg.grad_sample_mode, clipping=cfg.clipping)
+    for x, y in loader:
+        dp_criterion(model(x), y).backward()
+"""
+
+
+@pytest.mark.parametrize(("clipping", "reduction", "expected"), [
+    ("flat", "mean", []),
+    ("per_layer", "mean", [("train.py", 23, "DPL204")]),  # clipping from a config field
+    ("flat", "sum", [("train.py", 22, "DPL105")]),  # reduction through a criterion helper's parameter
+])
+def test_training_settings_from_a_config(tmp_path, clipping, reduction, expected):
+    files = {"train.py": GHOST_SCRIPT.format(clipping=clipping, reduction=reduction)}
+    assert lint(tmp_path, files, select=["DPL204", "DPL105"]) == expected
+
+
+CONFIG_NORM_MODEL = """
+from dataclasses import dataclass
+
+import torch.nn as nn
+
+
+@dataclass
+class ModelConfig:
+    hidden: int = 8
+    norm_layer: type = nn.BatchNorm1d
+
+
+class Net(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.norm = cfg.norm_layer(cfg.hidden)
+
+    def forward(self, x):
+        return self.norm(x)
+"""
+
+
+@pytest.mark.parametrize(("construction", "expected"), [
+    ("Net(ModelConfig())", [("model.py", 15, "DPL101")]),  # the class a config field holds
+    ("Net(ModelConfig(norm_layer=nn.LayerNorm))", []),
+    ("Net(load_config())", []),  # a config dp-lint cannot see: unknown
+])
+def test_a_class_held_by_a_config_field(tmp_path, construction, expected):
+    files = {
+        "model.py": CONFIG_NORM_MODEL,
+        "train.py": "import torch.nn as nn\nfrom opacus import PrivacyEngine\nfrom model import ModelConfig, Net\n\n\n"
+                    f"def main(load_config):\n    model = {construction}\n"
+                    "    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
+    }
+    assert lint(tmp_path, files, select=["DPL101"]) == expected
+
+
+@pytest.mark.parametrize(("helper", "expected"), [
+    ("def get_loss():\n    return F.cross_entropy\n", [("train.py", 12, "DPL201")]),  # a function
+    ("def get_loss():\n    return nn.CrossEntropyLoss()\n", []),  # a loss module
+    ("def get_loss(fn):\n    return fn\n", []),  # whatever the caller passes: unknown
+])
+def test_a_ghost_criterion_from_a_helper(tmp_path, helper, expected):
+    call = "get_loss(F.cross_entropy)" if "(fn)" in helper else "get_loss()"
+    script = ("import torch.nn as nn\nimport torch.nn.functional as F\nfrom opacus import PrivacyEngine\n\n"
+              f"{helper}\n\ndef main(model, optimizer, loader):\n    loss_fn = {call}\n"
+              "    model, optimizer, criterion, loader = PrivacyEngine().make_private(\n"
+              "        module=model, optimizer=optimizer, data_loader=loader, criterion=loss_fn,\n"
+              "        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode=\"ghost\")\n")
+    assert lint(tmp_path, {"train.py": script}, select=["DPL201"]) == expected
+
+
+def _factory_files(extra: dict[str, str] | None = None, model: str = FACTORY_MODEL) -> dict[str, str]:
+    return {
+        "model.py": model,
+        "train.py": "from opacus import PrivacyEngine\nfrom model import build\n\n\ndef main():\n"
+                    '    model = build({"norm": "bn"})\n'
+                    "    PrivacyEngine().make_private(module=model, optimizer=None, data_loader=None)\n",
+        **(extra or {}),
+    }
+
+
+def test_a_same_named_function_elsewhere_is_not_a_call_of_the_factory(tmp_path):
+    other = {"other/tools.py": "def build(spec):\n    return spec\n\n\nhandlers = [build]\nbuild(1)\nbuild(2)\n"}
+    assert lint(tmp_path, _factory_files(other), select=["DPL101"]) == [("model.py", 9, "DPL101")]
+
+
+def test_a_decorated_factory_parameter_stays_unknown(tmp_path):
+    # `@hydra.main`, `@click.command`: the framework calls the function with other arguments
+    model = FACTORY_MODEL.replace("def build(cfg):", "@register\ndef build(cfg):")
+    assert lint(tmp_path, _factory_files(model=model), select=["DPL101"]) == []

@@ -47,6 +47,8 @@ def toml(value) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml(v) for v in value) + "]"  # a factory's dict argument: inline tables
     return json.dumps(value)
 
 

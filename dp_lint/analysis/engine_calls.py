@@ -220,6 +220,7 @@ class EngineFinder:
                     wrapped = positional[0].value
         if kind is None:
             return []
+        scope = self._reaching(scope, call, function)
         batch_first = self._batch_first(call, scope)
         loss_reduction = _enum_or_text(LossReduction, self._setting(call, scope, "loss_reduction", "mean", str))
         grad_sample_mode: GradSampleMode | str | Unknown
@@ -244,6 +245,36 @@ class EngineFinder:
         return [EngineCall(self.module.file, call, kind, batch_first,
                            model.cls if model else None, model.call if model else None, model.module if model else None,
                            self._validator_fixed, loss_reduction, grad_sample_mode)]
+
+    def _reaching(self, scope: Scope, call: cst.Call, function: cst.FunctionDef | None) -> Scope:
+        """The assignments of `scope` that can reach `call`: those written before its statement
+        (`model = ModuleValidator.fix(model)` after `make_private(module=model)` does not change
+        what was made private). Inside a loop every assignment may reach the next iteration."""
+        parents = self.module.file.parents
+        body = (function.body.body if function is not None and isinstance(function.body, cst.IndentedBlock)
+                else self.module.file.module.body if function is None else [])
+        order = {id(stmt): i for i, stmt in enumerate(walk_statements(body))}
+
+        def position(node: cst.CSTNode) -> int | None:
+            current: cst.CSTNode | None = node
+            while current is not None and id(current) not in order:
+                current = parents.get(current)
+            return order[id(current)] if current is not None else None
+
+        current: cst.CSTNode | None = parents.get(call)
+        while current is not None and current is not function and not isinstance(current, cst.Module):
+            if isinstance(current, (cst.For, cst.While)):
+                return scope
+            current = parents.get(current)
+        here = position(call)
+        if here is None:
+            return scope
+        reaching: Scope = {}
+        for name, values in scope.items():
+            kept = [v for v in values if (at := position(v)) is None or at < here]
+            if kept:
+                reaching[name] = kept
+        return reaching
 
     def resolve_alternatives(self, expr: cst.BaseExpression | None, scope: Scope, params: set[str],
                              function: cst.FunctionDef | None) -> list[tuple[ResolvedModel, bool]]:
@@ -345,7 +376,7 @@ class EngineFinder:
             cls = self.index.lookup_class(qualname)
             if cls is not None and self.models.is_module_class(cls):
                 return ResolvedModel(cls, expr, module)
-            factory = self.index.lookup_function(qualname)
+            factory = self.index.lookup_function(qualname) if name is not None and module.binds(name) else None
             if factory is not None:
                 return self.resolve_factory(factory, depth)
             built = self.models.classmethod_construction(qualname)
@@ -361,6 +392,12 @@ class EngineFinder:
             return self.resolve_self_attribute(function, expr.attr.value, module, depth)
         if isinstance(expr, cst.Name):
             candidates = scope.get(expr.value)
+            if candidates and function is not None and expr.value in params:
+                # `model = ModuleValidator.fix(model)` on a parameter: still what the callers pass.
+                passing = [_passes_on(c, expr.value, module) for c in candidates]
+                if all(passed for passed, _ in passing):
+                    self._validator_fixed = self._validator_fixed or any(fixed for _, fixed in passing)
+                    candidates = None
             if candidates is None and function is not None and expr.value in params:
                 # `def run(model, loader): make_private(module=model, ...)`: what the callers pass.
                 return self.resolve_parameter(function, expr.value, module, depth)
@@ -460,7 +497,8 @@ class EngineFinder:
                 continue
             for part in _own_expressions(stmt):
                 for call in calls_in(part):
-                    qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+                    name = dotted_name(call.func)
+                    qualname = module.resolve_expr(call.func) if name and module.binds(name) else None
                     if qualname is None:
                         continue
                     target = (self.index.lookup_class(qualname) if isinstance(function, ClassInfo)

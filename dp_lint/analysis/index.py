@@ -97,6 +97,13 @@ class ModuleInfo:
             return dotted
         return f"{base}.{rest}" if rest else base
 
+    def binds(self, dotted: str) -> bool:
+        """Whether the first name of `dotted` is bound at module level here (imported or
+        defined): `engine.make_private` with a local `engine = PrivacyEngine()` is not the
+        project module `engine`'s function."""
+        head = dotted.partition(".")[0]
+        return head in self.imports or head in self.classes or head in self.functions or head in self.assignments
+
     def resolve_expr(self, expr: cst.BaseExpression) -> str | None:
         name = dotted_name(expr)
         return self.index.canonical(self.resolve(name)) if name else None

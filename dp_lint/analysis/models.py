@@ -411,6 +411,9 @@ class ModuleModels:
                     per_instance = True
                 elif func.value in scope.locals:
                     per_instance = self.kind_of(module, scope.locals[func.value], scope, depth + 1) is None
+            elif isinstance(func, cst.Attribute) and _root_name(func) in scope.params:
+                # `cfg.norm_layer(c)`: a class held by a config the constructor receives
+                per_instance = True
             elif (is_self_attribute(func) and func.attr.value in scope.model.attribute_values
                   and func.attr.value not in scope.model.submodules
                   and self.index.find_method(scope.model.cls, func.attr.value) is None):
@@ -1354,3 +1357,9 @@ def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> l
                 return [args[0].value]
     return []
 
+
+def _root_name(expr: cst.BaseExpression) -> str | None:
+    """`cfg` of `cfg.model.norm_layer`; None when the chain does not start at a name."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None

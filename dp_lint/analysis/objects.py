@@ -123,6 +123,9 @@ class Values:
         self._mutated: dict[int, set[tuple[str, str]]] = {}
         self._argparse: dict[int, object] = {}
         self._active: set[tuple[int, str]] = set()
+        self._methods: dict[int, ClassInfo] | None = None
+        self._instances: dict[int, object] = {}
+        self._calls_of: dict[int, tuple[ModuleInfo, cst.Call] | None] = {}
 
     # -- scopes ----------------------------------------------------------------------
 
@@ -151,14 +154,21 @@ class Values:
                     params.add(star.name.value)
         owner = function if function is not None else module.file.module
         assigned = self._assignments_of(owner, body)
-        opaque = self._opaque_of(owner, body) | params
+        local_opaque = self._opaque_of(owner, body)
+        opaque = local_opaque | params
         mutated = self._mutated_of(owner, body)
         outer = self.scope(module, None) if function is not None else None
+        # A module-level function's parameters (not rebound in its body) are what its one call passes.
+        helper = module.functions.get(function.name.value) if function is not None and bound is None else None
+        if helper is not None and helper.node is not function:
+            helper = None
         evaluator: ConstantEvaluator
 
         def names(name: str, depth: int) -> object:
             if bound is not None and name in bound:
                 return bound[name]
+            if helper is not None and name in params and name not in local_opaque and name not in assigned:
+                return self.parameter_value(helper, name, depth)
             if name in opaque:
                 return UNKNOWN
             values = assigned.get(name)
@@ -176,10 +186,13 @@ class Values:
         def attribute(value: object, name: str) -> object:
             return self.attribute(value, name)
 
+        owner_class = self.method_owner(function) if function is not None and bound is None else None
         evaluator = ConstantEvaluator(
             module, names=names, negation=True, arithmetic=True, dicts=True, comparisons=True,
             attributes=attribute, calls=lambda call, depth: self.call_value(call, evaluator, module, depth),
             mutated=lambda base, attr: (base, attr) in mutated or (base, "*") in mutated,
+            self_attribute=(None if owner_class is None
+                            else lambda attr, depth: self.instance_attribute(owner_class, attr)),
         )
         if bound is None:
             self._scopes[key] = evaluator
@@ -227,6 +240,111 @@ class Values:
         if info is not None and symbol in info.assignments and depth < 12:
             return self.scope(info, None).evaluate(cst.Name(symbol), depth + 1)
         return Reference(qualname)
+
+    # -- parameters of helpers ---------------------------------------------------------
+
+    def parameter_value(self, function: FunctionInfo, name: str, depth: int) -> object:
+        """A parameter of a module-level project function called exactly once in the project,
+        and never used as a value (a callback, a registry entry): what that call passes, else
+        the parameter's default. UNKNOWN otherwise."""
+        call = self._only_call(function)
+        if call is None or depth > 12:
+            return UNKNOWN
+        key = (id(function.node), f"<param {name}>")
+        if key in self._active:
+            return UNKNOWN
+        caller_module, site = call
+        caller = self.at(caller_module, site)
+        module = function.module
+
+        def default(param: cst.Param | None) -> object:
+            if param is None or param.default is None:
+                return UNKNOWN
+            return self.scope(module, None).evaluate(param.default)
+
+        self._active.add(key)
+        try:
+            bound = bind_call(function.node, site, lambda expr: caller.evaluate(expr, depth + 1), default)
+        finally:
+            self._active.discard(key)
+        return bound.get(name, UNKNOWN)
+
+    def _only_call(self, function: FunctionInfo) -> tuple[ModuleInfo, cst.Call] | None:
+        key = id(function.node)
+        if key not in self._calls_of:
+            self._calls_of[key] = self._read_only_call(function)
+        return self._calls_of[key]
+
+    def _read_only_call(self, function: FunctionInfo) -> tuple[ModuleInfo, cst.Call] | None:
+        if function.node.decorators:
+            return None  # `@hydra.main`, `@click.command`: the framework calls it with other arguments
+        found: list[tuple[ModuleInfo, cst.Call]] = []
+        for module in self.index.by_file.values():
+            if function.name not in module.file.text:
+                continue
+            parents = module.file.parents
+            for node in _nodes(module.file.module):
+                if not isinstance(node, cst.Name) or node.value != function.name:
+                    continue
+                parent = parents.get(node)
+                if isinstance(parent, (cst.FunctionDef, cst.ImportAlias)) or (
+                        isinstance(parent, cst.Attribute) and parent.attr is node
+                        and isinstance(parents.get(parent), (cst.ImportAlias, cst.ImportFrom))):
+                    continue
+                use = parent if isinstance(parent, cst.Attribute) and parent.attr is node else node
+                dotted = dotted_name(use)
+                qualname = module.resolve_expr(use) if dotted and module.binds(dotted) else None
+                if qualname is None or self.index.lookup_function(qualname) is not function:
+                    continue  # another function of that name, or an attribute of some other object
+                call = parents.get(use)
+                if isinstance(call, cst.Call) and call.func is use:
+                    found.append((module, call))
+                    continue
+                return None  # used as a value (a callback, a registry entry): other callers may exist
+        return found[0] if len(found) == 1 else None
+
+    # -- instances of plain classes ----------------------------------------------------
+
+    def method_owner(self, function: cst.FunctionDef) -> ClassInfo | None:
+        """The project class `function` is a method of (None: a plain function)."""
+        if self._methods is None:
+            self._methods = {id(method.node): cls for cls in self.index.classes() for method in cls.methods.values()}
+        return self._methods.get(id(function))
+
+    def instance_attribute(self, cls: ClassInfo, name: str) -> object:
+        """`self.cfg` in a method of a plain (non-module) class the project builds exactly once
+        (`Trainer(model, cfg, loader)`): what `__init__` stores there from that call. UNKNOWN for
+        module classes, classes with subclasses or several (or no) constructions, and attributes
+        another method also writes (`self.model = make_private(...)` in `setup()`)."""
+        if any(_rebinds_self(method, name) for c in self.index.mro(cls) for m, method in c.methods.items()
+               if m != "__init__"):
+            return UNKNOWN
+        instance = self._instance(cls)
+        return self.object_attribute(instance, name) if isinstance(instance, ObjectValue) else UNKNOWN
+
+    def _instance(self, cls: ClassInfo) -> object:
+        key = id(cls)
+        if key not in self._instances:
+            self._instances[key] = UNKNOWN
+            self._instances[key] = self._read_instance(cls)
+        return self._instances[key]
+
+    def _read_instance(self, cls: ClassInfo) -> object:
+        if _is_module_class(cls, self.index) or self.index.all_subclasses(cls):
+            return UNKNOWN
+        found: list[tuple[ModuleInfo, cst.Call]] = []
+        for module in self.index.by_file.values():
+            if cls.name not in module.file.text:
+                continue
+            for call in _calls(module.file.module):
+                qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+                if qualname is not None and self.index.lookup_class(qualname) is cls:
+                    found.append((module, call))
+        if len(found) != 1:
+            return UNKNOWN  # built several times (or never): which instance a method sees is not known
+        module, call = found[0]
+        evaluator = self.at(module, call)
+        return ObjectValue(cls, call, lambda expr: evaluator.evaluate(expr))
 
     # -- attributes -----------------------------------------------------------------
 
@@ -322,7 +440,7 @@ class Values:
         func = call.func
         name = dotted_name(func)
         qualname = module.resolve_expr(func) if name else None
-        if isinstance(func, cst.Attribute) and func.attr.value == "parse_args" and not call.args:
+        if isinstance(func, cst.Attribute) and func.attr.value == "parse_args" and _command_line(call):
             return self.argparse(module)
         if name == "getattr" and len(call.args) in (2, 3) and not any(a.star for a in call.args):
             base = evaluator.evaluate(call.args[0].value, depth + 1)
@@ -373,7 +491,7 @@ class Values:
             if _is_module_class(callee.cls, self.index):
                 return UNKNOWN  # a module, not a value (the layer tree reads it)
             return ObjectValue(callee.cls, call, lambda expr: evaluator.evaluate(expr, depth + 1))
-        function = self.index.lookup_function(qualname) if qualname else None
+        function = self.index.lookup_function(qualname) if qualname and name and module.binds(name) else None
         if function is not None:
             return self.returned(function, call, evaluator, depth)
         return UNKNOWN
@@ -461,7 +579,9 @@ class Values:
         if action_value not in ("store", "store_const", "append", "count") or argument(call, "required") is not None:
             return UNKNOWN
         if given is None:
-            return None
+            # `choices=[...]` without a default: None is none of the choices, the command line is
+            # expected to name one (argparse only enforces it with `required=True`).
+            return UNKNOWN if argument(call, "choices") is not None else None
         value = evaluator.evaluate(given)
         converter = argument(call, "type")
         if isinstance(value, str) and converter is not None and action_value == "store":
@@ -544,6 +664,21 @@ class Values:
                     found.add((func.value.value, "*"))
         self._mutated[key] = found
         return found
+
+
+def _command_line(call: cst.Call) -> bool:
+    """`parse_args()` or `parse_args(argv)`: the arguments are the command line (`argv` of a
+    `main(argv=None)`), whose defaults hold when it overrides nothing, as for `parse_args()`;
+    not an explicit list of options written in the call (`parse_args(["--lr", "0.1"])`)."""
+    if not call.args:
+        return True
+    if len(call.args) != 1 or call.args[0].star or (call.args[0].keyword is not None
+                                                     and call.args[0].keyword.value != "args"):
+        return False
+    value = call.args[0].value
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return not value.elements
+    return not isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
 
 
 def _body(node: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
@@ -659,6 +794,36 @@ def _self_writes(function: FunctionInfo, name: str) -> list[cst.BaseExpression]:
 
 def _writes_self(function: FunctionInfo, name: str) -> bool:
     return bool(_self_writes(function, name))
+
+
+def _rebinds_self(function: FunctionInfo, name: str) -> bool:
+    """Whether `function` may rebind `self.<name>`: an assignment (also inside a tuple target,
+    `self.model, self.opt = ...`), an augmented assignment, or a dynamic write."""
+    def binds(target: cst.CSTNode) -> bool:
+        if isinstance(target, cst.Attribute):
+            return is_self(target.value) and target.attr.value == name
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return any(binds(e.value) for e in target.elements)
+        return isinstance(target, cst.StarredElement) and binds(target.value)
+
+    for node in _nodes(function.node):
+        if isinstance(node, cst.Assign) and any(binds(t.target) for t in node.targets):
+            return True
+        if isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem)):
+            target = node.asname.name if isinstance(node, cst.WithItem) and node.asname else getattr(node, "target", None)
+            if target is not None and binds(target):
+                return True
+    return _writes_self_dynamically(function)
+
+
+def _nodes(root: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(current.children)
+    return found
 
 
 def _writes_self_dynamically(function: FunctionInfo) -> bool:

@@ -215,7 +215,7 @@ class Project:
     def training_setups(self) -> list[TrainingSetup]:
         """The training script around each engine call (one per call, see dp_lint.analysis.training):
         its settings, arguments, returned names and the statements before and after it."""
-        return self.guarded("training setups", lambda: find_training_setups(self.index, self.engine_calls), [])
+        return self.guarded("training setups", lambda: find_training_setups(self.index, self.engine_calls, self.modules.values), [])
 
     @cached_property
     def calls_validator_fix(self) -> bool:

@@ -28,7 +28,8 @@ import libcst as cst
 
 from dp_lint.analysis.constants import ConstantEvaluator, literal
 from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
-from dp_lint.analysis.index import ModuleInfo, ProjectIndex
+from dp_lint.analysis.index import FunctionInfo, ModuleInfo, ProjectIndex
+from dp_lint.analysis.objects import Values
 from dp_lint.analysis.values import UNKNOWN, Constant, Unknown
 from dp_lint.files.syntax import (
     argument,
@@ -95,6 +96,8 @@ class TrainingSetup:
     after: tuple[cst.CSTNode, ...] = ()
     # Local assignments of that function (or module): name -> every value assigned to it.
     scope: dict[str, list[cst.BaseExpression]] = field(default_factory=dict, compare=False, hash=False)
+    # The project's value analysis: settings and `reduction=` read from configs, argparse, helpers.
+    values: Values | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def grad_sample_mode(self) -> GradSampleMode | str | Unknown:
@@ -200,16 +203,50 @@ class TrainingSetup:
         dp-lint cannot read."""
         return list(_eval_mode_training(self, index))
 
+    def helper_training_loops(self, name: str, index: ProjectIndex,
+                              ) -> Iterator[tuple[cst.Arg, FunctionInfo, cst.For]]:
+        """Calls after the engine call of a module-level project function that receive `name` and
+        the private model or optimizer (`train_one_epoch(model, train_loader, optimizer)`), with
+        the training loop (as `training_loops_over`) that iterates the parameter `name` binds.
+        A parameter the function rebinds is not followed."""
+        private = {n for n in (self.returned("module"), self.returned("optimizer")) if n is not None}
+        for call in self.calls_after():
+            passed = {dotted_name(a.value) for a in call.args}
+            if not private & passed or name not in passed:
+                continue
+            func_name = dotted_name(call.func)
+            if func_name is None or not self.module.binds(func_name):
+                continue
+            qualname = self.module.resolve_expr(call.func)
+            function = index.lookup_function(qualname) if qualname else None
+            if function is None or any(a.star for a in call.args):
+                continue
+            params = [p.name.value for p in (*function.node.params.posonly_params, *function.node.params.params)]
+            body = _body(function.node)
+            rebound = assignments_in(body)
+            for position, arg in enumerate(a for a in call.args):
+                if dotted_name(arg.value) != name:
+                    continue
+                param = arg.keyword.value if arg.keyword is not None else (
+                    params[position] if position < len(params) else None)
+                if param is None or param in rebound:
+                    continue
+                loop = next((stmt for stmt in walk_statements(body) if isinstance(stmt, cst.For)
+                             and _iterates(stmt.iter, param) and _trains(stmt)), None)
+                if loop is not None:
+                    yield arg, function, loop
+
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
         if self.criterion_arg is None:
             if any(a.star == "**" for a in self.engine.node.args):
                 return UNKNOWN
             return Criterion(CriterionKind.ABSENT, None)
-        return resolve_criterion(self.criterion_arg, self.module, index, self.scope, self.function)
+        return resolve_criterion(self.criterion_arg, self.module, index, self.scope, self.function, values=self.values)
 
 
-def find_training_setups(index: ProjectIndex, engines: Sequence[EngineCall]) -> list[TrainingSetup]:
+def find_training_setups(index: ProjectIndex, engines: Sequence[EngineCall],
+                         values: Values | None = None) -> list[TrainingSetup]:
     """One TrainingSetup per engine call node (alternatives of one call share it)."""
     seen: set[int] = set()
     found: list[TrainingSetup] = []
@@ -221,13 +258,13 @@ def find_training_setups(index: ProjectIndex, engines: Sequence[EngineCall]) -> 
         module = modules.get(engine.file.path)
         if module is None:
             continue
-        setup = _setup(engine, module)
+        setup = _setup(engine, module, values)
         if setup is not None:
             found.append(setup)
     return found
 
 
-def _setup(engine: EngineCall, module: ModuleInfo) -> TrainingSetup | None:
+def _setup(engine: EngineCall, module: ModuleInfo, values: Values | None = None) -> TrainingSetup | None:
     parents = engine.file.parents
     statement = enclosing(engine.node, parents, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
     if statement is None:
@@ -254,12 +291,13 @@ def _setup(engine: EngineCall, module: ModuleInfo) -> TrainingSetup | None:
         optimizer_arg=keyword_argument(call, "optimizer"),
         data_loader_arg=keyword_argument(call, "data_loader"),
         criterion_arg=keyword_argument(call, "criterion"),
-        clipping=_setting(call, "clipping", "flat", module, scope),
-        poisson_sampling=_setting(call, "poisson_sampling", True, module, scope),
+        clipping=_setting(call, "clipping", "flat", module, scope, values),
+        poisson_sampling=_setting(call, "poisson_sampling", True, module, scope, values),
         targets=_targets(statement, call),
         before=tuple(ordered[:position]),
         after=tuple(s for s in ordered[position + 1:] if not _inside(s, statement)),
         scope=scope,
+        values=values,
     )
 
 
@@ -317,7 +355,7 @@ def _inside_block(block: Sequence[cst.CSTNode], target: cst.CSTNode) -> bool:
 
 
 def _setting(call: cst.Call, keyword: str, default: Constant, module: ModuleInfo,
-             scope: dict[str, list[cst.BaseExpression]]) -> Constant | Unknown:
+             scope: dict[str, list[cst.BaseExpression]], values: Values | None = None) -> Constant | Unknown:
     value = keyword_argument(call, keyword)
     if value is None:
         return UNKNOWN if any(a.star == "**" for a in call.args) else default
@@ -328,6 +366,9 @@ def _setting(call: cst.Call, keyword: str, default: Constant, module: ModuleInfo
         return values.pop() if len(values) == 1 and UNKNOWN not in values else UNKNOWN
 
     result = ConstantEvaluator(module, names=assigned_once).evaluate(value)
+    if result is UNKNOWN and values is not None:
+        # A config attribute, an argparse default, a value returned by a project function.
+        result = values.at(module, call).evaluate(value)
     return result if isinstance(result, (bool, int, float, str, bytes)) or result is None else UNKNOWN
 
 
@@ -390,7 +431,7 @@ _TORCH_LOSSES = "torch.nn."
 
 def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: ProjectIndex,
                       scope: dict[str, list[cst.BaseExpression]], function: cst.FunctionDef | None,
-                      depth: int = 0) -> Criterion | Unknown:
+                      depth: int = 0, values: Values | None = None) -> Criterion | Unknown:
     """What a criterion expression is: a loss module instance, a function, a lambda; UNKNOWN
     when the source does not say (a parameter, a name assigned different things, a call of an
     unknown factory)."""
@@ -405,9 +446,9 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
                 return UNKNOWN
             value = module.assignments.get(expr.value)
             if value is not None:
-                return resolve_criterion(value, module, index, {}, None, depth + 1)
+                return resolve_criterion(value, module, index, {}, None, depth + 1, values)
         elif len(candidates) == 1 and candidates[0] is not expr:
-            return resolve_criterion(candidates[0], module, index, scope, function, depth + 1)
+            return resolve_criterion(candidates[0], module, index, scope, function, depth + 1, values)
         elif candidates:
             return UNKNOWN
     if isinstance(expr, cst.Call):
@@ -424,9 +465,23 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
             value = keyword_argument(expr, "reduction")
             if value is not None:
                 reduction = literal(value, module)
+                if reduction is UNKNOWN and values is not None:
+                    # `reduction=args.loss_reduction`, a config field, a helper's parameter
+                    read = values.at(module, value).evaluate(value)
+                    reduction = read if isinstance(read, str) else UNKNOWN
             elif any(a.star for a in expr.args) or cls is not None:
                 reduction = UNKNOWN
             return Criterion(CriterionKind.LOSS_MODULE, expr, qualname, reduction)
+        name = dotted_name(expr.func)
+        factory = index.lookup_function(qualname) if name is not None and module.binds(name) else None
+        if factory is not None and values is not None:
+            # `criterion = build_criterion(cfg)`: the loss its single `return` builds (or the
+            # function it returns, `return F.cross_entropy`)
+            returned = _single_return(factory.node)
+            if isinstance(returned, (cst.Call, cst.Lambda)) or (returned is not None and dotted_name(returned)):
+                body = factory.node.body.body if isinstance(factory.node.body, cst.IndentedBlock) else []
+                return resolve_criterion(returned, factory.module, index, assignments_in(body), factory.node,
+                                         depth + 1, values)
         return UNKNOWN
     name = dotted_name(expr)
     if name is not None:
@@ -442,6 +497,13 @@ def resolve_criterion(expr: cst.BaseExpression, module: ModuleInfo, index: Proje
 
 # Loss functions of the `torch` namespace (not under torch.nn.functional).
 _TORCH_FUNCTIONS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.mse_loss"})
+
+
+def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
+    returns = [small for stmt in walk_statements(body) if isinstance(stmt, cst.SimpleStatementLine)
+               for small in stmt.body if isinstance(small, cst.Return)]
+    return returns[0].value if len(returns) == 1 else None
 
 
 def _params(function: cst.FunctionDef) -> list[cst.Param]:

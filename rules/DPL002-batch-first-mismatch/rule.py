@@ -125,8 +125,9 @@ class BatchFirstMismatch(Rule):
         if engine_value and use.name in RECURRENT_DP_LAYERS:
             consequence = (
                 "fed batch-first data, the layer recurs across the samples of the batch and its per-sample "
-                "gradients get one row per time step: optimizer.step() fails in torch.stack (silently wrong "
-                "gradients when the sequence length equals the batch size)"
+                "gradients get one row per time step: optimizer.step() fails in torch.stack, or backward in "
+                "einsum when Poisson sampling varies the batch size (silently wrong gradients when the "
+                "sequence length equals the batch size)"
             )
         elif engine_value and use.name in ATTENTION_LAYERS:
             consequence = (

@@ -58,14 +58,18 @@ class LossReductionMismatch(Rule):
 
     def _hooks(self, project: Project, setup: TrainingSetup, expected: str) -> Iterator[Finding]:
         found: list[tuple[cst.Call, str]] = []
+        written = True  # every reduction is written as a literal (or absent) in the source
         for call in setup.backward_calls():
-            reduction = self._reduction(project, setup, call)
-            if reduction is not None:
-                found.append((call, reduction))
+            read = self._reduction(project, setup, call)
+            if read is not None:
+                found.append((call, read[0]))
+                written = written and read[1]
         if {r for _, r in found} - {"mean", "sum"}:
             return
         wrong = [(call, r) for call, r in found if r != expected]
-        fixable = len({r for _, r in found}) == 1
+        # A reduction read from a config or a command-line default can change at run time: a
+        # literal `loss_reduction=` would then disagree the other way, so no fix is offered.
+        fixable = len({r for _, r in found}) == 1 and written
         for call, reduction in wrong:
             scale = "B times (B: the batch size)" if reduction == "sum" else "1/B of"
             yield self.report(
@@ -85,8 +89,9 @@ class LossReductionMismatch(Rule):
             )
 
     @staticmethod
-    def _reduction(project: Project, setup: TrainingSetup, call: cst.Call) -> str | None:
-        """The literal reduction of a loss call, None when it is no loss dp-lint can read."""
+    def _reduction(project: Project, setup: TrainingSetup, call: cst.Call) -> tuple[str, bool] | None:
+        """The reduction of a loss call and whether it is written as a literal (or absent);
+        None when it is no loss dp-lint can read."""
         name = dotted_name(call.func)
         if name is None:
             return None
@@ -94,14 +99,16 @@ class LossReductionMismatch(Rule):
         if qualname is not None and qualname.startswith("torch.nn.functional.") and qualname.endswith(("_loss", "entropy", "_logits")):
             value = keyword_argument(call, "reduction")
             if value is None:
-                return None if any(a.star for a in call.args) else "mean"
-            return value.value[1:-1] if isinstance(value, cst.SimpleString) else None
-        criterion = resolve_criterion(call.func, setup.module, project.index, setup.scope, setup.function)
+                return None if any(a.star for a in call.args) else ("mean", True)
+            return (value.value[1:-1], True) if isinstance(value, cst.SimpleString) else None
+        criterion = resolve_criterion(call.func, setup.module, project.index, setup.scope, setup.function,
+                                      values=setup.values)
         if criterion is UNKNOWN or criterion.kind is not CriterionKind.LOSS_MODULE or not isinstance(criterion.reduction, str):
             return None
         if criterion.qualname is None or not criterion.qualname.startswith("torch.nn."):
             return None
-        return criterion.reduction
+        written = keyword_argument(criterion.node, "reduction") if isinstance(criterion.node, cst.Call) else None
+        return criterion.reduction, written is None or isinstance(written, cst.SimpleString)
 
     @staticmethod
     def _fix(setup: TrainingSetup, reduction: str) -> Fix | None:

@@ -44,6 +44,24 @@ class OriginalLoaderAfterMakePrivate(Rule):
                     ),
                     file=setup.engine.file, confidence=Confidence.HIGH, fix=fix,
                 )
+            for arg, function, _loop in setup.helper_training_loops(original, project.index):
+                yield self.report(
+                    arg.value,
+                    f"`{original}`, the data loader given to `{setup.engine.kind.value}` at {setup.engine.label()}, is "
+                    f"passed to `{function.name}`, whose training loop iterates it, not the one make_private returned "
+                    f"(`{returned}`): the batches are not Poisson-sampled, so the ε that get_epsilon reports is wrong "
+                    f"for the training that ran. Pass `{returned}`.",
+                    file=setup.engine.file, confidence=Confidence.HIGH,
+                    fix=self._argument_fix(setup.engine.file, arg, returned),
+                )
+
+    @staticmethod
+    def _argument_fix(file: SourceFile, arg: cst.Arg, returned: str) -> Fix | None:
+        try:
+            tree = replace_nodes(file.module, {arg.value: cst.parse_expression(returned)}, file.parents)
+            return make_fix(file.text, tree, Applicability.UNSAFE, f"Pass `{returned}`")
+        except FixUnavailable:
+            return None
 
     @staticmethod
     def _fix(file: SourceFile, loop: cst.For, original: str, returned: str) -> Fix | None:
