@@ -118,7 +118,9 @@ class BatchFirstMismatch(Rule):
             consequence = "samples mix or step() fails"
         else:
             consequence = "wrong gradients or step() fails"
-        return f"batch_first={layer_value} on `{use.path}`, {engine_brief}: {consequence}."
+        named = f"batch_first={layer_value} on `{use.path}`, {engine_brief}: {consequence}."
+        # A long layer path keeps its last part; the help names the engine call in full.
+        return named if len(named) <= 120 else f"batch_first={layer_value} on `{use.path.rsplit('.', 1)[-1]}`, {engine_brief}: {consequence}."
 
     @staticmethod
     def _help(use: LayerUse, engine_value: bool, engine_text: str) -> str:

@@ -49,7 +49,7 @@ class TrainableModuleWithoutGradient(Rule):
                 yield self.report(
                     declared.statement,
                     self._message(attr, declared.description),
-                    help=self._help(attr, known[0]),
+                    help=self._help(attr, known[0], declared.description),
                     file=owner.file,
                     fix=self._fix(owner.file, declared.statement, attr),
                 )
@@ -102,12 +102,14 @@ class TrainableModuleWithoutGradient(Rule):
 
     @staticmethod
     def _message(attr: str, description: str) -> str:
-        return f"`self.{attr}` ({description}) never gets a gradient: optimizer.step() raises ValueError."
+        described = f"`self.{attr}` ({description}) never gets a gradient: optimizer.step() raises ValueError."
+        # A long origin (`ARCHS[arch](...)` from build_model() from ...) goes to the help.
+        return described if len(described) <= 120 else f"`self.{attr}` never gets a gradient: optimizer.step() raises ValueError."
 
     @staticmethod
-    def _help(attr: str, reason: str) -> str:
+    def _help(attr: str, reason: str, description: str) -> str:
         return (
-            f"Freeze it: `self.{attr}.requires_grad_(False)`. It has trainable parameters, but {reason}: "
+            f"Freeze it: `self.{attr}.requires_grad_(False)`. It ({description}) has trainable parameters, but {reason}: "
             f"they get no per-sample gradient and optimizer.step() raises "
             f"`ValueError: Per sample gradient is not initialized`."
         )

@@ -36,11 +36,17 @@ class SharedSubmodule(Rule):
         for shared in SharedModules(project).registrations():
             yield self.report(
                 shared,
-                f"{shared.module} is also registered as {shared.second}: gradients doubled.",
+                self._message(shared.module, shared.second),
                 help=(
                     f"Keep one owner and pass the other a callable (or the owner). {shared.first} already holds "
-                    f"it: Opacus hooks a module once per parent, so its per-sample gradients are accumulated twice "
+                    f"it, and it is registered again as {shared.second}: Opacus hooks a module once per parent, so its per-sample gradients are accumulated twice "
                     f"(measured: exactly 2x) — clipping and noise silently use the wrong gradient."
                 ),
                 confidence=Confidence.HIGH,
             )
+
+    @staticmethod
+    def _message(module: str, second: str) -> str:
+        named = f"{module} is also registered as {second}: gradients doubled."
+        # A long second path goes to the help, which names both registrations.
+        return named if len(named) <= 120 else f"{module} is registered under a second parent: gradients doubled."

@@ -47,10 +47,13 @@ class OriginalLoaderAfterMakePrivate(Rule):
             for arg, function, _loop in setup.helper_training_loops(original, project.index):
                 yield self.report(
                     arg.value,
-                    f"`{original}`, the data loader given to `{setup.engine.kind.value}` at {setup.engine.label()}, is "
-                    f"passed to `{function.name}`, whose training loop iterates it, not the one make_private returned "
-                    f"(`{returned}`): the batches are not Poisson-sampled, so the ε that get_epsilon reports is wrong "
-                    f"for the training that ran. Pass `{returned}`.",
+                    f"`{function.name}` trains on `{original}`, not on `{returned}` from make_private: the reported "
+                    f"ε is wrong.",
+                    help=(
+                        f"Pass `{returned}`. `{original}` is the data loader given to `{setup.engine.kind.value}` at "
+                        f"{setup.engine.label()}; the training loop of `{function.name}` iterates it, so the batches "
+                        f"are not Poisson-sampled and the ε that get_epsilon reports is wrong for the training that ran."
+                    ),
                     file=setup.engine.file, confidence=Confidence.HIGH,
                     fix=self._argument_fix(setup.engine.file, arg, returned),
                 )
