@@ -15,6 +15,7 @@ import click
 from dp_lint import __version__
 from dp_lint.catalogue.loader import all_codes
 from dp_lint.config.settings import Config, ConfigError, ConfigResolver, Overrides, split_codes, unknown_codes
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.files.discovery import UsageError
 
 EXIT_FINDINGS = 1
@@ -61,6 +62,21 @@ def report_internal_errors() -> Iterator[None]:
             err=True,
         )
         sys.exit(EXIT_ERROR)
+
+
+def report_failures(failures: Iterable[AnalysisFailure]) -> None:
+    """One `error:` line per file, class or rule an analysis gave up on (the command then exits 2)."""
+    for failure in failures:
+        if failure.limit:
+            click.echo(f"error: dp-lint did not analyse {failure}. Exclude the file, or simplify it, "
+                       "to have it checked.", err=True)
+        else:
+            click.echo(
+                f"error: dp-lint stopped analysing {failure}. It was skipped and the rest was checked. "
+                "This is a bug in dp-lint, not a finding in your code: please report it with the code "
+                "that triggers it (DP_LINT_DEBUG=1 adds the traceback).",
+                err=True,
+            )
 
 
 def is_terminal() -> bool:

@@ -12,11 +12,21 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dp_lint.core.findings import Finding, Location
+from dp_lint.files.nesting import MAX_ANALYSED_DEPTH, python_verdict, scan
 from dp_lint.files.notebooks import Notebook, NotebookError, decode_notebook, is_notebook, parse_notebook_text
 from dp_lint.files.syntax import parents_of
 
 # PEP 263: a coding declaration in one of the first two lines.
 CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+class TooDeeplyNested(Exception):
+    """Valid Python nested deeper than dp-lint analyses (dp_lint.files.nesting): the file is
+    skipped with a notice; it is not a syntax error, and not a finding."""
+
+    def __init__(self, depth: int):
+        super().__init__(f"nested {depth} levels deep, more than the {MAX_ANALYSED_DEPTH} dp-lint analyses; skipped")
+        self.depth = depth
 
 
 class SourceError(Exception):
@@ -144,12 +154,20 @@ def module_text(path: Path, text: str) -> str | None:
 
 
 def _parse_python(path: Path, module_name: str, text: str) -> SourceFile:
+    if scan(text).suspicious:
+        # Python decides before libcst sees the file (libcst takes minutes on nesting Python
+        # rejects, and crashes on deeper): see dp_lint.files.nesting.
+        verdict = python_verdict(text, str(path))
+        if verdict.rejected:
+            raise SourceError(verdict.message or "syntax error", verdict.row, verdict.column)
+        if verdict.depth > MAX_ANALYSED_DEPTH:
+            raise TooDeeplyNested(verdict.depth)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise _located_syntax_error(text, path, exc) from None
-    except RecursionError:
-        raise SourceError("file is nested too deeply to parse") from None
+    except (RecursionError, MemoryError):
+        raise SourceError("syntax error: too deeply nested to parse") from None
     return SourceFile(path=path, module_name=module_name, text=text, module=module)
 
 
