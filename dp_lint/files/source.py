@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import codecs
+import errno
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +114,19 @@ class SourceFile:
             Location(code_range.start.line, code_range.start.column + 1),
             Location(code_range.end.line, code_range.end.column + 1),
         )
+
+
+def read_error(path: Path, exc: OSError) -> SourceError:
+    """A file that cannot be read: a broken symbolic link and a link loop are named as such;
+    a file removed since it was found reads "No such file or directory"."""
+    if exc.errno == errno.ELOOP:
+        return SourceError("cannot read file: symbolic link loop")
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        try:
+            return SourceError(f"cannot read file: broken symbolic link (to {os.readlink(path)})")
+        except OSError:
+            pass
+    return SourceError(f"cannot read file: {exc.strerror or exc}")
 
 
 def decode_file(path: Path, data: bytes) -> str:

@@ -22,6 +22,7 @@ from dp_lint.files.source import (
     TooDeeplyNested,
     decode_file,
     parse_text,
+    read_error,
     syntax_error_finding,
 )
 
@@ -116,8 +117,7 @@ def _check_files(
         try:
             text = texts[path] if texts is not None and path in texts else decode_file(path, path.read_bytes())
         except OSError as exc:
-            error = SourceError(f"cannot read file: {exc.strerror or exc}")
-            result.findings.append(syntax_error_finding(path, error))
+            result.findings.append(syntax_error_finding(path, read_error(path, exc)))
             continue
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
