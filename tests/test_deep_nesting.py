@@ -174,3 +174,19 @@ def test_python_verdict_gives_python_message_and_position():
     accepted = nesting.python_verdict("x = -(-(-1))\n", "ok.py")
     # Module, Assign, three UnaryOp, Constant.
     assert not accepted.rejected and accepted.depth == 6
+
+
+# --- other files Python rejects that libcst reads ----------------------------------------
+
+
+@pytest.mark.parametrize("declaration, rejected", [("utf8", True), ("utf-8", False), ("UTF_8", False)])
+def test_a_bom_with_a_coding_declaration_is_read_as_python_reads_it(declaration, rejected):
+    from dp_lint.files.source import SourceError, decode_source
+
+    data = b"\xef\xbb\xbf" + f"# coding: {declaration}\nx = 1\n".encode()
+    assert python_rejects(data) is rejected
+    if rejected:
+        with pytest.raises(SourceError, match=f"encoding problem: {declaration} with BOM"):
+            decode_source(data)
+    else:
+        assert decode_source(data) == f"# coding: {declaration}\nx = 1\n"

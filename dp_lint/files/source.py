@@ -46,6 +46,16 @@ def decode_source(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
         encoding = "utf-8"
+        for line in data.splitlines()[:2]:
+            match = CODING_RE.match(line)
+            if match:
+                # CPython accepts a declaration next to a BOM only when it names UTF-8 as
+                # `utf-8` (or `utf_8`, any case): `utf8` with a BOM does not compile.
+                declared = match.group(1).decode("ascii")
+                normal = declared.lower().replace("_", "-")
+                if normal != "utf-8" and not normal.startswith("utf-8-"):
+                    raise SourceError(f"encoding problem: {declared} with BOM")
+                break
     else:
         encoding = "utf-8"
         for line in data.splitlines()[:2]:

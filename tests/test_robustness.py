@@ -1,0 +1,78 @@
+"""dp-lint on real code it was not written for: the installed torch's and the standard
+library's Python files, with zero internal errors, and DPL000 exactly for the files Python
+itself rejects (`compile(..., ast.PyCF_ONLY_AST)`, as `ast.parse`).
+
+CI checks a deterministic sample: SAMPLE files drawn with random.Random(SEED) from the sorted
+list of both trees' `.py` files, plus the standard library's test-data files, where its files
+that do not compile live (lib2to3's, the tokenizer's, `badsyntax_*`): under a minute on two
+cores. Every file:
+`python -m pytest -m robustness --robustness-all tests/test_robustness.py` (about 4,000 files;
+tens of minutes).
+"""
+
+import ast
+import random
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from dp_lint.lint.check import check_files
+
+pytestmark = pytest.mark.robustness
+
+SAMPLE = 150
+SEED = 20261202
+# Files are checked in groups (one project each) so that memory stays bounded in a full run.
+GROUP = 50
+
+
+def stdlib_files():
+    root = Path(sysconfig.get_paths()["stdlib"])
+    return [p for p in root.rglob("*.py") if "site-packages" not in p.parts and "dist-packages" not in p.parts]
+
+
+def torch_files():
+    torch = pytest.importorskip("torch")  # the check imports nothing; this only finds the files
+    return list(Path(torch.__file__).parent.rglob("*.py"))
+
+
+def broken_on_purpose():
+    """The standard library's test data: bad encodings, Python 2 code, bad syntax (where its
+    files that Python rejects are)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    return sorted([*root.glob("lib2to3/tests/data/*.py"), *root.glob("test/tokenizedata/*.py"),
+                   *root.glob("test/badsyntax_*.py")])
+
+
+def python_rejects(path):
+    try:
+        compile(path.read_bytes(), str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def files(request):
+    every = sorted({p for p in torch_files() + stdlib_files() if p.is_file()})
+    if request.config.getoption("--robustness-all"):
+        return every
+    sample = random.Random(SEED).sample(every, min(SAMPLE, len(every)))
+    return sorted(set(sample) | set(broken_on_purpose()))
+
+
+def test_real_code_has_no_internal_error_and_dpl000_only_where_python_rejects(files):
+    internal_errors = []
+    unparsed = set()
+    for start in range(0, len(files), GROUP):
+        group = files[start:start + GROUP]
+        result = check_files(group)
+        internal_errors.extend(str(e) for e in result.internal_errors)
+        unparsed |= {f.path for f in result.findings if f.code == "DPL000"}
+    rejected = {path for path in files if python_rejects(path)}
+
+    assert rejected  # the sample holds files Python rejects: the DPL000 check is exercised
+    assert internal_errors == []
+    assert sorted(map(str, unparsed - rejected)) == [], "DPL000 on files Python compiles"
+    assert sorted(map(str, rejected - unparsed)) == [], "no DPL000 on files Python rejects"
