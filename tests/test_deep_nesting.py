@@ -190,3 +190,18 @@ def test_a_bom_with_a_coding_declaration_is_read_as_python_reads_it(declaration,
             decode_source(data)
     else:
         assert decode_source(data) == f"# coding: {declaration}\nx = 1\n"
+
+
+def test_valid_python_libcst_cannot_read_is_a_notice_not_a_syntax_error(tmp_path):
+    text = "def f():\n    (name): int\n"  # a parenthesised annotation target: Python compiles it
+    assert not python_rejects(text)
+    (tmp_path / "annotated.py").write_text(text)
+    (tmp_path / "model.py").write_text(MODEL)
+
+    result = dp_lint("check", ".", "--output-format", "concise", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "DPL000" not in result.stdout
+    assert ("did not analyse file annotated.py: valid Python that dp-lint's parser (libcst) cannot read at 2:1"
+            in result.stderr)
+    assert any(line.startswith("model.py:7:") for line in result.stdout.splitlines())

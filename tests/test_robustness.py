@@ -6,8 +6,10 @@ CI checks a deterministic sample: SAMPLE files drawn with random.Random(SEED) fr
 list of both trees' `.py` files, plus the standard library's test-data files, where its files
 that do not compile live (lib2to3's, the tokenizer's, `badsyntax_*`): under a minute on two
 cores. Every file:
-`python -m pytest -m robustness --robustness-all tests/test_robustness.py` (about 4,000 files;
-tens of minutes).
+`python -m pytest -m robustness --robustness-all tests/test_robustness.py` (4,075 files with
+torch 2.13 on Python 3.11: 9 minutes, zero internal errors; two valid files of the standard
+library's tests are skipped with a notice, their parenthesised annotation targets `(x): int`
+being beyond libcst's grammar).
 """
 
 import ast
@@ -64,15 +66,18 @@ def files(request):
 
 def test_real_code_has_no_internal_error_and_dpl000_only_where_python_rejects(files):
     internal_errors = []
+    not_analysed = set()  # valid Python dp-lint skips with a notice (libcst cannot read it)
     unparsed = set()
     for start in range(0, len(files), GROUP):
         group = files[start:start + GROUP]
         result = check_files(group)
-        internal_errors.extend(str(e) for e in result.internal_errors)
+        internal_errors.extend(str(e) for e in result.internal_errors if not e.limit)
+        not_analysed |= {e.path for e in result.internal_errors if e.limit}
         unparsed |= {f.path for f in result.findings if f.code == "DPL000"}
     rejected = {path for path in files if python_rejects(path)}
 
     assert rejected  # the sample holds files Python rejects: the DPL000 check is exercised
     assert internal_errors == []
+    assert sorted(map(str, not_analysed & rejected)) == [], "a notice instead of DPL000"
     assert sorted(map(str, unparsed - rejected)) == [], "DPL000 on files Python compiles"
     assert sorted(map(str, rejected - unparsed)) == [], "no DPL000 on files Python rejects"

@@ -68,8 +68,8 @@ def report_failures(failures: Iterable[AnalysisFailure]) -> None:
     """One `error:` line per file, class or rule an analysis gave up on (the command then exits 2)."""
     for failure in failures:
         if failure.limit:
-            click.echo(f"error: dp-lint did not analyse {failure}. Exclude the file, or simplify it, "
-                       "to have it checked.", err=True)
+            click.echo(f"error: dp-lint did not analyse {failure}. Findings in it, if any, are not reported "
+                       "(exclude the file to silence this error).", err=True)
         else:
             click.echo(
                 f"error: dp-lint stopped analysing {failure}. It was skipped and the rest was checked. "

@@ -22,13 +22,25 @@ from dp_lint.files.syntax import parents_of
 CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 
-class TooDeeplyNested(Exception):
-    """Valid Python nested deeper than dp-lint analyses (dp_lint.files.nesting): the file is
-    skipped with a notice; it is not a syntax error, and not a finding."""
+class NotAnalysed(Exception):
+    """Valid Python that dp-lint cannot analyse: the file is skipped with a notice (an
+    `AnalysisFailure` marked as a limit); it is not a syntax error, and not a finding."""
+
+
+class TooDeeplyNested(NotAnalysed):
+    """Nested deeper than dp-lint analyses (dp_lint.files.nesting)."""
 
     def __init__(self, depth: int):
         super().__init__(f"nested {depth} levels deep, more than the {MAX_ANALYSED_DEPTH} dp-lint analyses; skipped")
         self.depth = depth
+
+
+class UnsupportedSyntax(NotAnalysed):
+    """Python compiles it, libcst's parser does not (a parenthesised annotation target,
+    `(x): int`, on libcst 1.x)."""
+
+    def __init__(self, row: int, column: int):
+        super().__init__(f"valid Python that dp-lint's parser (libcst) cannot read at {row}:{column}; skipped")
 
 
 class SourceError(Exception):
@@ -196,16 +208,17 @@ def _parse_python(path: Path, module_name: str, text: str) -> SourceFile:
     return SourceFile(path=path, module_name=module_name, text=text, module=module)
 
 
-def _located_syntax_error(text: str, path: Path, exc: cst.ParserSyntaxError) -> SourceError:
+def _located_syntax_error(text: str, path: Path, exc: cst.ParserSyntaxError) -> Exception:
     """CPython's own message and position when it also rejects the file (they are exact);
-    libcst's otherwise. Only broken files pay for this second parse."""
+    `UnsupportedSyntax` when Python compiles what libcst cannot read: no syntax error is
+    claimed for a file Python runs. Only files libcst rejects pay for this second parse."""
     try:
         compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
         return SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
     except (ValueError, RecursionError, MemoryError):
-        pass
-    return SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+        return SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+    return UnsupportedSyntax(exc.raw_line, exc.raw_column + 1)
 
 
 def syntax_error_finding(path: Path, error: SourceError) -> Finding:

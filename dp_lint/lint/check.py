@@ -17,9 +17,9 @@ from dp_lint.core.findings import Finding
 from dp_lint.core.paths import display_path
 from dp_lint.files.discovery import module_name_for
 from dp_lint.files.source import (
+    NotAnalysed,
     SourceError,
     SourceFile,
-    TooDeeplyNested,
     decode_file,
     parse_text,
     read_error,
@@ -127,9 +127,9 @@ def _check_files(
             sources.append(parse_text(path, name, text))
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
-        except TooDeeplyNested as deep:
+        except NotAnalysed as limit:  # valid Python dp-lint cannot analyse (nesting, libcst's grammar)
             if path in reported:
-                gave_up.append(AnalysisFailure(f"file {display_path(path)}", str(deep), path, limit=True))
+                gave_up.append(AnalysisFailure(f"file {display_path(path)}", str(limit), path, limit=True))
         except (Exception, RecursionError) as exc:  # a dp-lint or libcst bug: this file only
             if path in reported:
                 gave_up.append(AnalysisFailure(f"file {display_path(path)}", failure_reason(exc), path))
