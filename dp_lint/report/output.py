@@ -185,18 +185,21 @@ def to_json(finding: Finding, places: Places | None = None) -> dict:
 
 def failure_to_json(failure: AnalysisFailure) -> dict:
     """A file, class or rule an analysis gave up on, in the shape of a finding (ruff writes
-    a syntax error with `"code": null` the same way): no code, position, fix or rule URL;
-    `kind` is `internal-error` (a dp-lint bug) or `limit` (a file nested too deeply)."""
+    a syntax error with `"code": null` the same way): no code, fix or rule URL, and row 1,
+    column 1 as its position (it has none; a reader of `location` keeps working). `filename`
+    is null when no single file is involved (a rule that failed). `kind` is `internal-error`
+    (a dp-lint bug) or `limit` (a file dp-lint does not analyse by design)."""
+    start = {"column": 1, "row": 1}
     return {
         "cell": None,
         "code": None,
-        "end_location": None,
+        "end_location": dict(start),
         "filename": os.path.abspath(failure.path) if failure.path is not None else None,
         "fix": None,
-        "location": None,
+        "location": dict(start),
         "message": f"dp-lint gave up analysing {failure}",
         "help": None,
-        "noqa_row": None,
+        "noqa_row": 1,
         "url": None,
         "name": "analysis-gave-up",
         "confidence": None,
