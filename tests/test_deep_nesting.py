@@ -205,3 +205,13 @@ def test_valid_python_libcst_cannot_read_is_a_notice_not_a_syntax_error(tmp_path
     assert ("did not analyse file annotated.py: valid Python that dp-lint's parser (libcst) cannot read at 2:1"
             in result.stderr)
     assert any(line.startswith("model.py:7:") for line in result.stdout.splitlines())
+
+
+def test_suppressions_of_a_skipped_file_are_not_judged_and_the_others_are(tmp_path):
+    (tmp_path / "deep.py").write_text("y = 1  # dp-lint: ignore[DPL101]\n" + "x = 1" + " + 1" * 1500 + "\n")
+    (tmp_path / "other.py").write_text("z = 1  # dp-lint: ignore[DPL101]\n")
+
+    result = dp_lint("check", ".", "--output-format", "concise", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if "DPL900" in line] == ["other.py"]

@@ -239,10 +239,13 @@ def finish(
 
     `texts` holds the text of each checked file as the engine decoded it (`CheckResult.texts`);
     a file without one is not searched for suppressions. Unused suppressions are not reported
-    after an internal error (a rule that crashed may have had findings that a suppression was for).
+    after an internal error (a rule that crashed may have had findings that a suppression was for),
+    nor in a file dp-lint did not analyse (a limit: its suppressions are not judged).
     """
     texts = dict(texts or {})
     unparsed = {f.path for f in findings if f.code == "DPL000"}
+    unparsed |= {f.path for f in internal_errors if f.limit and f.path is not None}
+    bugs = [f for f in internal_errors if not f.limit]
     kept = [f for f in findings if f.code in selection.enabled_for(f.path)]
     checked = set(files)
     # Suppressions are comments of the code rules saw: a notebook's virtual module.
@@ -253,7 +256,7 @@ def finish(
         enabled_for=selection.enabled_for,
         all_codes=selection.known,
         unparsed=unparsed,
-        report_unused=not internal_errors,
+        report_unused=not bugs,
     )
     return Run(
         findings=result.findings,
