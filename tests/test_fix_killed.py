@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FILES = 6
 LINES = 300
 KILLS = 10
-SEED = 15  # the kill times are drawn from this seed: the same points on every run
+SEED = 15  # half the kill times are drawn from this seed; the other half kill on the first write
 
 
 def original(index):
@@ -32,6 +32,10 @@ def write_project(root):
     root.mkdir()
     for index in range(FILES):
         (root / f"module_{index}.py").write_text(original(index))
+
+
+def inode(root, index):
+    return (root / f"module_{index}.py").stat().st_ino
 
 
 def start_fix(root):
@@ -53,11 +57,18 @@ def test_fix_apply_killed_at_random_points_leaves_each_file_old_or_new(tmp_path)
 
     rng = random.Random(SEED)
     outcomes = {"old": 0, "new": 0}
-    for _ in range(KILLS):
+    for round_ in range(KILLS):
         write_project(root)
+        inodes = [inode(root, i) for i in range(FILES)]
         process = start_fix(root)
-        # From start-up to past the end: the later half is where files are written.
-        time.sleep(rng.uniform(0.2, 1.1) * duration)
+        if round_ % 2:
+            # From start-up to past the end: the later half is where files are written.
+            time.sleep(rng.uniform(0.2, 1.1) * duration)
+        else:
+            # As soon as a first file is replaced (a rename gives it a new inode): in the
+            # middle of writing the others.
+            while process.poll() is None and [inode(root, i) for i in range(FILES)] == inodes:
+                time.sleep(0.001)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
         for index in range(FILES):
