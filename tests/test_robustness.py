@@ -7,13 +7,16 @@ list of both trees' `.py` files, plus the standard library's test-data files, wh
 that do not compile live (lib2to3's, the tokenizer's, `badsyntax_*`): under a minute on two
 cores. Every file:
 `python -m pytest -m robustness --robustness-all tests/test_robustness.py` (4,075 files with
-torch 2.13 on Python 3.11: 9 minutes, zero internal errors; two valid files of the standard
-library's tests are skipped with a notice, their parenthesised annotation targets `(x): int`
-being beyond libcst's grammar).
+torch 2.13 on Python 3.11: 6 to 9 minutes, zero internal errors; two valid files of the
+standard library's tests are skipped with a notice, their parenthesised annotation targets
+`(x): int` being beyond libcst's grammar; one torch file in Python 3.12 syntax is analysed, not
+DPL000, see `newer_syntax`).
 """
 
 import ast
 import random
+import re
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -45,6 +48,26 @@ def broken_on_purpose():
     root = Path(sysconfig.get_paths()["stdlib"])
     return sorted([*root.glob("lib2to3/tests/data/*.py"), *root.glob("test/tokenizedata/*.py"),
                    *root.glob("test/badsyntax_*.py")])
+
+
+# PEP 695 type parameters (Python 3.12): libcst reads them whatever interpreter runs dp-lint,
+# and dp-lint does not hold a file to the interpreter it runs on (torch ships such a file).
+TYPE_PARAMETERS = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+\w+\s*\[|^\s*type\s+\w+\s*[\[=]")
+
+
+def newer_syntax(path):
+    """Whether the running Python rejects `path` only for syntax of a later release."""
+    if sys.version_info >= (3, 12):
+        return False
+    try:
+        compile(path.read_bytes(), str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        line = lines[error.lineno - 1] if error.lineno and error.lineno <= len(lines) else ""
+        return bool(TYPE_PARAMETERS.match(line))
+    except (ValueError, RecursionError, MemoryError):
+        return False
+    return False
 
 
 def python_rejects(path):
@@ -80,4 +103,5 @@ def test_real_code_has_no_internal_error_and_dpl000_only_where_python_rejects(fi
     assert internal_errors == []
     assert sorted(map(str, not_analysed & rejected)) == [], "a notice instead of DPL000"
     assert sorted(map(str, unparsed - rejected)) == [], "DPL000 on files Python compiles"
-    assert sorted(map(str, rejected - unparsed)) == [], "no DPL000 on files Python rejects"
+    newer = {path for path in rejected - unparsed if newer_syntax(path)}
+    assert sorted(map(str, rejected - unparsed - newer)) == [], "no DPL000 on files Python rejects"
