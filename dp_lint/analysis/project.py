@@ -22,6 +22,7 @@ from dp_lint.analysis.training import TrainingSetup, find_training_setups
 from dp_lint.analysis.values import UNKNOWN, Unknown
 from dp_lint.config.opacus_version import OpacusVersion, project_folders, resolve_opacus_version
 from dp_lint.config.settings import Config
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import Confidence
 from dp_lint.files.source import SourceFile
 from dp_lint.files.syntax import calls_in, contains, dotted_name
@@ -30,6 +31,14 @@ _T = TypeVar("_T")
 
 # Methods whose call on a submodule gives it no gradient (`model.teacher.requires_grad_(False)`).
 _NOT_GRADIENT_USES = ("requires_grad_", "eval", "train", "load_state_dict", "state_dict", "zero_grad", "update_parameters")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """`Type: message` of an exception an analysis failed with (and its traceback with DP_LINT_DEBUG=1)."""
+    reason = f"{type(exc).__name__}: {exc}"
+    if os.environ.get("DP_LINT_DEBUG") == "1":
+        reason += "\n" + "".join(traceback.format_exception(exc))
+    return reason
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ class Project:
         # Analyses that failed on code dp-lint did not expect. The failing class, file or
         # rule yields no finding and everything else is still checked; the command reports
         # these as dp-lint bugs and exits 2.
-        self.internal_errors: list[str] = []
+        self.internal_errors: list[AnalysisFailure] = []
 
     def file_of(self, node: cst.CSTNode) -> SourceFile:
         """The file whose tree holds `node` (by identity). Results that know their file
@@ -82,10 +91,7 @@ class Project:
         try:
             return compute()
         except (Exception, RecursionError) as exc:
-            message = f"{what}: {type(exc).__name__}: {exc}"
-            if os.environ.get("DP_LINT_DEBUG") == "1":
-                message += "\n" + traceback.format_exc()
-            self.internal_errors.append(message)
+            self.internal_errors.append(AnalysisFailure(what, failure_reason(exc)))
             return fallback
 
     @cached_property

@@ -18,6 +18,7 @@ from dp_lint.cli.common import (
     CliError,
     config_options,
     overrides,
+    report_failures,
     report_internal_errors,
     resolver,
     run_options,
@@ -173,12 +174,13 @@ def check(
             output_format = "full" if (common.is_terminal() and not to_file) else "concise"
         sources = run.texts  # what the check decoded: the code frames read no file again
         if statistics:
-            text = format_statistics(run.findings, output_format)
+            text = format_statistics(run.findings, output_format, run.internal_errors)
         else:
             text = format_findings(run.findings, output_format, color=color, sources=sources, files=run.files,
-                                   show_fixes=show_fixes, unsafe_fixes=unsafe_fixes)
+                                   show_fixes=show_fixes, unsafe_fixes=unsafe_fixes,
+                                   failures=run.internal_errors)
         if output_format in TEXT_FORMATS and not quiet:
-            text += summary_line(run.findings, unsafe_fixes=unsafe_fixes) + "\n"
+            text += summary_line(run.findings, unsafe_fixes=unsafe_fixes, failures=run.internal_errors) + "\n"
         if output_file is not None:
             try:
                 output_file.write_text(text, encoding="utf-8")
@@ -186,13 +188,7 @@ def check(
                 raise CliError(f"cannot write {output_file}: {exc.strerror or exc}") from None
         else:
             click.echo(text, nl=False, color=color)
-        for internal_error in run.internal_errors:
-            click.echo(
-                f"error: dp-lint stopped analysing {internal_error}. It was skipped and the rest was checked. "
-                "This is a bug in dp-lint, not a finding in your code: please report it with the code "
-                "that triggers it (DP_LINT_DEBUG=1 adds the traceback).",
-                err=True,
-            )
+        report_failures(run.internal_errors)
     if run.internal_errors:
         sys.exit(EXIT_ERROR)
     if run.findings and not exit_zero:

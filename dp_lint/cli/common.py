@@ -23,6 +23,7 @@ from dp_lint.config.settings import (
     split_codes,
     unknown_codes,
 )
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.files.discovery import UsageError
 
 EXIT_FINDINGS = 1
@@ -69,6 +70,21 @@ def report_internal_errors() -> Iterator[None]:
             err=True,
         )
         sys.exit(EXIT_ERROR)
+
+
+def report_failures(failures: Iterable[AnalysisFailure]) -> None:
+    """One `error:` line per file, class or rule an analysis gave up on (the command then exits 2)."""
+    for failure in failures:
+        if failure.limit:
+            click.echo(f"error: dp-lint did not analyse {failure}. Findings in it, if any, are not reported "
+                       "(exclude the file to silence this error).", err=True)
+        else:
+            click.echo(
+                f"error: dp-lint stopped analysing {failure}. It was skipped and the rest was checked. "
+                "This is a bug in dp-lint, not a finding in your code: please report it with the code "
+                "that triggers it (DP_LINT_DEBUG=1 adds the traceback).",
+                err=True,
+            )
 
 
 def is_terminal() -> bool:

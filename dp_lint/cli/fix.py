@@ -11,6 +11,7 @@ from dp_lint.cli.common import (
     CliError,
     config_options,
     overrides,
+    report_failures,
     report_internal_errors,
     run_options,
     warn_unreadable_folder,
@@ -77,8 +78,7 @@ def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ig
             _summary(report, apply_fixes, unsafe_fixes, show_fixes)
         for problem in problems:
             click.echo(f"error: {problem}", err=True)
-        for internal_error in report.internal_errors:
-            click.echo(f"error: dp-lint stopped analysing {internal_error}; please report this bug.", err=True)
+        report_failures(report.internal_errors)
     if problems or report.internal_errors:
         sys.exit(2)
     sys.exit(1 if report.remaining else 0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import codecs
+import errno
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +14,33 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dp_lint.core.findings import Finding, Location
+from dp_lint.files.nesting import MAX_ANALYSED_DEPTH, python_verdict, scan
 from dp_lint.files.notebooks import Notebook, NotebookError, decode_notebook, is_notebook, parse_notebook_text
 from dp_lint.files.syntax import parents_of
 
 # PEP 263: a coding declaration in one of the first two lines.
 CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+class NotAnalysed(Exception):
+    """Valid Python that dp-lint cannot analyse: the file is skipped with a notice (an
+    `AnalysisFailure` marked as a limit); it is not a syntax error, and not a finding."""
+
+
+class TooDeeplyNested(NotAnalysed):
+    """Nested deeper than dp-lint analyses (dp_lint.files.nesting)."""
+
+    def __init__(self, depth: int):
+        super().__init__(f"nested {depth} levels deep, more than the {MAX_ANALYSED_DEPTH} dp-lint analyses; skipped")
+        self.depth = depth
+
+
+class UnsupportedSyntax(NotAnalysed):
+    """Python compiles it, libcst's parser does not (a parenthesised annotation target,
+    `(x): int`, on libcst 1.x)."""
+
+    def __init__(self, row: int, column: int):
+        super().__init__(f"valid Python that dp-lint's parser (libcst) cannot read at {row}:{column}; skipped")
 
 
 class SourceError(Exception):
@@ -34,6 +58,16 @@ def decode_source(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
         encoding = "utf-8"
+        for line in data.splitlines()[:2]:
+            match = CODING_RE.match(line)
+            if match:
+                # CPython accepts a declaration next to a BOM only when it names UTF-8 as
+                # `utf-8` (or `utf_8`, any case): `utf8` with a BOM does not compile.
+                declared = match.group(1).decode("ascii")
+                normal = declared.lower().replace("_", "-")
+                if normal != "utf-8" and not normal.startswith("utf-8-"):
+                    raise SourceError(f"encoding problem: {declared} with BOM")
+                break
     else:
         encoding = "utf-8"
         for line in data.splitlines()[:2]:
@@ -104,6 +138,19 @@ class SourceFile:
         )
 
 
+def read_error(path: Path, exc: OSError) -> SourceError:
+    """A file that cannot be read: a broken symbolic link and a link loop are named as such;
+    a file removed since it was found reads "No such file or directory"."""
+    if exc.errno == errno.ELOOP:
+        return SourceError("cannot read file: symbolic link loop")
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        try:
+            return SourceError(f"cannot read file: broken symbolic link (to {os.readlink(path)})")
+        except OSError:
+            pass
+    return SourceError(f"cannot read file: {exc.strerror or exc}")
+
+
 def decode_file(path: Path, data: bytes) -> str:
     """A file's bytes as text: a notebook's JSON (UTF-8), or Python source in its declared encoding."""
     if is_notebook(path):
@@ -144,25 +191,34 @@ def module_text(path: Path, text: str) -> str | None:
 
 
 def _parse_python(path: Path, module_name: str, text: str) -> SourceFile:
+    if scan(text).suspicious:
+        # Python decides before libcst sees the file (libcst takes minutes on nesting Python
+        # rejects, and crashes on deeper): see dp_lint.files.nesting.
+        verdict = python_verdict(text, str(path))
+        if verdict.rejected:
+            raise SourceError(verdict.message or "syntax error", verdict.row, verdict.column)
+        if verdict.depth > MAX_ANALYSED_DEPTH:
+            raise TooDeeplyNested(verdict.depth)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise _located_syntax_error(text, path, exc) from None
-    except RecursionError:
-        raise SourceError("file is nested too deeply to parse") from None
+    except (RecursionError, MemoryError):
+        raise SourceError("syntax error: too deeply nested to parse") from None
     return SourceFile(path=path, module_name=module_name, text=text, module=module)
 
 
-def _located_syntax_error(text: str, path: Path, exc: cst.ParserSyntaxError) -> SourceError:
+def _located_syntax_error(text: str, path: Path, exc: cst.ParserSyntaxError) -> Exception:
     """CPython's own message and position when it also rejects the file (they are exact);
-    libcst's otherwise. Only broken files pay for this second parse."""
+    `UnsupportedSyntax` when Python compiles what libcst cannot read: no syntax error is
+    claimed for a file Python runs. Only files libcst rejects pay for this second parse."""
     try:
         compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
         return SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
     except (ValueError, RecursionError, MemoryError):
-        pass
-    return SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+        return SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+    return UnsupportedSyntax(exc.raw_line, exc.raw_column + 1)
 
 
 def syntax_error_finding(path: Path, error: SourceError) -> Finding:

@@ -7,21 +7,33 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from dp_lint.analysis.project import Project
+from dp_lint.analysis.project import Project, failure_reason
 from dp_lint.catalogue.loader import RuleEntry, load_catalogue
 from dp_lint.config import opacus_versions
 from dp_lint.config.settings import Config
+from dp_lint.core.deep_stack import with_deep_stack
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import Finding
+from dp_lint.core.paths import display_path
 from dp_lint.files.discovery import module_name_for
-from dp_lint.files.source import SourceError, SourceFile, decode_file, parse_text, syntax_error_finding
+from dp_lint.files.source import (
+    NotAnalysed,
+    SourceError,
+    SourceFile,
+    decode_file,
+    parse_text,
+    read_error,
+    syntax_error_finding,
+)
 
 
 @dataclass
 class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
-    # Classes or files an analysis failed on (a dp-lint bug): they yield no finding.
-    internal_errors: list[str] = field(default_factory=list)
+    # Files, classes or rules an analysis gave up on (a dp-lint bug, or a file deeper than
+    # dp-lint analyses): they yield no finding.
+    internal_errors: list[AnalysisFailure] = field(default_factory=list)
     # What the check built, for the steps after it (suppressions, code frames, --verify):
     # the project of every file that parsed, and the text of every file that could be read
     # and decoded (files with a syntax error included).
@@ -74,8 +86,27 @@ def check_files(
     `context` are the project's other files: parsed and analysed with `files` (a model
     file needs the training script's engine call), never reported on, DPL000 included.
     `progress(stage, done, total)` is told about each file parsed and each rule run.
+
+    Runs where deep trees fit (dp_lint.core.deep_stack); a file that still fails to parse
+    or is deeper than dp-lint analyses is left out (an `AnalysisFailure` when reported).
     """
+    return with_deep_stack(partial(_check_files, files, select=select, ignore=ignore, module_names=module_names,
+                                   config=config, texts=texts, progress=progress, context=context))
+
+
+def _check_files(
+    files: Sequence[Path],
+    *,
+    select: Collection[str] | None,
+    ignore: Collection[str],
+    module_names: dict[Path, str] | None,
+    config: Config | None,
+    texts: dict[Path, str] | None,
+    progress: Callable[[str, int, int], None] | None,
+    context: Sequence[Path],
+) -> CheckResult:
     result = CheckResult()
+    gave_up: list[AnalysisFailure] = []
     sources: list[SourceFile] = []
     reported = set(files)
     everything = list(files) + [path for path in context if path not in reported]
@@ -86,8 +117,7 @@ def check_files(
         try:
             text = texts[path] if texts is not None and path in texts else decode_file(path, path.read_bytes())
         except OSError as exc:
-            error = SourceError(f"cannot read file: {exc.strerror or exc}")
-            result.findings.append(syntax_error_finding(path, error))
+            result.findings.append(syntax_error_finding(path, read_error(path, exc)))
             continue
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
@@ -97,6 +127,12 @@ def check_files(
             sources.append(parse_text(path, name, text))
         except SourceError as error:
             result.findings.append(syntax_error_finding(path, error))
+        except NotAnalysed as limit:  # valid Python dp-lint cannot analyse (nesting, libcst's grammar)
+            if path in reported:
+                gave_up.append(AnalysisFailure(f"file {display_path(path)}", str(limit), path, limit=True))
+        except (Exception, RecursionError) as exc:  # a dp-lint or libcst bug: this file only
+            if path in reported:
+                gave_up.append(AnalysisFailure(f"file {display_path(path)}", failure_reason(exc), path))
     result.findings = [f for f in result.findings if f.path in reported]
     result.files_checked = len(files)
     result.findings = [f for f in result.findings if _selected(f.code, select, ignore)]
@@ -117,5 +153,5 @@ def check_files(
                 seen.add(key)
                 result.findings.append(finding)
     result.findings.sort(key=Finding.sort_key)
-    result.internal_errors = list(dict.fromkeys(project.internal_errors))
+    result.internal_errors = list(dict.fromkeys(gave_up + project.internal_errors))
     return result

@@ -20,6 +20,7 @@ import libcst as cst
 
 from dp_lint.analysis.project import Project
 from dp_lint.config.settings import Config
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import Applicability, Finding, Location
 from dp_lint.files.notebooks import NotebookError, decode_notebook, is_notebook, parse_notebook_text
 from dp_lint.files.source import SourceError, module_text
@@ -46,7 +47,7 @@ class FixReport:
     remaining: list[Finding] = field(default_factory=list)
     states: dict[Path, SourceState] = field(default_factory=dict)
     dropped: list[tuple[Finding, str]] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
+    internal_errors: list[AnalysisFailure] = field(default_factory=list)
     # The first pass's project (the files as they were read) and the run's configuration,
     # for `fix --verify`, which places the fixed findings in the original models.
     original_project: Project | None = None
@@ -54,7 +55,7 @@ class FixReport:
     # The files actually written by `write_fixes`, and the check a run repeats on the
     # files as they end up (see `settle`).
     written: list[Path] = field(default_factory=list)
-    recheck: Callable[[dict[Path, str]], tuple[list[Finding], list[str], Project | None]] | None = None
+    recheck: Callable[[dict[Path, str]], tuple[list[Finding], list[AnalysisFailure], Project | None]] | None = None
     checked_texts: dict[Path, str] = field(default_factory=dict)  # what `remaining` was found in
     original_findings: list[Finding] = field(default_factory=list)  # the first pass's: the files as read
 
@@ -122,14 +123,14 @@ def run_fixes(
         in_memory = dict(prepared.texts)
         report.config = prepared.project_config
 
-        def check(texts: dict[Path, str]) -> tuple[list[Finding], list[str], Project | None]:
+        def check(texts: dict[Path, str]) -> tuple[list[Finding], list[AnalysisFailure], Project | None]:
             run = runner.analyse(prepared, texts)
             return run.findings, run.internal_errors, run.project
     else:
         files = list(files_or_request)
         report.config = config
 
-        def check(texts: dict[Path, str]) -> tuple[list[Finding], list[str], Project | None]:
+        def check(texts: dict[Path, str]) -> tuple[list[Finding], list[AnalysisFailure], Project | None]:
             result = check_files(files, select=select, ignore=ignore, config=config, texts=texts)
             return result.findings, result.internal_errors, result.project
 

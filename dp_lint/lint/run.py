@@ -15,6 +15,7 @@ from pathlib import Path
 from dp_lint.analysis.project import Project
 from dp_lint.catalogue import loader as catalogue
 from dp_lint.config.settings import Config, ConfigResolver, Overrides
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import discover, is_excluded, sibling_files
 from dp_lint.files.projects import ProjectRoots
@@ -42,7 +43,7 @@ class Request:
 class Run:
     findings: list[Finding]
     files: list[Path]
-    internal_errors: list[str]
+    internal_errors: list[AnalysisFailure]
     resolver: ConfigResolver
     projects: list[ProjectFiles] = field(default_factory=list)
     suppressed: int = 0
@@ -201,7 +202,7 @@ def analyse(
     project with its own analysis settings."""
     texts = {**prepared.texts, **(texts or {})}
     findings: list[Finding] = []
-    internal_errors: list[str] = []
+    internal_errors: list[AnalysisFailure] = []
     decoded: dict[Path, str] = dict(texts)
     for project in prepared.projects:
         result = engine.check_files(project.files, select=project.selected, config=project.config,
@@ -231,17 +232,20 @@ def finish(
     selection: Selection,
     *,
     texts: dict[Path, str] | None = None,
-    internal_errors: Sequence[str] = (),
+    internal_errors: Sequence[AnalysisFailure] = (),
     projects: Sequence[ProjectFiles] = (),
 ) -> Run:
     """Per-file selection, `per-file-ignores`, suppressions and DPL900 on the engine's findings.
 
     `texts` holds the text of each checked file as the engine decoded it (`CheckResult.texts`);
     a file without one is not searched for suppressions. Unused suppressions are not reported
-    after an internal error (a rule that crashed may have had findings that a suppression was for).
+    after an internal error (a rule that crashed may have had findings that a suppression was for),
+    nor in a file dp-lint did not analyse (a limit: its suppressions are not judged).
     """
     texts = dict(texts or {})
     unparsed = {f.path for f in findings if f.code == "DPL000"}
+    unparsed |= {f.path for f in internal_errors if f.limit and f.path is not None}
+    bugs = [f for f in internal_errors if not f.limit]
     kept = [f for f in findings if f.code in selection.enabled_for(f.path)]
     checked = set(files)
     # Suppressions are comments of the code rules saw: a notebook's virtual module.
@@ -252,7 +256,7 @@ def finish(
         enabled_for=selection.enabled_for,
         all_codes=selection.known,
         unparsed=unparsed,
-        report_unused=not internal_errors,
+        report_unused=not bugs,
     )
     return Run(
         findings=result.findings,

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from dp_lint import __version__
 from dp_lint.catalogue import loader as catalogue
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import DOCS_URL, Confidence, Finding, Location
 from dp_lint.report.sources import Placement, Places
 
@@ -322,26 +323,42 @@ def gitlab(findings: Sequence[Finding], cwd: Path, places: Places | None = None)
 # --- --statistics ------------------------------------------------------------------
 
 
-def statistics(findings: Sequence[Finding], output_format: str) -> str:
-    """Counts per rule, most frequent first: `  3  DPL001  [*] detach-on-trainable-output`."""
+# The `--statistics` row counting what an analysis gave up on (it has no rule code).
+GAVE_UP = "analysis-gave-up"
+
+
+def statistics(findings: Sequence[Finding], output_format: str,
+               failures: Sequence[AnalysisFailure] = ()) -> str:
+    """Counts per rule, most frequent first: `  3  DPL001  [*] detach-on-trainable-output`;
+    then, when an analysis gave up on files, classes or rules, a row counting them (code
+    `-` in text, `null` in JSON, with the number of `files` involved), so that the counts
+    never look complete when they are not."""
     counts: Counter = Counter(f.code for f in findings)
     names = {f.code: f.name for f in findings}
     fixable = {f.code for f in findings if f.safe_fix}
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    files = len({f.path for f in failures if f.path is not None})
     if output_format in ("json", "json-lines"):
-        data = [
+        data: list[dict[str, Any]] = [
             {"code": code, "name": names[code], "count": count, "fixable": code in fixable}
             for code, count in rows
         ]
+        if failures:
+            data.append({"code": None, "name": GAVE_UP, "count": len(failures), "fixable": False, "files": files})
         if output_format == "json-lines":
             return "".join(json.dumps(item) + "\n" for item in data)
         return json.dumps(data, indent=2) + "\n"
-    if not rows:
+    table = [(count, code, names[code]) for code, count in rows]
+    if failures:
+        where = f" ({files} file{'s' * (files != 1)})" if files else ""
+        table.append((len(failures), "-", GAVE_UP + where))
+    if not table:
         return ""
-    width = len(str(rows[0][1]))
+    width = max(len(str(count)) for count, _, _ in table)
+    code_width = max(len(code) for _, code, _ in table)
     marker = any(code in fixable for code, _ in rows)
     lines = []
-    for code, count in rows:
+    for count, code, name in table:
         flag = ("[*] " if code in fixable else "    ") if marker else ""
-        lines.append(f"{count:>{width}}  {code}  {flag}{names[code]}")
+        lines.append(f"{count:>{width}}  {code:<{code_width}}  {flag}{name}")
     return "\n".join(lines) + "\n"

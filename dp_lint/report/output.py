@@ -17,6 +17,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from dp_lint.core.failures import AnalysisFailure, gave_up_line
 from dp_lint.core.findings import Confidence, Finding
 from dp_lint.core.paths import display_path
 from dp_lint.fix.edits import apply_edits
@@ -54,13 +55,23 @@ def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
 
 
-def summary_line(findings: Sequence[Finding], *, unsafe_fixes: bool = False) -> str:
+def summary_line(findings: Sequence[Finding], *, unsafe_fixes: bool = False,
+                 failures: Sequence[AnalysisFailure] = ()) -> str:
     """`Found N errors.` and, when some have a fix, a second line saying how many
     `dp-lint fix --apply` fixes (and how many more --unsafe-fixes would), as ruff does.
-    With `unsafe_fixes` (`check --unsafe-fixes`), unsafe fixes count as fixable."""
+    With `unsafe_fixes` (`check --unsafe-fixes`), unsafe fixes count as fixable.
+    `failures`: what an analysis gave up on; a last line counts them, and "All checks
+    passed!" is never said then."""
     count = len(findings)
     if count == 0:
+        if failures:
+            return "No findings in what was analysed.\n" + gave_up_line(list(failures))
         return "All checks passed!"
+    line = _found_line(findings, count, unsafe_fixes)
+    return line + "\n" + gave_up_line(list(failures)) if failures else line
+
+
+def _found_line(findings: Sequence[Finding], count: int, unsafe_fixes: bool) -> str:
     line = f"Found {count} error{'s' if count != 1 else ''}."
     safe, unsafe = fixable_counts(findings)
     if unsafe_fixes:
@@ -94,11 +105,14 @@ def format_findings(
     files: Sequence[Path] | None = None,
     show_fixes: bool = False,
     unsafe_fixes: bool = False,
+    failures: Sequence[AnalysisFailure] = (),
 ) -> str:
     """Render `findings` (sorted here) in `output_format`. Text formats end with a newline
     per finding; the summary line is not included (see `summary_line`). `files` (every
     file checked) gives `junit` its passing test cases. `show_fixes` (`full` only): each
-    finding's fix as a diff below its help line. `unsafe_fixes`: `[*]` marks unsafe fixes too."""
+    finding's fix as a diff below its help line. `unsafe_fixes`: `[*]` marks unsafe fixes too.
+    `failures` (what an analysis gave up on) follow the findings in `json` and `json-lines`
+    as objects with `"code": null` and `"name": "analysis-gave-up"` (`failure_to_json`)."""
     findings = sorted_findings(findings)
     places = Places(sources)  # each file read once, however many findings
     if output_format in ("github", "sarif", "junit", "gitlab"):
@@ -111,9 +125,11 @@ def format_findings(
             return ci_formats.junit(findings, where, files, places)
         return ci_formats.gitlab(findings, where, places)
     if output_format == "json":
-        return json.dumps([to_json(f, places) for f in findings], indent=2) + "\n"
+        items = [to_json(f, places) for f in findings] + [failure_to_json(f) for f in failures]
+        return json.dumps(items, indent=2) + "\n"
     if output_format == "json-lines":
-        return "".join(json.dumps(to_json(f, places)) + "\n" for f in findings)
+        items = [to_json(f, places) for f in findings] + [failure_to_json(f) for f in failures]
+        return "".join(json.dumps(item) + "\n" for item in items)
     if output_format == "concise":
         return _render(color, [_header(f, cwd, places.of(f), unsafe_fixes) for f in findings])
     if output_format == "full":
@@ -165,6 +181,30 @@ def to_json(finding: Finding, places: Places | None = None) -> dict:
     if "verification" in finding.extra:
         data["verification"] = finding.extra["verification"]
     return data
+
+
+def failure_to_json(failure: AnalysisFailure) -> dict:
+    """A file, class or rule an analysis gave up on, in the shape of a finding (ruff writes
+    a syntax error with `"code": null` the same way): no code, fix or rule URL, and row 1,
+    column 1 as its position (it has none; a reader of `location` keeps working). `filename`
+    is null when no single file is involved (a rule that failed). `kind` is `internal-error`
+    (a dp-lint bug) or `limit` (a file dp-lint does not analyse by design)."""
+    start = {"column": 1, "row": 1}
+    return {
+        "cell": None,
+        "code": None,
+        "end_location": dict(start),
+        "filename": os.path.abspath(failure.path) if failure.path is not None else None,
+        "fix": None,
+        "location": dict(start),
+        "message": f"dp-lint gave up analysing {failure}",
+        "help": None,
+        "noqa_row": 1,
+        "url": None,
+        "name": "analysis-gave-up",
+        "confidence": None,
+        "kind": "limit" if failure.limit else "internal-error",
+    }
 
 
 def _render(color: bool, texts: Sequence[Text]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dp_lint.catalogue.loader import find_entry
+from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import Applicability, Finding, Location
 from dp_lint.files.notebooks import is_notebook
 from dp_lint.lint import run as runner
@@ -34,7 +35,7 @@ class Checked:
     text: str
     findings: list[Finding] = field(default_factory=list)
     malformed: list[Malformed] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
+    internal_errors: list[AnalysisFailure] = field(default_factory=list)
 
 
 def target_path(path: Path | None) -> Path:
