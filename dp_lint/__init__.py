@@ -1,3 +1,3 @@
 """dp-lint: find PyTorch model code that breaks Opacus' per-sample gradients."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
