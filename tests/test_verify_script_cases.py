@@ -4,8 +4,8 @@ The script cases (DPL105, DPL2xx) are training functions whose CASE says what re
 `crash`, `silent` (a measured privacy or accounting violation) or `ok`. Two claims are tested here:
 - with no configuration, `verify` finds the function as an entry point and builds the model by
   capture (the model make_private received, on the batch the loop fed it);
-- observe mode (`--run "<file>:main" --steps 3`) reaches the case's verdict on its own, from the
-  script's real steps: `silent` exactly for the silent cases, `crash` for the crash cases, `ok` for
+- observe mode (`--run "<file>:main" --steps 100`, more steps than any case takes, so that a crash
+  in a later round or epoch is reached) reaches the case's verdict on its own, from the script's real steps: `silent` exactly for the silent cases, `crash` for the crash cases, `ok` for
   the clean ones. (The catalogue harness measures with its own instruments, noise off and a tiny
   clipping bound; observe mode runs the script as written.)
 """
@@ -62,7 +62,7 @@ def test_every_script_case_is_collected():
 def test_observe_mode_agrees_with_the_case(case, tmp_path):
     expected = _expected(case)
     script = _copy(case, tmp_path)
-    status, verdicts = _verify(tmp_path, ["--run", f"{script.name}:{case.spec['script']}", "--steps", "3"])
+    status, verdicts = _verify(tmp_path, ["--run", f"{script.name}:{case.spec['script']}", "--steps", "100"])
     (verdict,) = verdicts
     assert verdict["verdict"] == expected, verdict
     assert status == (0 if expected == "ok" else 1), verdict
@@ -75,12 +75,14 @@ def test_observe_mode_agrees_with_the_case(case, tmp_path):
 
 @pytest.mark.parametrize("case", SCRIPT_CASES, ids=lambda case: case.id)
 def test_verify_without_configuration_builds_the_case_by_capture(case, tmp_path):
-    """The entry point is found without configuration. Capture checks the model on the real
-    batch: it crashes where the setup crashes, and otherwise the model is fine (every script
-    case's model is a correct one; their failures are in the loop, which observe mode judges)."""
+    """The entry point is found without configuration. Capture runs the script to its first
+    training forward and checks the model on that batch: a case that crashes there (in the engine
+    call, on its result, or in Opacus before any training forward) is `crash`; a crash later in the
+    loop (a second round, the next epoch) is observe mode's to see; and every script case's model
+    is a correct one, so the rest is `ok`."""
     expected = _expected(case)
     _copy(case, tmp_path)
     status, verdicts = _verify(tmp_path, [])
     (verdict,) = verdicts
     assert verdict["built_by"] == "capture", verdict
-    assert verdict["verdict"] == ("crash" if expected == "crash" else "ok"), verdict
+    assert verdict["verdict"] in (("crash", "ok") if expected == "crash" else ("ok",)), verdict

@@ -181,7 +181,7 @@ def capture(words: list[str], cwd: str) -> Captured:
         # mode returns). A failure later in the script is the script's own: not verified.
         if cause is found.engine_error:
             return found
-        if _raised_at(cause, state.get("call_site")):
+        if _raised_at(cause, state.get("call_site")) or _raised_in_opacus(cause):
             found.script_error = cause
             return found
     raise CaptureFailed(_ended(state, how)) from cause
@@ -259,6 +259,20 @@ def _raised_at(exc: BaseException, call_site: tuple[Any, int] | None) -> bool:
     while tb is not None:
         if tb.tb_frame is frame:
             return tb.tb_next is None and tb.tb_lineno == line
+        tb = tb.tb_next
+    return False
+
+
+def _raised_in_opacus(exc: BaseException) -> bool:
+    """Did Opacus' own code raise `exc` (its traceback passes through the opacus package), as when a
+    model left in eval mode reaches backward before any training forward?"""
+    import opacus
+
+    folder = os.path.dirname(os.path.abspath(opacus.__file__)) + os.sep
+    tb = exc.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(folder):
+            return True
         tb = tb.tb_next
     return False
 

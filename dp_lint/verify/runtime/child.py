@@ -398,7 +398,7 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
         return result
     if found.script_error is not None:
         where = _user_frame(found.script_error, [job["cwd"]])
-        result.update(verdict="crash", error=f"the statement calling {found.engine} raised on its result: "
+        result.update(verdict="crash", error=f"after {found.engine}, before the first training forward: "
                                              f"{_error_text(found.script_error)}{where}")
         return result
     return check_real_batch(found.module, found.args, found.kwargs, settings, found.engine,
