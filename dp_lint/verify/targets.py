@@ -35,7 +35,7 @@ from dp_lint.config.settings import Config, toml_value
 from dp_lint.files.discovery import discover, module_name_for
 from dp_lint.files.notebooks import is_notebook
 from dp_lint.files.source import SourceError, parse_source
-from dp_lint.files.syntax import calls_in, contains, dotted_name
+from dp_lint.files.syntax import assignments_in, calls_in, contains, dotted_name
 from dp_lint.verify.inputs import InferredInputs, InputInference
 from dp_lint.verify.specs import parse_input_spec
 
@@ -310,12 +310,11 @@ class _EngineReach:
         module, index = function.module, function.module.index
         owner = index.lookup_class(function.qualname.rsplit(".", 1)[0])  # a method's class, else None
         instances: dict[str, ClassInfo] = {}  # `name = ProjectClass(...)` in this function
-        for assign in _assignments(function.node):
-            cls = _constructed_class(assign.value, module)
-            if cls is not None:
-                for target in assign.targets:
-                    if isinstance(target.target, cst.Name):
-                        instances[target.target.value] = cls
+        for name, values in assignments_in(function.node.body.body).items():
+            for value in values:
+                cls = _constructed_class(value, module)
+                if cls is not None:
+                    instances[name] = cls
         return any(
             self.reaches(callee, depth - 1, seen)
             for call in calls_in(function.node)
@@ -360,17 +359,6 @@ def _constructed_class(expr: cst.BaseExpression, module: ModuleInfo) -> ClassInf
         return None
     name = dotted_name(expr.func)
     return module.index.lookup_class(module.resolve(name)) if name else None
-
-
-def _assignments(function: cst.FunctionDef) -> list[cst.Assign]:
-    found: list[cst.Assign] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            found.append(node)
-
-    function.body.visit(Collect())
-    return found
 
 
 def _needs_no_argument(function: cst.FunctionDef) -> bool:

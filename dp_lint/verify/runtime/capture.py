@@ -123,7 +123,7 @@ def capture(words: list[str], cwd: str) -> Captured:
         def hook(module: Any, args: tuple, kwargs: dict) -> None:
             if module.training and torch.is_grad_enabled():
                 found = state["captured"]
-                found.args, found.kwargs = map_tensors(args, _copy), map_tensors(kwargs, _copy)
+                found.args, found.kwargs = map_tensors(args, detached_copy), map_tensors(kwargs, detached_copy)
                 raise _Stop()
 
         private_model.register_forward_pre_hook(hook, with_kwargs=True)
@@ -277,7 +277,8 @@ def _raised_in_opacus(exc: BaseException) -> bool:
     return False
 
 
-def _copy(tensor: Any, _position: int) -> Any:
+def detached_copy(tensor: Any, _position: int) -> Any:
+    """A batch tensor kept past the script's own use of it (for `map_tensors`)."""
     return tensor.detach().clone()
 
 

@@ -46,7 +46,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from dp_lint.verify.runtime.capture import SETTING_DEFAULTS, CaptureFailed, bind_arguments, run_entry_point
+from dp_lint.verify.runtime.capture import (
+    SETTING_DEFAULTS,
+    CaptureFailed,
+    bind_arguments,
+    detached_copy,
+    run_entry_point,
+)
 from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
 
 INVARIANTS = (
@@ -274,7 +280,7 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
                 state.samples_since_step += int(tensors[0].shape[state.batch_dim])
                 state.forwards_since_step += 1
                 if observation.first_batch is None:
-                    observation.first_batch = (map_tensors(args, _copy), map_tensors(kwargs, _copy))
+                    observation.first_batch = (map_tensors(args, detached_copy), map_tensors(kwargs, detached_copy))
 
     model.register_forward_pre_hook(count_samples, with_kwargs=True)
     real_add_noise = optimizer.add_noise
@@ -524,10 +530,6 @@ def _keep_copy(state: _State, module: Any) -> None:
         state.observation.notes.append(
             f"the model given to the engine cannot be copied ({type(exc).__name__}): per-sample gradients not compared"
         )
-
-
-def _copy(tensor: Any, _position: int) -> Any:
-    return tensor.detach().clone()
 
 
 def _is_private(state: _State, loader: Any) -> bool:
