@@ -37,7 +37,8 @@ def _tree_digest(root: Path, digest: hashlib._Hash) -> None:
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
         try:
-            digest.update(path.read_bytes())
+            with open(path, "rb") as source:
+                digest.update(source.read())
         except OSError:
             digest.update(b"?")
         digest.update(b"\0")

@@ -212,15 +212,17 @@ def analyse(
     use_cache = prepared.cache and not texts
     for project in prepared.projects:
         cached = _cached(project, prepared.selection) if use_cache else None
+        read: dict[Path, str] = {}
         if cached is not None:
-            store, digest, entry = cached
+            store, digest, entry, read = cached
             if entry is not None:
                 findings.extend(entry.findings)
-                decoded.update(_decode(entry.decoded))
+                decoded.update({p: read[p] for p in entry.decoded if p in read})
                 internal_errors.extend(e for e in entry.internal_errors if e not in internal_errors)
                 continue
+        # The files read for the cache's key are not read again.
         result = engine.check_files(project.files, select=project.selected, config=project.config,
-                                    texts=texts or None, progress=progress, context=project.context)
+                                    texts=read or texts or None, progress=progress, context=project.context)
         project.analysed = result.project
         findings.extend(result.findings)
         decoded.update(result.texts)
@@ -234,8 +236,9 @@ def analyse(
 
 
 def _cached(project: ProjectFiles, selection: Selection
-            ) -> tuple[result_cache.ResultCache, str, result_cache.Entry | None] | None:
-    """The cache of a project group, the digest of its inputs and the entry stored under it;
+            ) -> tuple[result_cache.ResultCache, str, result_cache.Entry | None, dict[Path, str]] | None:
+    """The cache of a project group, the digest of its inputs, the entry stored under it and
+    the text of each of its files that could be read and decoded;
     None when the group is not cached (a notebook in it, or no usable cache folder)."""
     members = [*project.files, *project.context]
     if any(p.suffix != ".py" for p in members):
@@ -247,26 +250,23 @@ def _cached(project: ProjectFiles, selection: Selection
     if not store.usable:
         return None
     contents: list[tuple[Path, bytes | None]] = []
+    read: dict[Path, str] = {}
     for path in members:
         try:
-            contents.append((path, path.read_bytes()))
+            data = path.read_bytes()
         except OSError:
             contents.append((path, None))
+            continue
+        contents.append((path, data))
+        try:
+            read[path] = decode_file(path, data)
+        except SourceError:
+            pass
     configs = [f"{p}\0{result_cache.config_text(selection.resolver.for_path(p))}" for p in members]
     configs.append(result_cache.config_text(project.config))
     extra = f"files={sorted(map(str, project.files))}"
     digest = result_cache.key(contents, configs, project.selected, extra)
-    return store, digest, store.get(digest)
-
-
-def _decode(paths: Sequence[Path]) -> dict[Path, str]:
-    texts: dict[Path, str] = {}
-    for path in paths:
-        try:
-            texts[path] = decode_file(path, path.read_bytes())
-        except (OSError, SourceError):  # a file that changed since: no code frame, as without a cache
-            continue
-    return texts
+    return store, digest, store.get(digest), read
 
 
 def run(
