@@ -207,8 +207,10 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
     Behaviour(
         key="opacus-0x-api",
-        summary="the Opacus 0.x API (`PrivacyEngine(model, batch_size=..., sample_size=...)`, "
-                "`engine.attach(optimizer)`) raises `TypeError` (replaced by `make_private`)",
+        summary="the Opacus 0.x API raises: `PrivacyEngine(model, batch_size=..., sample_size=...)` a `TypeError`, "
+                "`engine.attach(optimizer)` an `AttributeError`, the removed modules `opacus.dp_model_inspector` "
+                "and `opacus.utils.module_modification` an `ImportError` (replaced by `make_private` and "
+                "`ModuleValidator`)",
         holds=">=1.0",
         changed_by="opacus 1.0 (PrivacyEngine.make_private)",
         measured=_every(_0X),
