@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
-from dp_lint.analysis.batch_size import fixed_batch_shapes
+from dp_lint.analysis.batch_size import FixedBatchShape, fixed_batch_shapes
 from dp_lint.analysis.project import Project
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Confidence, Finding
@@ -15,12 +16,14 @@ class FixedBatchSize(Rule):
     name = "fixed-batch-size"
     summary = "Model shape fixed to the loader's batch size: Poisson-sampled batches vary in size and the forward crashes"
     fix_availability = FixAvailability.NONE
+    opacus_behaviours = ("poisson-batches-vary-in-size",)
 
     def check(self, project: Project) -> Iterator[Finding]:
         seen: set[int] = set()
         for setup in project.training_setups:
+            none: list[FixedBatchShape] = []
             shapes = project.guarded(f"fixed batch shapes at {setup.engine.label()}",
-                                     lambda setup=setup: fixed_batch_shapes(setup, project.index), [])
+                                     partial(fixed_batch_shapes, setup, project.index), none)
             for shape in shapes:
                 if id(shape.node) in seen:
                     continue
