@@ -342,6 +342,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "token counts do not scale them; no error (functorch mode is exact)",
         "DPL108-embedding-padding-idx", "flag cases silent",
     ),
+    _on_every_release(
+        "poisson-batches-vary-in-size",
+        "`make_private`'s default Poisson sampling (`poisson_sampling=True`) gives batches of random size "
+                "around the loader's `batch_size`: a model shape fixed to that size crashes the forward at the "
+                "first batch of another size (fixed-size batches with `poisson_sampling=False` and "
+                "`drop_last=True` run)",
+        "DPL110-fixed-batch-size", "flag cases crash at the first batch",
+    ),
     Behaviour(
         key="validator-refuses-multihead-attention",
         summary="`nn.MultiheadAttention` (also inside `nn.Transformer*`) has no per-sample gradient sampler "
