@@ -37,7 +37,7 @@ class ForwardWithoutBackward(Rule):
                 row = found.module.file.span(found.loop)[0].row
                 call = f"`{found.model}(...)`"
                 if ghost:
-                    consequence = "the next training forward raises NotImplementedError"
+                    consequence = "the next forward raises NotImplementedError"
                 elif found.where == "before-step":
                     consequence = f"`{found.optimizer}.step()` then raises ValueError"
                 elif found.where == "after-step":
