@@ -33,7 +33,14 @@ import libcst as cst
 
 from dp_lint.analysis.engine_calls import GradSampleMode
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
-from dp_lint.analysis.training import TrainingSetup, _body, _class_of, _inside, _methods, _modes
+from dp_lint.analysis.training import (
+    TrainingSetup,
+    class_methods,
+    enclosing_class,
+    function_body,
+    mode_changes,
+    statement_inside,
+)
 from dp_lint.files.syntax import assignments_in, bind_call, calls_in, dotted_name, walk_statements
 
 # grad_sample_mode values whose hooks record every forward (measured, opacus 1.6.0: hooks and
@@ -101,12 +108,12 @@ def _bodies(setup: TrainingSetup, model: str, optimizer: str, index: ProjectInde
     if any(setup.assigned_after(n) for n in local):
         return
     # make_private refuses a model in eval mode, so it is in training mode right after the call.
-    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    methods = {m.name.value: m for m in class_methods(enclosing_class(setup))}
     yield _Place(setup.after, setup.function, setup.module, model, optimizer, None, True, index, methods)
     if model.startswith("self.") and optimizer.startswith("self."):
         for method in methods.values():
             if method is not setup.function and method.name.value != "__init__":
-                yield _Place(list(walk_statements(_body(method))), method, setup.module, model, optimizer,
+                yield _Place(list(walk_statements(function_body(method))), method, setup.module, model, optimizer,
                              f"self.{method.name.value}", False, index, methods)
     seen: set[int] = set()
     for call in setup.calls_after():
@@ -122,10 +129,10 @@ def _bodies(setup: TrainingSetup, model: str, optimizer: str, index: ProjectInde
         params = {caller: param for param, caller in bound.items() if caller is not None}
         if model not in params or optimizer not in params:
             continue
-        rebound = assignments_in(_body(helper.node))
+        rebound = assignments_in(function_body(helper.node))
         if params[model] in rebound or params[optimizer] in rebound:
             continue
-        yield _Place(list(walk_statements(_body(helper.node))), helper.node, helper.module, params[model],
+        yield _Place(list(walk_statements(function_body(helper.node))), helper.node, helper.module, params[model],
                      params[optimizer], name, False, index, {})
 
 
@@ -136,7 +143,7 @@ def _in_body(place: _Place) -> Iterator[UnconsumedForward]:
     if any(_sets_grad_mode(call, place.module) for stmt in statements for call in _own_calls(stmt)):
         return  # `torch.set_grad_enabled(...)` as a statement: the grad mode is out of sight
     loops = [s for s in statements if isinstance(s, (cst.For, cst.While)) and _trains(s, place.optimizer)]
-    innermost = [loop for loop in loops if not any(o is not loop and _inside(o, loop) for o in loops)]
+    innermost = [loop for loop in loops if not any(o is not loop and statement_inside(o, loop) for o in loops)]
     if not innermost:
         return
     for index, stmt in enumerate(statements):
@@ -152,9 +159,9 @@ def _in_body(place: _Place) -> Iterator[UnconsumedForward]:
         grad = _grad_enabled(call, place)
         if grad is not True:
             continue
-        loop = next((lp for lp in innermost if _inside(stmt, lp)), None)
+        loop = next((lp for lp in innermost if statement_inside(stmt, lp)), None)
         if loop is None:
-            if any(_inside(stmt, lp) for lp in loops) or _in_other_loop(stmt, statements):
+            if any(statement_inside(stmt, lp) for lp in loops) or _in_other_loop(stmt, statements):
                 continue
             later = [lp for lp in innermost if statements.index(lp) > index]
             if not later:
@@ -272,7 +279,7 @@ def _trains(loop: cst.For | cst.While, optimizer: str) -> bool:
 
 
 def _in_other_loop(stmt: cst.CSTNode, statements: Sequence[cst.CSTNode]) -> bool:
-    return any(isinstance(s, (cst.For, cst.While)) and s is not stmt and _inside(stmt, s) for s in statements)
+    return any(isinstance(s, (cst.For, cst.While)) and s is not stmt and statement_inside(stmt, s) for s in statements)
 
 
 def _position(stmt: cst.SimpleStatementLine, loop: cst.For | cst.While, place: _Place) -> str | None:
@@ -310,7 +317,7 @@ def _events(nodes: Sequence[cst.CSTNode], place: _Place) -> list[str]:
     events: list[str] = []
     for node in nodes:
         if isinstance(node, cst.SimpleStatementLine):
-            events.extend(m.mode for m in _modes(node, {place.model}, place.module, place.index, place.methods, 0))
+            events.extend(m.mode for m in mode_changes(node, {place.model}, place.module, place.index, place.methods, 0))
     return events
 
 
