@@ -148,18 +148,7 @@ class Batch:
         import torch
 
         repeats = -(-size // self.size)
-        if isinstance(self.batch_dim, int):
-            dim = self.batch_dim
-
-            def tile(tensor: Any, _position: int) -> Any:
-                if tensor.dim() > dim and tensor.shape[dim] == self.size:
-                    return torch.cat([tensor] * repeats, dim=dim).narrow(dim, 0, size)
-                return tensor
-
-            return Batch(map_tensors(self.args, tile), map_tensors(self.kwargs, tile), size, dim)
-        dims = list(self.batch_dim)
-        args = [torch.cat([x] * repeats, dim=dims[i]).narrow(dims[i], 0, size) for i, x in enumerate(self.args)]
-        return Batch(args, self.kwargs, size, dims)
+        return self._map_batch(lambda t, dim: torch.cat([t] * repeats, dim=dim).narrow(dim, 0, size), size)
 
     def to(self, device: str) -> Batch:
         return Batch(map_tensors(self.args, lambda t, _: t.to(device)),
@@ -178,34 +167,30 @@ class Batch:
 
     def filled_with(self, index: int) -> Batch:
         """The batch with every sample replaced by a copy of sample `index` (same size and shapes)."""
-        if isinstance(self.batch_dim, int):
-            dim = self.batch_dim
-
-            def fill(tensor: Any, _position: int) -> Any:
-                if tensor.dim() > dim and tensor.shape[dim] == self.size:
-                    return tensor.narrow(dim, index, 1).expand_as(tensor).clone()
-                return tensor
-
-            return Batch(map_tensors(self.args, fill), map_tensors(self.kwargs, fill), self.size, dim)
-        dims = list(self.batch_dim)
-        args = [x.narrow(dims[i], index, 1).expand_as(x).clone() for i, x in enumerate(self.args)]
-        return Batch(args, self.kwargs, self.size, dims)
+        return self._map_batch(lambda t, dim: t.narrow(dim, index, 1).expand_as(t).clone(), self.size)
 
     def _narrow(self, start: int, length: int) -> Batch:
+        return self._map_batch(lambda t, dim: t.narrow(dim, start, length), length)
+
+    def _map_batch(self, function: Callable[[Any, int], Any], size: int) -> Batch:
+        """A batch of `size` samples: `function(tensor, batch_dim)` applied to every tensor carrying the batch."""
         if isinstance(self.batch_dim, int):
-            dim = self.batch_dim
-
-            def cut(tensor: Any, _position: int) -> Any:
-                # Only tensors that carry the batch (labels of another size, masks shared by the
-                # batch and scalars are passed on as they are).
-                if tensor.dim() > dim and tensor.shape[dim] == self.size:
-                    return tensor.narrow(dim, start, length)
-                return tensor
-
-            return Batch(map_tensors(self.args, cut), map_tensors(self.kwargs, cut), length, dim)
+            apply = on_batch_tensors(function, self.size, self.batch_dim)
+            return Batch(map_tensors(self.args, apply), map_tensors(self.kwargs, apply), size, self.batch_dim)
         dims = list(self.batch_dim)
-        args = [x.narrow(dims[i], start, length) for i, x in enumerate(self.args)]
-        return Batch(args, self.kwargs, length, dims)
+        return Batch([function(x, dims[i]) for i, x in enumerate(self.args)], self.kwargs, size, dims)
+
+
+def on_batch_tensors(function: Callable[[Any, int], Any], size: int, dim: int) -> Callable[[Any, int], Any]:
+    """A `map_tensors` function applying `function(tensor, dim)` to the tensors that carry a batch
+    of `size` at `dim`; labels of another size, masks shared by the batch and scalars pass as they are."""
+
+    def apply(tensor: Any, _position: int) -> Any:
+        if tensor.dim() > dim and tensor.shape[dim] == size:
+            return function(tensor, dim)
+        return tensor
+
+    return apply
 
 
 def map_tensors(value: Any, function: Callable[[Any, int], Any], position: int = 0) -> Any:
@@ -402,18 +387,21 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
     if kind == "auto":
         kind = "batched" if _draws_random(reference, inputs, seed) else "alone"
     mixing: str | None = None
+    alone_failed: ModelError | None = None
     if kind == "alone":
         try:
             gradients = _gradients_alone(reference, inputs, trainable, batch_loss)
-        except ModelError as alone_failed:
-            if not _batch_carried(_forward(reference, inputs, seed), batch_size, out_dim):
-                raise alone_failed
+        except ModelError as failure:
+            alone_failed = failure
             kind = "batched"
     if kind == "batched":
-        if not _batch_carried(_forward(reference, inputs, seed), batch_size, out_dim):
+        batched_output = _forward(reference, inputs, seed)
+        if not _batch_carried(batched_output, batch_size, out_dim):
+            if alone_failed is not None:
+                raise alone_failed
             raise ModelError("the model draws random numbers in forward and its output has tensors without the "
                              "batch dimension: no sample's loss can be taken from the batched forward")
-        mixing = _mixes_samples(reference, inputs, seed, batch_size, out_dim)
+        mixing = _mixes_samples(reference, inputs, batched_output, seed, batch_size, out_dim)
         gradients = _gradients_batched(reference, inputs, trainable, batch_loss, seed, batch_size, out_dim)
 
     expected = iter(gradients)
@@ -474,54 +462,48 @@ def _batch_carried(output, size: int, dim: int) -> bool:
 
 
 def _sample_of(output, index: int, size: int, dim: int):
-    def cut(tensor, _position):
-        if tensor.dim() > dim and tensor.shape[dim] == size:
-            return tensor.narrow(dim, index, 1)
-        return tensor
-
-    return map_tensors(output, cut)
+    return map_tensors(output, on_batch_tensors(lambda t, d: t.narrow(d, index, 1), size, dim))
 
 
-def _gradients_alone(reference, inputs, trainable, batch_loss) -> list:
-    """Every sample alone (a batch of one) through the unwrapped copy: one stacked gradient per
-    trainable parameter."""
+def _per_sample_gradients(trainable, size: int, loss_of_sample) -> list:
+    """One stacked gradient per trainable parameter, from `loss_of_sample(i)` for every sample."""
     import torch
 
     per_sample: list[list] = [[] for _ in trainable]
-    for i in range(inputs.size):
+    for i in range(size):
         try:
-            grads = torch.autograd.grad(batch_loss(inputs.sample(i).call(reference), 1), trainable, allow_unused=True)
+            grads = torch.autograd.grad(loss_of_sample(i), trainable, allow_unused=True)
         except Exception as exc:
             raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
         for slot, g, p in zip(per_sample, grads, trainable):
             slot.append(torch.zeros_like(p) if g is None else g.detach())
     return [torch.stack(slot) for slot in per_sample]
+
+
+def _gradients_alone(reference, inputs, trainable, batch_loss) -> list:
+    """Every sample alone (a batch of one) through the unwrapped copy."""
+    return _per_sample_gradients(trainable, inputs.size, lambda i: batch_loss(inputs.sample(i).call(reference), 1))
 
 
 def _gradients_batched(reference, inputs, trainable, batch_loss, seed, size: int, dim: int) -> list:
     """Sample i's loss alone, taken from the batched forward under the Opacus pass's seed."""
     import torch
 
-    per_sample: list[list] = [[] for _ in trainable]
-    for i in range(size):
+    def loss_of_sample(i: int):
         torch.manual_seed(seed)
-        try:
-            output = inputs.call(reference)
-            grads = torch.autograd.grad(batch_loss(_sample_of(output, i, size, dim), 1), trainable, allow_unused=True)
-        except Exception as exc:
-            raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
-        for slot, g, p in zip(per_sample, grads, trainable):
-            slot.append(torch.zeros_like(p) if g is None else g.detach())
-    return [torch.stack(slot) for slot in per_sample]
+        return batch_loss(_sample_of(inputs.call(reference), i, size, dim), 1)
+
+    return _per_sample_gradients(trainable, size, loss_of_sample)
 
 
-def _mixes_samples(reference, inputs, seed, size: int, dim: int) -> str | None:
+def _mixes_samples(reference, inputs, batched_output, seed, size: int, dim: int) -> str | None:
     """Whether the first or the last sample's output changes when every other sample of the
-    batch is replaced by a copy of it, with the same random draws: the message when it does."""
+    batch is replaced by a copy of it, with the same random draws (`batched_output` is the
+    forward of `inputs` under `seed`): the message when it does."""
     import torch
 
     for index in dict.fromkeys((0, size - 1)):
-        alone = _sample_of(_forward(reference, inputs, seed), index, size, dim)
+        alone = _sample_of(batched_output, index, size, dim)
         among_copies = _sample_of(_forward(reference, inputs.filled_with(index), seed), index, size, dim)
         for a, b in zip(tensors_of(alone), tensors_of(among_copies)):
             if a.is_floating_point() and not torch.allclose(a, b, atol=ATOL, rtol=RTOL):
