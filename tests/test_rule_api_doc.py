@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from dp_lint.analysis.engine_calls import EngineCall, EngineKind, GradSampleMode, LossReduction
+from dp_lint.analysis.extra_forwards import UnconsumedForward
 from dp_lint.analysis.gradient_flow import CallSite, FlowResult, StopKind, StopPoint, Value
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.analysis.layers import (
@@ -29,6 +30,7 @@ from dp_lint.analysis.layers import (
     LiteralOrigin,
     ModuleArgument,
 )
+from dp_lint.analysis.legacy_api import LegacyKind, LegacyUse
 from dp_lint.analysis.models import (
     AttributeValue,
     Condition,
@@ -60,7 +62,7 @@ DOCUMENTED = [
     ModuleArgument, LiteralOrigin, KeywordOrigin, ModuleModels, ModuleClass, Submodule, ModuleKind,
     Condition, AttributeValue, Tri, ProjectIndex, ModuleInfo, ClassInfo, FunctionInfo,
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
-    RepeatedEngineCall, EvalModeTraining,
+    RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
 ]
 
 

@@ -154,7 +154,7 @@ def _in_body(place: _Place) -> Iterator[UnconsumedForward]:
             continue
         call = calls[0]
         targets = _result_names(stmt.body[0], call)
-        if targets is None:
+        if targets is None or _escapes_in_statement(stmt.body[0], call, place):
             continue
         grad = _grad_enabled(call, place)
         if grad is not True:
@@ -219,6 +219,19 @@ def _result_names(small: cst.BaseSmallStatement, call: cst.Call) -> set[str] | N
             small.value is not None:
         return {small.target.value}
     return None
+
+
+def _escapes_in_statement(small: cst.BaseSmallStatement, call: cst.Call, place: _Place) -> bool:
+    """Does the statement itself hand the call's value where dp-lint cannot follow it
+    (`acc = meter.update(model(x))`), judged as the statements after it are?"""
+    forward = "__dp_lint_forward__"
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):  # `print(...)`
+        values: list[cst.CSTNode] = [a.value for a in small.value.args]
+    else:
+        value = getattr(small, "value", None)
+        values = [value] if isinstance(value, cst.CSTNode) else []
+    return any(_escapes(v.deep_replace(call, cst.Name(forward)) if v is not call else cst.Name(forward),
+                        {forward}, place, in_value=True) for v in values)
 
 
 def _grad_enabled(call: cst.Call, place: _Place) -> bool | None:
