@@ -633,3 +633,43 @@ def test_zero_argument_functions_reach_engine_calls_in_methods(tmp_path):
     assert [e.command for e in found] == [
         ("built.py:experiment",), ("held.py:main",), ("inline.py:train",), ("rounds.py:simulate",),
     ]
+
+
+# -- "no model to verify" on a project written for Opacus 0.x ----------------------------------
+
+LEGACY_SCRIPT = """\
+import torch
+import torch.nn as nn
+from opacus import PrivacyEngine
+
+model = nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+engine = PrivacyEngine(model, sample_rate=0.01, noise_multiplier=1.0, max_grad_norm=1.0)
+engine.attach(optimizer)
+"""
+
+
+def test_the_legacy_api_hint_names_the_first_use_and_what_opacus_1_raises(tmp_path, monkeypatch):
+    from dp_lint.verify.targets import legacy_api_hint, load_project
+
+    (tmp_path / "train.py").write_text(LEGACY_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    hint = legacy_api_hint(load_project([tmp_path]))
+    assert hint is not None
+    assert "Opacus 0.x API (`PrivacyEngine` at train.py:7)" in hint
+    assert "TypeError" in hint and "DPL212" in hint and "make_private" in hint
+    (tmp_path / "train.py").write_text("import torch\n")
+    assert legacy_api_hint(load_project([tmp_path])) is None
+
+
+def test_verify_without_a_model_says_the_project_uses_the_0x_api(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from dp_lint.cli import main
+
+    (tmp_path / "train.py").write_text(LEGACY_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["verify"])
+    assert result.exit_code == 2, result.output
+    assert "no model to verify" in result.output and "Opacus 0.x API" in result.output
+    assert "Traceback" not in result.output

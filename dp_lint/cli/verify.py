@@ -103,7 +103,14 @@ def verify_command(
     # deferred: the verify package loads only when a verify command runs, not at start-up.
     from dp_lint.verify.api import first_line, verify_run, verify_targets
     from dp_lint.verify.report import render
-    from dp_lint.verify.targets import VerifyUsageError, discover_entry_points, discover_targets, looks_like_target
+    from dp_lint.verify.targets import (
+        VerifyUsageError,
+        discover_entry_points,
+        discover_targets,
+        legacy_api_hint,
+        load_project,
+        looks_like_target,
+    )
 
     with report_internal_errors():
         named = [t for t in targets if looks_like_target(t) and not os.path.exists(t)]
@@ -125,20 +132,24 @@ def verify_command(
         if not commands and not targets:
             commands = [_split_command(t["run"]) for t in config.verify_targets if "run" in t]
         try:
+            # The files under the given paths, parsed once for both searches below.
+            project = load_project(paths or [root], config) if not named else None
             if run_commands and not targets:
                 found = []  # capture mode only: the command builds the model
             else:
-                found = discover_targets(root, named, paths=paths, config=config)
+                found = discover_targets(root, named, paths=paths, config=config, project=project)
             entry_points = []
             if not named and not commands:
                 # No configuration: prefer the project's own training scripts (capture mode) over
                 # building models from their constructors.
-                entry_points = discover_entry_points(root, paths=paths, config=config)
+                entry_points = discover_entry_points(root, paths=paths, config=config, project=project)
             if not found and not commands and not entry_points:
+                legacy = legacy_api_hint(project) if project is not None else None
                 raise CliError(
                     "no model to verify: no make_private/GradSampleModule call wraps a model class of the "
                     "project and [tool.dp-lint] has no [[tool.dp-lint.verify]] table; name a target, e.g. "
                     "`dp-lint verify models/net.py:Net`, or a training command: `dp-lint verify --run \"python train.py\"`"
+                    + (f"\n{legacy}" if legacy else "")
                 )
             verdicts = [verify_run(words, cwd=root, device=device, timeout=timeout, seed=seed, steps=steps)
                         for words in commands]

@@ -223,6 +223,24 @@ def load_project(paths: Sequence[Path], config: Config | None = None):
     return Project(sources, config)
 
 
+def legacy_api_hint(project: Project) -> str | None:
+    """Why no engine call was found when the project is written for Opacus 0.x: the first use of
+    the 0.x API and what Opacus 1.x does with it; None when the project uses none."""
+    uses = project.legacy_api_uses
+    if not uses:
+        return None
+    first = min(uses, key=lambda use: (use.file.path, _line(use.file, use.node)))
+    where = f"{os.path.relpath(first.file.path)}:{_line(first.file, first.node)}"
+    more = f" and {len(uses) - 1} more" if len(uses) > 1 else ""
+    return (f"the project uses the Opacus 0.x API (`{first.written}` at {where}{more}), which Opacus 1.x "
+            f"cannot run ({first.error}); port it to `PrivacyEngine().make_private(...)` "
+            "(`dp-lint check` reports it as DPL212)")
+
+
+def _line(file, node: cst.CSTNode) -> int:
+    return file.span(node)[0].row
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -239,17 +257,19 @@ class EntryPoint:
     engine_files: tuple[str, ...]  # the files (relative to the root) of the engine calls it reaches
 
 
-def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Config | None = None) -> list[EntryPoint]:
-    """Entry points under `paths` (default: `root`) that reach an engine call, in path order."""
+def discover_entry_points(root: Path, *, paths: Sequence[Path] = (), config: Config | None = None,
+                          project: Project | None = None) -> list[EntryPoint]:
+    """Entry points under `paths` (default: `root`) that reach an engine call, in path order.
+    `project`: those paths already loaded (`load_project`), so that they are parsed once."""
     root = Path(os.path.abspath(root))
-    project = load_project(list(paths) or [root], config)
+    project = project or load_project(list(paths) or [root], config)
     engine_files = {call.file.path for call in project.engine_calls}
     if not engine_files:
         return []
     engine_modules = {info.file.module_name: info.file.path for info in project.index.by_file.values()
                       if info.file.path in engine_files}
     found = []
-    scripts_reaching: set[str] = set()
+    scripts_reaching: set[Path] = set()
     for info in project.index.by_file.values():
         if not _has_main_block(info.file.module):
             continue
@@ -388,6 +408,7 @@ def discover_targets(
     *,
     paths: Sequence[Path] = (),
     config: Config | None = None,
+    project: Project | None = None,
 ) -> list[VerifyTarget]:
     """The models to verify, statically described.
 
@@ -395,7 +416,8 @@ def discover_targets(
     is the project when neither `paths` nor file targets say otherwise. `targets` are target
     strings; without them, every engine-wrapped model plus the configured targets. `config`
     supplies `[[tool.dp-lint.verify]]` (its model paths are relative to the configuration's
-    folder) and `assume-batch-first`.
+    folder) and `assume-batch-first`. `project`: `paths` (default: `root`) already loaded, used
+    when the targets add no file outside them.
 
     Raises VerifyUsageError for a malformed target, a missing file, or a bad configured value.
     """
@@ -423,7 +445,9 @@ def discover_targets(
     project_paths += [Path(r.file) for r in pre_refs if r.file is not None]
     if not project_paths:
         project_paths = [root]
-    project = load_project(_unique(project_paths), config)
+    loaded = [Path(p) for p in paths] or [root]
+    if project is None or [os.path.abspath(p) for p in _unique(project_paths)] != [os.path.abspath(p) for p in loaded]:
+        project = load_project(_unique(project_paths), config)
     builder = _Builder(project, root, config, config_base)
 
     configured = [builder.configured(entry, number) for number, entry in enumerate(entries, start=1)]
