@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dp_lint.analysis.buffers import BufferedTrainableLayer
 from dp_lint.analysis.engine_calls import EngineCall, EngineKind, GradSampleMode, LossReduction
 from dp_lint.analysis.extra_forwards import UnconsumedForward
 from dp_lint.analysis.gradient_flow import CallSite, FlowResult, StopKind, StopPoint, Value
@@ -33,6 +34,7 @@ from dp_lint.analysis.layers import (
 from dp_lint.analysis.legacy_api import LegacyKind, LegacyUse
 from dp_lint.analysis.models import (
     AttributeValue,
+    BufferRegistration,
     Condition,
     ModuleClass,
     ModuleKind,
@@ -63,6 +65,7 @@ DOCUMENTED = [
     Condition, AttributeValue, Tri, ProjectIndex, ModuleInfo, ClassInfo, FunctionInfo,
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
+    BufferRegistration, BufferedTrainableLayer,
 ]
 
 

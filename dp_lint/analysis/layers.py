@@ -506,6 +506,28 @@ class LayerTree:
                     stack.extend(self._instances(sub.kind, current, sub.owner, f"{current.path}.{sub.attr}"))
         return found
 
+    def children(self, instance: Instance) -> Iterator[tuple[Submodule, Instance]]:
+        """The project-class instances built as submodules of `instance` (containers looked
+        into), with the `self.<attr> = ...` that builds each; constructions whose `if` is known
+        false for this instance are left out, those under an unknown or true `if` kept (see
+        `certainly_built`)."""
+        if instance.depth > 12:
+            return
+        model = self.models.model(instance.cls)
+        for attr, sub in _constructions(model):
+            if sub.alias_of is not None or self._excluded(sub.conditions, instance, sub.owner):
+                continue
+            for child in self._instances(sub.kind, instance, sub.owner, f"{instance.path}.{attr}"):
+                yield sub, child
+
+    def certainly_built(self, conditions: tuple[Condition, ...], instance: Instance, owner: ClassInfo) -> bool:
+        """Is every `if` around a construction (or a registration) known to hold for this instance?"""
+        for condition in conditions:
+            value = self.evaluate(condition.test, instance, owner)
+            if value is UNKNOWN or bool(value) != condition.outcome:
+                return False
+        return True
+
     def _instances(self, kind: ModuleKind, instance: Instance | None, owner: ClassInfo | None, path: str) -> list[Instance]:
         if kind.own_scope:
             instance, owner = None, None

@@ -68,6 +68,18 @@ class Condition(NamedTuple):
     outcome: bool
 
 
+class BufferRegistration(NamedTuple):
+    """`self.register_buffer(name, tensor)` in the `__init__` of `writer` (or a method it calls)."""
+
+    name: str | None  # the buffer's name when literal
+    call: cst.Call
+    writer: ClassInfo
+    conditions: tuple[Condition, ...]  # the if-tests around it
+    # The buffer certainly holds a tensor (its value is a call, or a local name assigned one)
+    # and is registered once `__init__` runs (not in a loop, which may run no round).
+    certain: bool
+
+
 class AttributeValue(NamedTuple):
     """`self.<attr> = <expr>` in the `__init__` of `writer` (the last one written wins)."""
 
@@ -153,6 +165,12 @@ class ModuleClass:
     direct_parameters: bool = False
     # `self.<name> = nn.Parameter(...)` attributes, except those built with `requires_grad=False`.
     parameter_attrs: set[str] = field(default_factory=set)
+    # The if-tests around each `parameter_attrs` assignment (the last one written), and the
+    # parameters assigned in a loop (which may run no round).
+    parameter_conditions: dict[str, tuple[Condition, ...]] = field(default_factory=dict)
+    parameters_in_loops: set[str] = field(default_factory=set)
+    # `self.register_buffer(...)` calls of its `__init__` (None values left out).
+    buffers: list[BufferRegistration] = field(default_factory=list)
     dynamic_attributes: bool = False  # setattr(self, ...), self.add_module(name, ...)
     # Submodules handed to a function of another library that may freeze them: unknown.
     maybe_frozen: set[str] = field(default_factory=set)
@@ -858,6 +876,9 @@ class _InitReader:
                 assert isinstance(value, cst.Call)
                 if not _built_frozen_parameter(value):
                     self.model.parameter_attrs.add(attr)
+                    self.model.parameter_conditions[attr] = scope.conditions
+                    if loop_bindings:
+                        self.model.parameters_in_loops.add(attr)
                 return
             if is_self_attribute(value) and value.attr.value in self.model.submodules:
                 source = self.model.submodules[value.attr.value]
@@ -885,6 +906,10 @@ class _InitReader:
             if method in {"register_parameter"}:
                 self.model.direct_parameters = True
                 return
+            if method == "register_buffer" and is_self(receiver):
+                if not freezes_only:
+                    self._buffer(call, scope, loop_bindings)
+                return
             if method in {"add_module", "register_module"}:
                 self.model.dynamic_attributes = True
                 return
@@ -905,6 +930,17 @@ class _InitReader:
             self._helper_freeze(function, call, loop_bindings)
         elif qualname and name and name.partition(".")[0] in self.module.imports:
             self._external_freeze(qualname, call, loop_bindings)
+
+    def _buffer(self, call: cst.Call, scope: _InitScope, loop_bindings: LoopBindings) -> None:
+        name_arg = argument(call, "name", 0)
+        tensor = argument(call, "tensor", 1)
+        if tensor is None or (isinstance(tensor, cst.Name) and tensor.value == "None"):
+            return  # `register_buffer("x", None)`: Opacus sees no buffer
+        value = scope.locals.get(tensor.value) if isinstance(tensor, cst.Name) else tensor
+        name = name_arg.evaluated_value if isinstance(name_arg, cst.SimpleString) else None
+        certain = isinstance(value, cst.Call) and not loop_bindings
+        self.model.buffers.append(BufferRegistration(name if isinstance(name, str) else None, call, self.owner,
+                                                     scope.conditions, certain))
 
     def _helper_hands_on(self, function: FunctionInfo, call: cst.Call) -> None:
         """A project helper that hands its module argument to another library's function
@@ -1340,6 +1376,10 @@ def _frozen_receiver(small: cst.BaseSmallStatement, bindings: LoopBindings) -> l
                 param = t.value
                 if isinstance(param, cst.Name) and param.value in bindings:
                     found.extend(bindings[param.value])
+                elif isinstance(param, cst.Attribute):
+                    # `model.pos_emb.requires_grad = False` (a parameter; on a module the assignment
+                    # freezes nothing, and counting it frozen only withholds findings).
+                    found.append(param)
         return found
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         func = small.value.func

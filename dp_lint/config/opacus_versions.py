@@ -350,6 +350,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL108-embedding-padding-idx", "flag cases silent",
     ),
     _on_every_release(
+        "trainable-layer-with-buffers-refused",
+        "`GradSampleModule` (every `grad_sample_mode` but `\"ew\"`) refuses a module that owns trainable "
+                "parameters and holds a buffer, its submodules' included (`NotImplementedError: Model contains a "
+                "trainable layer ...`, at `make_private`)",
+        "DPL109-trainable-layer-with-buffers", "flag cases crash at make_private",
+    ),
+    _on_every_release(
         "poisson-batches-vary-in-size",
         "`make_private`'s default Poisson sampling (`poisson_sampling=True`) gives batches of random size "
                 "around the loader's `batch_size`: a model shape fixed to that size crashes the forward at the "
