@@ -490,3 +490,54 @@ def test_a_poisson_batch_of_another_size_is_told_from_a_broken_model():
     assert result.verdict == "crash", result.summary()
     with pytest.raises(ModelError):  # without the loader's size nothing says the model runs at all
         check_batch(FixedBatch, _batch_of(5), varying_batches=True)
+
+
+# --------------------------------------------------------------------------- GroupNorm of single values
+
+
+class GroupNormHead(nn.Module):
+    """What ModuleValidator.fix makes of `Linear -> BatchNorm1d(C)`: GroupNorm(gcd(32, C), C)."""
+
+    def __init__(self, channels, groups):
+        super().__init__()
+        self.head = nn.Sequential(nn.Linear(12, channels), nn.GroupNorm(groups, channels), nn.ReLU(),
+                                  nn.Linear(channels, 3))
+
+    def forward(self, x):
+        return self.head(x)
+
+
+def test_groupnorm_of_single_values_is_silent():
+    result = check_model(lambda: GroupNormHead(16, 16), ["float[B, 12]"])
+    assert result.verdict == "silent", result.summary()
+    [entry] = result.problems()  # the per-sample gradients themselves are exact (zero on both sides)
+    assert entry.name == "head.1" and entry.status == "constant-output"
+    assert entry.shape == (result.batch_size, 16) and "GroupNorm(16, 16)" in entry.note
+    assert "constant-output" in result.summary()
+
+
+@pytest.mark.parametrize(("channels", "groups", "spec"), [
+    (64, 32, "float[B, 12]"),  # groups of two values: normalised, not constant
+    (16, 1, "float[B, 12]"),   # the fix dp-lint offers
+])
+def test_groupnorm_of_several_values_is_ok(channels, groups, spec):
+    result = check_model(lambda: GroupNormHead(channels, groups), [spec])
+    assert result.verdict == "ok", result.summary()
+
+
+class GroupNormSequence(nn.Module):
+    """GroupNorm(C, C) on [B, C, L] is InstanceNorm-like: each group holds L values."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3, padding=1)
+        self.norm = nn.GroupNorm(8, 8)
+        self.fc = nn.Linear(8 * 6, 2)
+
+    def forward(self, x):
+        return self.fc(self.norm(self.conv(x)).flatten(1))
+
+
+def test_groupnorm_per_channel_on_sequences_is_ok():
+    result = check_model(GroupNormSequence, ["float[B, 4, 6]"])
+    assert result.verdict == "ok", result.summary()

@@ -142,6 +142,9 @@ class EngineCall:
     # `if arch == "a": model = A() else: model = B()` before the engine: one EngineCall per
     # model class the argument may be, each naming all of them here (empty: only one).
     alternatives: tuple[str, ...] = ()
+    # A `ModuleValidator.fix(...)` call on the way passes more than the model (`num_groups=`,
+    # `replace_bn_with_in=`, `**kwargs`): what it makes of BatchNorm is not known.
+    validator_fix_options: bool = False
 
     def alternative_text(self) -> str:
         """For messages: "when the model is A (one of A, B)", or "" when there is one model."""
@@ -187,6 +190,7 @@ class EngineFinder:
         self.found: list[EngineCall] = []
         self.module_scope = assignments_in(module.file.module.body)
         self._validator_fixed = False
+        self._fix_options = False
 
     def scan_scope(self, body: Sequence[cst.CSTNode], params: set[str], function: cst.FunctionDef | None = None) -> None:
         scope = assignments_in(body)
@@ -237,14 +241,16 @@ class EngineFinder:
             names = tuple(model.cls.name for model, _ in alternatives)
             return [
                 EngineCall(self.module.file, call, kind, batch_first, model.cls, model.call, model.module,
-                           fixed, loss_reduction, grad_sample_mode, names)
+                           fixed, loss_reduction, grad_sample_mode, names, validator_fix_options=self._fix_options)
                 for model, fixed in alternatives
             ]
         self._validator_fixed = False
+        self._fix_options = False
         model = self.resolve_model(wrapped, scope, params, self.module, 0, function)
         return [EngineCall(self.module.file, call, kind, batch_first,
                            model.cls if model else None, model.call if model else None, model.module if model else None,
-                           self._validator_fixed, loss_reduction, grad_sample_mode)]
+                           self._validator_fixed, loss_reduction, grad_sample_mode,
+                           validator_fix_options=self._fix_options)]
 
     def _reaching(self, scope: Scope, call: cst.Call, function: cst.FunctionDef | None) -> Scope:
         """The assignments of `scope` that can reach `call`: those written before its statement
@@ -294,7 +300,8 @@ class EngineFinder:
         fixed_for_all = False
         found: dict[ClassInfo, tuple[ResolvedModel, bool]] = {}
         for candidate in candidates:
-            passed_on, fixed = _passes_on(candidate, expr.value, self.module)
+            passed_on, fixed, options = _passes_on(candidate, expr.value, self.module)
+            self._fix_options = self._fix_options or options
             if passed_on:
                 fixed_for_all = fixed_for_all or fixed
                 continue
@@ -371,6 +378,7 @@ class EngineFinder:
                 return none
             if name in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix"):
                 self._validator_fixed = True
+                self._fix_options = self._fix_options or _fix_options(expr)
                 first = expr.args[0].value if expr.args else None
                 return self.resolve_model(first, scope, params, module, depth + 1, function)
             cls = self.index.lookup_class(qualname)
@@ -395,8 +403,9 @@ class EngineFinder:
             if candidates and function is not None and expr.value in params:
                 # `model = ModuleValidator.fix(model)` on a parameter: still what the callers pass.
                 passing = [_passes_on(c, expr.value, module) for c in candidates]
-                if all(passed for passed, _ in passing):
-                    self._validator_fixed = self._validator_fixed or any(fixed for _, fixed in passing)
+                if all(passed for passed, _, _ in passing):
+                    self._validator_fixed = self._validator_fixed or any(fixed for _, fixed, _ in passing)
+                    self._fix_options = self._fix_options or any(options for _, _, options in passing)
                     candidates = None
             if candidates is None and function is not None and expr.value in params:
                 # `def run(model, loader): make_private(module=model, ...)`: what the callers pass.
@@ -629,9 +638,15 @@ def _own_expressions(stmt: cst.CSTNode) -> list[cst.CSTNode]:
     return []
 
 
-def _passes_on(expr: cst.BaseExpression, name: str, module: ModuleInfo) -> tuple[bool, bool]:
-    """(is `expr` `name` passed through `.to(...)`/`ModuleValidator.fix(...)`..., went through a fix)."""
-    fixed = False
+def _fix_options(call: cst.Call) -> bool:
+    """Does a `ModuleValidator.fix(...)` call pass more than the model?"""
+    return len(call.args) != 1 or call.args[0].keyword is not None or bool(call.args[0].star)
+
+
+def _passes_on(expr: cst.BaseExpression, name: str, module: ModuleInfo) -> tuple[bool, bool, bool]:
+    """(is `expr` `name` passed through `.to(...)`/`ModuleValidator.fix(...)`..., went through a fix,
+    a fix call passed options)."""
+    fixed = options = False
     while isinstance(expr, cst.Call):
         func = expr.func
         if isinstance(func, cst.Attribute) and func.attr.value in _PASS_THROUGH_METHODS:
@@ -640,7 +655,8 @@ def _passes_on(expr: cst.BaseExpression, name: str, module: ModuleInfo) -> tuple
         qualname = module.resolve_expr(func) if dotted_name(func) else None
         if qualname is not None and (dotted_name(func) in _PASS_THROUGH_FUNCTIONS or qualname.endswith("ModuleValidator.fix")) and expr.args:
             fixed = True
+            options = options or _fix_options(expr)
             expr = expr.args[0].value
             continue
         break
-    return isinstance(expr, cst.Name) and expr.value == name, fixed
+    return isinstance(expr, cst.Name) and expr.value == name, fixed, options

@@ -321,6 +321,22 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         probe="cases:DPL207-validator-fix-after-optimizer",
         when_unknown=True,
     ),
+    Behaviour(
+        key="validator-fix-groupnorm-collapse",
+        summary="`ModuleValidator.fix` turns `BatchNorm1d(C)` into `GroupNorm(gcd(32, C), C)`; with C dividing 32 "
+                "that is `GroupNorm(C, C)`, which on `[batch, C]` features normalises single values: the layer "
+                "outputs its bias whatever the input (output std ~1e-5) and the layers before it get no gradient "
+                "(~3e-6 against ~0.8), silently",
+        holds=">=1.0",
+        changed_by="none (opacus issue #567; `fix(model, num_groups=G)` exists, the default is unchanged; "
+                   "1.4.1-1.5.2 on torch >= 2.6: ModuleValidator.fix itself fails first, see "
+                   "module-validator-fix-unpickling-error)",
+        measured=_on({"1.4.1": _UNPICKLING + " (in ModuleValidator.fix; with torch.load's old default it "
+                               "gives GroupNorm(16, 16): output std 9.3e-06)",
+                      "1.5.4": "flag cases silent", "1.6.0": "flag cases silent"}),
+        probe="cases:DPL107-validator-fix-groupnorm-collapse",
+        when_unknown=True,
+    ),
     _on_every_release(
         "make-private-twice-adds-hooks-twice",
         "`make_private` (and `GradSampleModule`) on a model an earlier call already hooked raises `ValueError: "

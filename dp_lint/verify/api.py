@@ -20,6 +20,7 @@ UNVERIFIED = ("cannot-build", "error")  # nothing could be concluded
 _STATUS_TEXT = {
     "missing": "no per-sample gradient (grad_sample was never set)",
     "wrong-batch-dim": "the per-sample gradient's first dimension is not the batch size",
+    "constant-output": "a GroupNorm normalising single values: its output is its bias whatever the input",
 }
 
 
@@ -29,7 +30,7 @@ class ParameterVerdict:
 
     name: str
     shape: tuple[int, ...]
-    status: str  # ok | missing | wrong-batch-dim | mismatch | frozen | forward-mismatch | unchecked
+    status: str  # ok | missing | wrong-batch-dim | mismatch | frozen | forward-mismatch | constant-output | unchecked
     error: str | None = None  # what is wrong, in words (None when fine)
     max_abs_error: float | None = None
 

@@ -55,7 +55,7 @@ def verification_text(verdict: ModelVerdict) -> str:
 
 
 # What the runtime check reports as wrong about a parameter (or an attention layer's output).
-_WRONG = ("missing", "wrong-batch-dim", "mismatch", "forward-mismatch")
+_WRONG = ("missing", "wrong-batch-dim", "mismatch", "forward-mismatch", "constant-output")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 _LOCATOR = re.compile(r"[A-Za-z_][\w]*(?:(?:\.[A-Za-z_]\w*)|(?:\[\d+\]))*")
 _ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")

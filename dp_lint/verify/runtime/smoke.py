@@ -18,7 +18,12 @@ The check mirrors what `PrivacyEngine.make_private` does at training time:
    Opacus <= 1.6.0 computes a wrong output with `batch_first=True` and more than one head;
    its per-sample gradients are exact gradients *of that wrong function*, so step 4 cannot
    see it;
-6. run one `DPOptimizer.step()`, which raises when a parameter has no per-sample gradient.
+6. record every `nn.GroupNorm` call whose groups each hold a single value (`GroupNorm(C, C)`
+   on `[B, C]` features: what `ModuleValidator.fix` makes of `BatchNorm1d(C)` when C divides
+   32): each value is normalised alone, so the layer outputs its bias whatever its input and
+   the layers before it get no gradient. Exact per-sample gradients of a dead network are
+   zero on both sides, so step 4 cannot see it either ("constant-output");
+7. run one `DPOptimizer.step()`, which raises when a parameter has no per-sample gradient.
 
 An exception in steps 2, 3 or 6 gives the verdict "crash"; per-sample gradients that are
 missing, have the wrong batch dimension or the wrong values, or an attention output that
@@ -61,7 +66,8 @@ __all__ = [
 ]
 
 VERDICTS = ("ok", "silent", "crash")  # from best to worst
-PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen", "forward-mismatch", "unchecked")
+PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen", "forward-mismatch", "constant-output",
+                      "unchecked")
 # Statuses that are not a problem: "frozen" parameters have no per-sample gradient to check,
 # "unchecked" attention layers could not be rebuilt as an nn.MultiheadAttention.
 _FINE = ("ok", "frozen", "unchecked")
@@ -216,7 +222,9 @@ class ParameterResult:
     """One trainable parameter's per-sample gradient, or one attention layer's forward output.
 
     Attention entries are named `<layer> forward (vs nn.MultiheadAttention)`; their shape is
-    the output's and their status "ok", "forward-mismatch" or "unchecked" (see `note`).
+    the output's and their status "ok", "forward-mismatch" or "unchecked" (see `note`). A
+    GroupNorm whose groups hold one value each is named by its layer (`head.1`), with the
+    input's shape and the status "constant-output" (`note` has the measured numbers).
     """
 
     name: str
@@ -356,8 +364,11 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
         except Exception as exc:
             return Verdict("crash", _error_text(exc), [], batch_size)
 
-    # The batched pass under Opacus, recording what each DPMultiheadAttention receives.
+    # The batched pass under Opacus, recording what each DPMultiheadAttention receives and
+    # which GroupNorm normalises single values.
     attention_calls, handles = _record_attention_calls(model)
+    collapsed, norm_handles = _record_collapsed_norms(model)
+    handles += norm_handles
     try:
         with warnings.catch_warnings():
             # "Full backward hook is firing when ... no inputs require gradients": expected here.
@@ -416,6 +427,7 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
     layers = dict(reference.named_modules())
     for name, calls in attention_calls.items():
         results.extend(_compare_attention(name, layers[name], calls))
+    results.extend(collapsed.values())
 
     # One optimizer step, as make_private's DPOptimizer would take it.
     try:
@@ -549,6 +561,42 @@ def _record_attention_calls(model):
 
         handles.append(module.register_forward_hook(hook, with_kwargs=True))
     return calls, handles
+
+
+def _record_collapsed_norms(model):
+    """Forward hooks on every `nn.GroupNorm` that record the calls where each group holds one
+    value (`GroupNorm(C, C)` on `[B, C]`): ({layer name: ParameterResult "constant-output"},
+    hook handles). The note has the measured largest |output - bias| and the input's std."""
+    import torch
+    from torch import nn
+
+    found: dict[str, ParameterResult] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if not isinstance(module, nn.GroupNorm):
+            continue
+
+        def hook(mod, args, output, name=name):
+            x = args[0] if args else None
+            if name in found or not isinstance(x, torch.Tensor) or x.dim() < 2 or x.shape[0] == 0:
+                return
+            if x[0].numel() // mod.num_groups != 1:
+                return
+            with torch.no_grad():
+                centred = output.detach()
+                if mod.bias is not None:
+                    centred = centred - mod.bias.detach().reshape(1, -1, *([1] * (x.dim() - 2)))
+                deviation = centred.abs().max().item()
+                spread = x.detach().float().std().item() if x.numel() > 1 else 0.0
+            found[name] = ParameterResult(
+                name, tuple(x.shape), "constant-output",
+                note=(f"GroupNorm({mod.num_groups}, {mod.num_channels}) on input {list(x.shape)}: each group holds "
+                      f"one value, so the output is the bias whatever the input (largest |output - bias| "
+                      f"{deviation:.2g}, input std {spread:.2g}); the layers before it get no gradient"),
+            )
+
+        handles.append(module.register_forward_hook(hook))
+    return found, handles
 
 
 def _torch_twin(layer):
