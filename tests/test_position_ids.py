@@ -124,3 +124,9 @@ def test_the_batched_operand_and_the_batch_size():
     assert fix_facts(pos + "h = self.tok(idx).mean(0)\nreturn h + self.pos(pos)") == (False, None)
     assert fix_facts(pos + "return self.tok(pos) + self.pos(pos)") == (False, None)
     assert fix_facts(pos + "h = self.tok(idx).transpose(0, 1)\nreturn h + self.pos(pos)") == (False, None)
+
+
+def test_augmented_assignments_read_as_the_operation():
+    pos = "pos = torch.arange(idx.size(1))\n"
+    assert fix_facts(pos + "h = self.tok(idx)\nh += self.proj(h)\nreturn h + self.pos(pos)") == (True, "h.size(0)")
+    assert ids("pos = torch.arange(idx.size(1))\npos += 2\nreturn self.pos(pos)") == (1, None)

@@ -92,6 +92,14 @@ class _Locals:
                 elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
                     self.assigned.setdefault(small.target.value, []).append((position, small.value))
                     top.add(id(small.target))
+                elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name) and isinstance(
+                        small.operator, (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)):
+                    # `x += y` reads as `x = x + y` here.
+                    operator = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
+                                cst.MultiplyAssign: cst.Multiply}[type(small.operator)]()
+                    value = cst.BinaryOperation(small.target, operator, small.value)
+                    self.assigned.setdefault(small.target.value, []).append((position, value))
+                    top.add(id(small.target))
         self.unknown: set[str] = {name.value for name in _bound_names(function.body) if id(name) not in top}
 
     def value(self, name: str, before: int) -> tuple[int, cst.BaseExpression] | None:
