@@ -95,8 +95,9 @@ class _Locals:
                 elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name) and isinstance(
                         small.operator, (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)):
                     # `x += y` reads as `x = x + y` here.
-                    operator = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
-                                cst.MultiplyAssign: cst.Multiply}[type(small.operator)]()
+                    operator: cst.BaseBinaryOp = (
+                        cst.Add() if isinstance(small.operator, cst.AddAssign)
+                        else cst.Subtract() if isinstance(small.operator, cst.SubtractAssign) else cst.Multiply())
                     value = cst.BinaryOperation(small.target, operator, small.value)
                     self.assigned.setdefault(small.target.value, []).append((position, value))
                     top.add(id(small.target))

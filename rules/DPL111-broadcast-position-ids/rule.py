@@ -220,4 +220,4 @@ def _after(node: cst.CSTNode, line: cst.BaseStatement, body: Sequence[cst.BaseSt
     current: cst.CSTNode | None = node
     while current is not None and current not in body:
         current = parents.get(current)
-    return current is not None and body.index(current) > body.index(line)  # type: ignore[arg-type]
+    return current is not None and body.index(current) > body.index(line)
