@@ -373,6 +373,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL109-trainable-layer-with-buffers", "flag cases crash at make_private",
     ),
     _on_every_release(
+        "embedding-ids-without-batch-dimension",
+        "A trainable `nn.Embedding` looked up on ids without a batch dimension (`torch.arange(T)`, or "
+                "`[1, T]` from `.unsqueeze(0)` or a registered `position_ids` buffer): its per-sample gradients "
+                "get T (or 1) rows instead of B, and `optimizer.step()` raises `RuntimeError: stack expects each "
+                "tensor to be equal size` (hooks and functorch; ghost clipping in backward; ew mode in forward); "
+                "1-D ids with T equal to the batch size are silently wrong",
+        "DPL111-broadcast-position-ids", "flag cases crash",
+    ),
+    _on_every_release(
         "poisson-batches-vary-in-size",
         "`make_private`'s default Poisson sampling (`poisson_sampling=True`) gives batches of random size "
                 "around the loader's `batch_size`: a model shape fixed to that size crashes the forward at the "
