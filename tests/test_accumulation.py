@@ -186,8 +186,7 @@ with BatchMemoryManager(data_loader=loader, max_physical_batch_size=4, optimizer
     assert _found(tmp_path, _main(loop, before="\n    accumulation = 2")) == []
 
 
-def test_a_trainer_class_accumulating_in_fit(tmp_path):
-    body = """
+TRAINER = """
 class Trainer:
     def __init__(self, model, optimizer, loader, accumulation_steps=2):
         self.accumulation_steps = accumulation_steps
@@ -199,10 +198,20 @@ class Trainer:
 
     def fit(self):
         for step, (x, y) in enumerate(self.loader):
-            loss = self.training_loss(x, y) / 2
+            loss = self.training_loss(x, y) / self.accumulation_steps
             loss.backward()
-            if (step + 1) % 2 == 0:
+            if (step + 1) % self.accumulation_steps == 0:
                 self.optimizer.step()
                 self.optimizer.zero_grad()
+
+def main(model, optimizer, loader):
+    Trainer(model, optimizer, loader).fit()
 """
-    assert _found(tmp_path, body) == [("loss.backward()", "loss.backward()", "accumulation", 2)]
+
+
+def test_a_trainer_class_accumulating_in_fit(tmp_path):
+    # `self.accumulation_steps` is what the trainer's one construction stores (the unpacking of the engine
+    # call's result into other attributes does not write it)
+    assert _found(tmp_path, TRAINER) == [("loss.backward()", "loss.backward()", "accumulation", 2)]
+    assert _found(tmp_path, TRAINER.replace("Trainer(model, optimizer, loader)",
+                                            "Trainer(model, optimizer, loader, accumulation_steps=1)")) == []
