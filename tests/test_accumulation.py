@@ -215,3 +215,18 @@ def test_a_trainer_class_accumulating_in_fit(tmp_path):
     assert _found(tmp_path, TRAINER) == [("loss.backward()", "loss.backward()", "accumulation", 2)]
     assert _found(tmp_path, TRAINER.replace("Trainer(model, optimizer, loader)",
                                             "Trainer(model, optimizer, loader, accumulation_steps=1)")) == []
+
+
+def test_a_backward_with_the_hooks_disabled_stores_nothing(tmp_path):
+    loop = """
+for real, fake in loader:
+    optimizer.zero_grad()
+    model(torch.cat([real, fake])).mean().backward()
+    optimizer.step()
+    model.disable_hooks()
+    (-model(fake).mean()).backward()
+    model.enable_hooks()
+"""
+    assert _found(tmp_path, _main(loop)) == []
+    assert _found(tmp_path, _main(loop.replace("    model.disable_hooks()\n", ""))) == [
+        ("(-model(fake).mean()).backward()", "model(torch.cat([real, fake])).mean().backward()", "several", None)]

@@ -27,7 +27,8 @@ The rounds are simulated as "test true, false, true": a backward that runs while
 per-sample gradients are not cleared is the crash. Any other shape gives no answer: an unknown K or test,
 a `.backward()` under an `if`, in a nested loop or in a helper dp-lint follows, a helper or unknown
 function given the model or the optimizer that may step, clear or differentiate, a `continue`,
-`requires_grad` toggled in the loop, `BatchMemoryManager` in sight, `poisson_sampling` other than True,
+`requires_grad` toggled in the loop (a backward between `<model>.disable_hooks()` and `enable_hooks()` stores
+nothing and does not count), `BatchMemoryManager` in sight, `poisson_sampling` other than True,
 a `grad_sample_mode` other than hooks or functorch (ghost mode accumulates without this check), or an
 engine other than `make_private*` (a `GradSampleModule` with a `DPOptimizer` built by hand allows
 accumulation).
@@ -52,6 +53,9 @@ from dp_lint.files.syntax import calls_in, dotted_name, target_names, walk_state
 _CHECKED_MODES = (GradSampleMode.HOOKS, GradSampleMode.FUNCTORCH)
 
 _BATCH_MEMORY_MANAGER = "BatchMemoryManager"
+
+# Methods of the GradSampleModule that switch its hooks: a backward with hooks off stores no per-sample gradients.
+_HOOK_SWITCHES = {"disable_hooks": "hooks-off", "enable_hooks": "hooks-on"}
 
 # Functions that may take the model or the optimizer without stepping, clearing or differentiating.
 _HARMLESS = frozenset({"print", "len", "repr", "str", "isinstance", "type", "id"})
@@ -117,7 +121,7 @@ def _uses_batch_memory_manager(place: TrainingPlace) -> bool:
 
 @dataclass(frozen=True)
 class _Event:
-    kind: str  # "backward", "step", "clear"
+    kind: str  # "backward", "step", "clear", "hooks-off", "hooks-on"
     call: cst.Call
     guarded: bool  # under the loop's periodic test (true branch)
 
@@ -175,13 +179,16 @@ def _simulate(events: Sequence[_Event]) -> tuple[cst.Call, cst.Call] | None:
     """Run the rounds "test true, false, true" from cleared gradients: the first backward that finds an
     earlier one's per-sample gradients, with that earlier backward."""
     pending: cst.Call | None = None
+    hooks = True
     for outcome in (True, False, True):
         for event in events:
             if event.guarded and not outcome:
                 continue
             if event.kind == "clear":
                 pending = None
-            elif event.kind == "backward":
+            elif event.kind in ("hooks-off", "hooks-on"):
+                hooks = event.kind == "hooks-on"
+            elif event.kind == "backward" and hooks:
                 if pending is not None:
                     return pending, event.call
                 pending = event.call
@@ -237,6 +244,10 @@ def _calls(node: cst.CSTNode, guarded: bool, state: _Round) -> None:
             state.events.append(_Event("step", call, guarded))
         elif isinstance(func, cst.Attribute) and func.attr.value == "zero_grad" and receiver in names:
             state.events.append(_Event("clear", call, guarded))
+        elif isinstance(func, cst.Attribute) and func.attr.value in _HOOK_SWITCHES and receiver == place.model:
+            if guarded:
+                raise _GiveUp
+            state.events.append(_Event(_HOOK_SWITCHES[func.attr.value], call, guarded))
         elif is_backward(call):
             if isinstance(func, cst.Attribute) and _reads(func.value, state.tainted | {place.model}, place):
                 if guarded:
