@@ -85,13 +85,16 @@ def unconsumed_forwards(setup: TrainingSetup, index: ProjectIndex) -> list[Uncon
     if model is None or optimizer is None:
         return []
     found: list[UnconsumedForward] = []
-    for body in _bodies(setup, model, optimizer, index):
+    for body in training_places(setup, model, optimizer, index):
         found.extend(_in_body(body))
     return found
 
 
 @dataclass(frozen=True)
-class _Place:
+class TrainingPlace:
+    """Statements that run in the training after a `make_private*` call, with the names the private model
+    and optimizer have there (`training_places`; DPL210 and DPL211 read them)."""
+
     statements: Sequence[cst.CSTNode]  # flattened, in source order
     function: cst.FunctionDef | None
     module: ModuleInfo
@@ -103,17 +106,21 @@ class _Place:
     methods: dict[str, cst.FunctionDef]  # the methods of the class around (for `self.evaluate(...)`)
 
 
-def _bodies(setup: TrainingSetup, model: str, optimizer: str, index: ProjectIndex) -> Iterator[_Place]:
+def training_places(setup: TrainingSetup, model: str, optimizer: str, index: ProjectIndex) -> Iterator[TrainingPlace]:
+    """The training code of the model and optimizer a `make_private*` call returns (`model`, `optimizer`): the
+    statements after the call, the other methods of the trainer class holding `self.<model>` and
+    `self.<optimizer>`, and module-level project functions called after it with both; none when either name is
+    bound again after the call."""
     local = [n for n in (model, optimizer) if "." not in n]
     if any(setup.assigned_after(n) for n in local):
         return
     # make_private refuses a model in eval mode, so it is in training mode right after the call.
     methods = {m.name.value: m for m in class_methods(enclosing_class(setup))}
-    yield _Place(setup.after, setup.function, setup.module, model, optimizer, None, True, index, methods)
+    yield TrainingPlace(setup.after, setup.function, setup.module, model, optimizer, None, True, index, methods)
     if model.startswith("self.") and optimizer.startswith("self."):
         for method in methods.values():
             if method is not setup.function and method.name.value != "__init__":
-                yield _Place(list(walk_statements(function_body(method))), method, setup.module, model, optimizer,
+                yield TrainingPlace(list(walk_statements(function_body(method))), method, setup.module, model, optimizer,
                              f"self.{method.name.value}", False, index, methods)
     seen: set[int] = set()
     for call in setup.calls_after():
@@ -132,24 +139,24 @@ def _bodies(setup: TrainingSetup, model: str, optimizer: str, index: ProjectInde
         rebound = assignments_in(function_body(helper.node))
         if params[model] in rebound or params[optimizer] in rebound:
             continue
-        yield _Place(list(walk_statements(function_body(helper.node))), helper.node, helper.module, params[model],
+        yield TrainingPlace(list(walk_statements(function_body(helper.node))), helper.node, helper.module, params[model],
                      params[optimizer], name, False, index, {})
 
 
-def _in_body(place: _Place) -> Iterator[UnconsumedForward]:
+def _in_body(place: TrainingPlace) -> Iterator[UnconsumedForward]:
     statements = place.statements
     if place.function is not None and _decorated_grad_off(place.function, place.module):
         return
-    if any(_sets_grad_mode(call, place.module) for stmt in statements for call in _own_calls(stmt)):
+    if any(_sets_grad_mode(call, place.module) for stmt in statements for call in own_calls(stmt)):
         return  # `torch.set_grad_enabled(...)` as a statement: the grad mode is out of sight
-    loops = [s for s in statements if isinstance(s, (cst.For, cst.While)) and _trains(s, place.optimizer)]
+    loops = [s for s in statements if isinstance(s, (cst.For, cst.While)) and trains_with(s, place.optimizer)]
     innermost = [loop for loop in loops if not any(o is not loop and statement_inside(o, loop) for o in loops)]
     if not innermost:
         return
     for index, stmt in enumerate(statements):
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             continue
-        calls = [c for c in _own_calls(stmt) if dotted_name(c.func) == place.model]
+        calls = [c for c in own_calls(stmt) if dotted_name(c.func) == place.model]
         if len(calls) != 1:
             continue
         call = calls[0]
@@ -185,7 +192,7 @@ def _in_body(place: _Place) -> Iterator[UnconsumedForward]:
 # -- the statement itself ---------------------------------------------------------------
 
 
-def _own_calls(stmt: cst.CSTNode) -> list[cst.Call]:
+def own_calls(stmt: cst.CSTNode) -> list[cst.Call]:
     """Calls in a simple statement, or in a compound statement's header (not its blocks)."""
     if isinstance(stmt, cst.SimpleStatementLine):
         return list(calls_in(stmt))
@@ -221,7 +228,7 @@ def _result_names(small: cst.BaseSmallStatement, call: cst.Call) -> set[str] | N
     return None
 
 
-def _escapes_in_statement(small: cst.BaseSmallStatement, call: cst.Call, place: _Place) -> bool:
+def _escapes_in_statement(small: cst.BaseSmallStatement, call: cst.Call, place: TrainingPlace) -> bool:
     """Does the statement itself hand the call's value where dp-lint cannot follow it
     (`acc = meter.update(model(x))`), judged as the statements after it are?"""
     forward = "__dp_lint_forward__"
@@ -234,7 +241,7 @@ def _escapes_in_statement(small: cst.BaseSmallStatement, call: cst.Call, place: 
                         {forward}, place, in_value=True) for v in values)
 
 
-def _grad_enabled(call: cst.Call, place: _Place) -> bool | None:
+def _grad_enabled(call: cst.Call, place: TrainingPlace) -> bool | None:
     """False under `torch.no_grad()` (and the like), None under `set_grad_enabled(<not literal>)`."""
     parents = place.module.file.parents
     node: cst.CSTNode | None = parents.get(call)
@@ -277,31 +284,34 @@ def _sets_grad_mode(call: cst.Call, module: ModuleInfo) -> bool:
 # -- the loop ---------------------------------------------------------------------------
 
 
-def _is_backward(call: cst.Call) -> bool:
+def is_backward(call: cst.Call) -> bool:
+    """`<anything>.backward(...)`."""
     return isinstance(call.func, cst.Attribute) and call.func.attr.value == "backward"
 
 
-def _is_step(call: cst.Call, optimizer: str) -> bool:
+def is_step(call: cst.Call, optimizer: str) -> bool:
+    """`<optimizer>.step(...)` of the optimizer named `optimizer` (a dotted name)."""
     return isinstance(call.func, cst.Attribute) and call.func.attr.value == "step" and \
         dotted_name(call.func.value) == optimizer
 
 
-def _trains(loop: cst.For | cst.While, optimizer: str) -> bool:
+def trains_with(loop: cst.For | cst.While, optimizer: str) -> bool:
+    """Does the loop's body call `.backward()` and `<optimizer>.step()`?"""
     calls = list(calls_in(loop.body))
-    return any(_is_backward(c) for c in calls) and any(_is_step(c, optimizer) for c in calls)
+    return any(is_backward(c) for c in calls) and any(is_step(c, optimizer) for c in calls)
 
 
 def _in_other_loop(stmt: cst.CSTNode, statements: Sequence[cst.CSTNode]) -> bool:
     return any(isinstance(s, (cst.For, cst.While)) and s is not stmt and statement_inside(stmt, s) for s in statements)
 
 
-def _position(stmt: cst.SimpleStatementLine, loop: cst.For | cst.While, place: _Place) -> str | None:
+def _position(stmt: cst.SimpleStatementLine, loop: cst.For | cst.While, place: TrainingPlace) -> str | None:
     """Where `stmt` is among the loop's backward and step: "before-step", "after-step"; None when the
     loop body has not exactly one backward and one step, both in the loop's own block."""
     body = list(walk_statements(loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []))
-    backwards = [s for s in body if isinstance(s, cst.SimpleStatementLine) and any(_is_backward(c) for c in calls_in(s))]
+    backwards = [s for s in body if isinstance(s, cst.SimpleStatementLine) and any(is_backward(c) for c in calls_in(s))]
     steps = [s for s in body if isinstance(s, cst.SimpleStatementLine)
-             and any(_is_step(c, place.optimizer) for c in calls_in(s))]
+             and any(is_step(c, place.optimizer) for c in calls_in(s))]
     if len(backwards) != 1 or len(steps) != 1 or any(s is stmt for s in (*backwards, *steps)):
         return None
     row = _row(stmt, place)
@@ -309,11 +319,11 @@ def _position(stmt: cst.SimpleStatementLine, loop: cst.For | cst.While, place: _
     return "after-step" if row > step_row else "before-step"
 
 
-def _row(node: cst.CSTNode, place: _Place) -> int:
+def _row(node: cst.CSTNode, place: TrainingPlace) -> int:
     return place.module.file.span(node)[0].row
 
 
-def _conditional(stmt: cst.CSTNode, outer: cst.CSTNode | None, place: _Place) -> bool:
+def _conditional(stmt: cst.CSTNode, outer: cst.CSTNode | None, place: TrainingPlace) -> bool:
     parents = place.module.file.parents
     node = parents.get(stmt)
     while node is not None and node is not outer:
@@ -326,7 +336,7 @@ def _conditional(stmt: cst.CSTNode, outer: cst.CSTNode | None, place: _Place) ->
 # -- the mode ---------------------------------------------------------------------------
 
 
-def _events(nodes: Sequence[cst.CSTNode], place: _Place) -> list[str]:
+def _events(nodes: Sequence[cst.CSTNode], place: TrainingPlace) -> list[str]:
     events: list[str] = []
     for node in nodes:
         if isinstance(node, cst.SimpleStatementLine):
@@ -334,7 +344,7 @@ def _events(nodes: Sequence[cst.CSTNode], place: _Place) -> list[str]:
     return events
 
 
-def _mode_before(before: Sequence[cst.CSTNode], place: _Place) -> str:
+def _mode_before(before: Sequence[cst.CSTNode], place: TrainingPlace) -> str:
     """The model's mode at `stmt` from the statements before it: "train", "eval" or "unknown"."""
     events = _events(before, place)
     if "unknown" in events:
@@ -344,7 +354,7 @@ def _mode_before(before: Sequence[cst.CSTNode], place: _Place) -> str:
     return "train" if place.trains_at_start else "unknown"
 
 
-def _mode_in_loop(stmt: cst.CSTNode, loop: cst.For | cst.While, place: _Place,
+def _mode_in_loop(stmt: cst.CSTNode, loop: cst.For | cst.While, place: TrainingPlace,
                   before_loop: Sequence[cst.CSTNode]) -> str:
     """The mode at `stmt` in every round: the loop's backward runs in training mode (else DPL209's
     failure), so with no mode change in the loop the call is in training mode too."""
@@ -366,7 +376,7 @@ def _mode_in_loop(stmt: cst.CSTNode, loop: cst.For | cst.While, place: _Place,
 
 
 def _consumed(targets: set[str], stmt: cst.SimpleStatementLine, statements: Sequence[cst.CSTNode],
-              place: _Place) -> bool:
+              place: TrainingPlace) -> bool:
     """Does a value computed from the call reach a `.backward()`, or go where dp-lint cannot follow?"""
     tainted = set(targets)
     changed = True
@@ -431,7 +441,7 @@ def _own_headers(stmt: cst.CSTNode) -> list[cst.CSTNode]:
     return headers
 
 
-def _escapes(node: cst.CSTNode, names: set[str], place: _Place, in_value: bool = False) -> bool:
+def _escapes(node: cst.CSTNode, names: set[str], place: TrainingPlace, in_value: bool = False) -> bool:
     """Is a tainted name read in `node` in a way that may carry its gradient somewhere: a `.backward()`,
     an argument of a call other than the harmless ones, a `return`/`yield`, a `del`-free statement
     dp-lint does not know? Reads through `.item()`, `.detach()`, `.argmax()` and the like carry none."""
@@ -446,7 +456,7 @@ def _escapes(node: cst.CSTNode, names: set[str], place: _Place, in_value: bool =
         receiver = func.value if isinstance(func, cst.Attribute) else None
         if isinstance(func, cst.Attribute) and func.attr.value in _DETACHING:
             continue  # `acc.item()`: what it returns has no gradient; its own receiver is checked below
-        if receiver is not None and _reads(receiver, names) and _is_backward(call):
+        if receiver is not None and _reads(receiver, names) and is_backward(call):
             return True
         arguments = [a.value for a in call.args]
         if not any(_reads_undetached(a, names) for a in arguments):

@@ -761,6 +761,22 @@ def _class_attribute(cls: ClassInfo, name: str, index: ProjectIndex) -> tuple[cs
     return None
 
 
+def _unpacks_self(target: cst.Tuple | cst.List, name: str) -> bool:
+    """Does the unpacking target bind `self.<name>` (`self.model, self.optimizer, loader = ...`)? An element
+    that is no plain name or attribute (a subscript, a starred expression) may bind anything."""
+    for element in target.elements:
+        value = element.value
+        if isinstance(value, (cst.Tuple, cst.List)):
+            if _unpacks_self(value, name):
+                return True
+        elif isinstance(value, cst.Attribute):
+            if is_self(value.value) and value.attr.value == name:
+                return True
+        elif not isinstance(value, cst.Name):
+            return True
+    return False
+
+
 def _self_writes(function: FunctionInfo, name: str) -> list[cst.BaseExpression]:
     """Every value `function` assigns to `self.<name>`; a write it cannot read counts too."""
     found: list[cst.BaseExpression] = []
@@ -778,7 +794,7 @@ def _self_writes(function: FunctionInfo, name: str) -> list[cst.BaseExpression]:
                             found.extend([cst.Name("__unknown__"), cst.Name("__unknown__")])
                         else:
                             found.append(small.value)
-                    elif isinstance(target, (cst.Tuple, cst.List)):
+                    elif isinstance(target, (cst.Tuple, cst.List)) and _unpacks_self(target, name):
                         found.extend([cst.Name("__unknown__"), cst.Name("__unknown__")])
     # A write inside a branch or loop is one of several possible values.
     nested = [s for s in walk_statements(_body(function.node)) if isinstance(s, cst.SimpleStatementLine)

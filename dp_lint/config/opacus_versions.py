@@ -359,6 +359,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL210-forward-without-backward", "flag cases crash",
     ),
     _on_every_release(
+        "poisson-forbids-grad-accumulation",
+        "with Poisson sampling (`make_private*`'s default) a backward that finds an earlier backward's per-sample "
+                "gradients (no `zero_grad()` in between) raises `Poisson sampling is not compatible with grad "
+                "accumulation` (hooks and functorch modes; two backward calls on one forward with "
+                "`retain_graph=True`: `pop from empty list`)",
+        "DPL211-several-backward-per-step", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "

@@ -20,6 +20,7 @@ def train(loader, z_dim=8, epochs=1):
             loss_d = F.softplus(-netD(real)).mean() + F.softplus(netD(fake.detach())).mean()
             loss_d.backward()
             optD.step()
+            optD.zero_grad()  # the generator's backward runs through the private netD
             optG.zero_grad()
             F.softplus(-netD(fake)).mean().backward()
             optG.step()

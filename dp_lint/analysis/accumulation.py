@@ -1,0 +1,428 @@
+"""Several `.backward()` of the private model per `step()` under Poisson sampling (`several_backward_per_step`).
+
+    model, optimizer, loader = engine.make_private(module=model, ...)      # poisson_sampling=True (default)
+    for step, (x, y) in enumerate(loader):
+        loss = criterion(model(x), y) / args.gradient_accumulation_steps
+        loss.backward()                                                    # <- raises at the 2nd batch
+        if (step + 1) % args.gradient_accumulation_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+
+With Poisson sampling `make_private*` forbids gradient accumulation on the model it wraps: a backward
+that finds a parameter's `grad_sample` of an earlier backward still there (nothing but `zero_grad()` of
+the optimizer or the model clears it; `step()` does not) raises `ValueError: Poisson sampling is not
+compatible with grad accumulation` (measured, opacus 1.4.1-1.6.0, hooks and functorch modes).
+
+The answer comes from one training loop (the innermost loop holding the private optimizer's `step()`,
+in the code `extra_forwards.training_places` follows) whose rounds the source shows completely:
+- the `.backward()` calls of values computed from the private model (`loss = criterion(model(x), y)`;
+  a call receiving the model; a method of the trainer reading `self.<model>`), each in the loop's own
+  block (or a `with`/`try` body);
+- the `<optimizer>.step()` and the `zero_grad()` calls of the private optimizer or model, unconditional
+  or under one periodic test: `<counter> % K == R` (also `not <counter> % K`, and either of those `or`
+  a comparison: `... or step == len(loader) - 1`), `<counter>` the loop's target or a name the loop
+  increments, `K` resolved by the project's value analysis (argparse defaults, config fields, trainer
+  attributes); K == 1 is always true.
+The rounds are simulated as "test true, false, true": a backward that runs while an earlier one's
+per-sample gradients are not cleared is the crash. Any other shape gives no answer: an unknown K or test,
+a `.backward()` under an `if`, in a nested loop or in a helper dp-lint follows, a helper or unknown
+function given the model or the optimizer that may step, clear or differentiate, a `continue`,
+`requires_grad` toggled in the loop (a backward between `<model>.disable_hooks()` and `enable_hooks()` stores
+nothing and does not count), `BatchMemoryManager` in sight, `poisson_sampling` other than True,
+a `grad_sample_mode` other than hooks or functorch (ghost mode accumulates without this check), or an
+engine other than `make_private*` (a `GradSampleModule` with a `DPOptimizer` built by hand allows
+accumulation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from dp_lint.analysis.engine_calls import GradSampleMode
+from dp_lint.analysis.extra_forwards import TrainingPlace, is_backward, is_step, own_calls, training_places
+from dp_lint.analysis.index import ModuleInfo, ProjectIndex
+from dp_lint.analysis.training import TrainingSetup, statement_inside
+from dp_lint.analysis.values import UNKNOWN, Unknown
+from dp_lint.files.syntax import calls_in, dotted_name, target_names, walk_statements
+
+# grad_sample_mode values whose GradSampleModule raises on accumulation under Poisson sampling
+# (measured, opacus 1.4.1-1.6.0); ghost mode's module has no such check.
+_CHECKED_MODES = (GradSampleMode.HOOKS, GradSampleMode.FUNCTORCH)
+
+_BATCH_MEMORY_MANAGER = "BatchMemoryManager"
+
+# Methods of the GradSampleModule that switch its hooks: a backward with hooks off stores no per-sample gradients.
+_HOOK_SWITCHES = {"disable_hooks": "hooks-off", "enable_hooks": "hooks-on"}
+
+# Functions that may take the model or the optimizer without stepping, clearing or differentiating.
+_HARMLESS = frozenset({"print", "len", "repr", "str", "isinstance", "type", "id"})
+
+
+@dataclass(frozen=True)
+class SeveralBackward:
+    """A `.backward()` through the private model that runs while the per-sample gradients of an earlier
+    one are still there, under Poisson sampling (`several_backward_per_step`)."""
+
+    backward: cst.Call  # the `.backward()` call that raises
+    first: cst.Call  # the earlier `.backward()` whose per-sample gradients are left (the same call: accumulation)
+    module: ModuleInfo  # where both are written (`module.file`)
+    model: str  # the private model's name there
+    optimizer: str  # the private optimizer's name there
+    through: str | None  # the method or function they are written in when not the engine call's: "self.fit"
+    loop: cst.For | cst.While  # the training loop
+    # "accumulation": one backward per round, the step and zero_grad every `steps` rounds;
+    # "several": two backward calls in one round before a zero_grad.
+    kind: str
+    steps: int | None  # K of the periodic test (accumulation), else None
+    condition: cst.BaseExpression | None  # the periodic `if` test the step runs under, None when unconditional
+
+
+def several_backward_per_step(setup: TrainingSetup, index: ProjectIndex) -> list[SeveralBackward]:
+    """The backward calls through the model a `make_private*` call returns (with Poisson sampling, in
+    hooks or functorch mode) that run while an earlier backward's per-sample gradients are not cleared
+    by a `zero_grad()`; none where anything of it is unknown."""
+    if not setup.engine.kind.makes_private or setup.grad_sample_mode not in _CHECKED_MODES \
+            or setup.poisson_sampling is not True:
+        return []
+    model, optimizer = setup.returned("module"), setup.returned("optimizer")
+    if model is None or optimizer is None:
+        return []
+    found: list[SeveralBackward] = []
+    for place in training_places(setup, model, optimizer, index):
+        if _uses_batch_memory_manager(place):
+            continue
+        loops = [s for s in place.statements if isinstance(s, (cst.For, cst.While)) and _steps(s, optimizer)]
+        innermost = [lp for lp in loops if not any(o is not lp and statement_inside(o, lp) for o in loops)]
+        for loop in innermost:
+            result = _loop(loop, place, setup)
+            if result is not None:
+                found.append(result)
+    return found
+
+
+def _steps(loop: cst.For | cst.While, optimizer: str) -> bool:
+    return any(is_step(c, optimizer) for c in calls_in(loop.body))
+
+
+def _uses_batch_memory_manager(place: TrainingPlace) -> bool:
+    for stmt in place.statements:
+        for call in own_calls(stmt):
+            name = dotted_name(call.func)
+            if name is not None and name.rsplit(".", 1)[-1] == _BATCH_MEMORY_MANAGER:
+                return True
+    return False
+
+
+# -- the events of one round ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Event:
+    kind: str  # "backward", "step", "clear", "hooks-off", "hooks-on"
+    call: cst.Call
+    guarded: bool  # under the loop's periodic test (true branch)
+
+
+class _GiveUp(Exception):
+    pass
+
+
+@dataclass
+class _Round:
+    place: TrainingPlace
+    setup: TrainingSetup
+    loop: cst.For | cst.While
+    tainted: set[str]
+    counters: set[str]
+    events: list[_Event]
+    test: cst.BaseExpression | None = None  # the periodic test
+    steps: int | None = None
+
+
+def _loop(loop: cst.For | cst.While, place: TrainingPlace, setup: TrainingSetup) -> SeveralBackward | None:
+    body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
+    statements = list(walk_statements(body))
+    if any(isinstance(n, cst.Continue) for s in statements for n in _walk(s)):
+        return None
+    if any(_mentions_requires_grad(s) for s in statements):
+        return None
+    counters = set(target_names(loop.target)) if isinstance(loop, cst.For) else set()
+    counters |= {s.target.value for s in _smalls(statements)
+                 if isinstance(s, cst.AugAssign) and isinstance(s.target, cst.Name)
+                 and isinstance(s.operator, cst.AddAssign)}
+    state = _Round(place, setup, loop, _taint(statements, place), counters, [])
+    try:
+        _collect(body, False, state)
+    except _GiveUp:
+        return None
+    events = state.events
+    if not any(e.kind == "clear" for e in events) or not any(e.kind == "backward" for e in events):
+        return None
+    last = max(_row(e.call, place) for e in events)
+    if any(isinstance(n, (cst.Break, cst.Return)) and _row(n, place) < last for s in statements for n in _walk(s)):
+        return None
+    crash = _simulate(events)
+    if crash is None:
+        return None
+    first, backward = crash
+    kind = "accumulation" if first is backward else "several"
+    if kind == "accumulation" and state.steps is None:
+        return None
+    return SeveralBackward(backward, first, place.module, place.model, place.optimizer, place.through, loop, kind,
+                           state.steps if kind == "accumulation" else None, state.test)
+
+
+def _simulate(events: Sequence[_Event]) -> tuple[cst.Call, cst.Call] | None:
+    """Run the rounds "test true, false, true" from cleared gradients: the first backward that finds an
+    earlier one's per-sample gradients, with that earlier backward."""
+    pending: cst.Call | None = None
+    hooks = True
+    for outcome in (True, False, True):
+        for event in events:
+            if event.guarded and not outcome:
+                continue
+            if event.kind == "clear":
+                pending = None
+            elif event.kind in ("hooks-off", "hooks-on"):
+                hooks = event.kind == "hooks-on"
+            elif event.kind == "backward" and hooks:
+                if pending is not None:
+                    return pending, event.call
+                pending = event.call
+    return None
+
+
+def _collect(block: Sequence[cst.BaseStatement], guarded: bool, state: _Round) -> None:
+    for stmt in block:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            _calls(stmt, guarded, state)
+        elif isinstance(stmt, cst.If):
+            _if(stmt, guarded, state)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                _calls(item.item, guarded, state)
+            _collect(_block(stmt.body), guarded, state)
+        elif isinstance(stmt, cst.Try):
+            _collect(_block(stmt.body), guarded, state)
+            for other in [*stmt.handlers, stmt.orelse, stmt.finalbody]:
+                if other is not None and _has_events(other, state):
+                    raise _GiveUp
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        elif _has_events(stmt, state):
+            raise _GiveUp  # a nested loop, a match: how often its events run is unknown
+
+
+def _if(stmt: cst.If, guarded: bool, state: _Round) -> None:
+    _calls(stmt.test, guarded, state)
+    inner = [stmt.body, *([stmt.orelse] if stmt.orelse is not None else [])]
+    if not any(_has_events(part, state) for part in inner):
+        return
+    if guarded or stmt.orelse is not None:
+        raise _GiveUp  # nested tests, an `else`/`elif` with events
+    periodic = _periodic(stmt.test, state)
+    if periodic is UNKNOWN:
+        raise _GiveUp
+    steps, always = periodic
+    if not always:
+        if state.test is not None and _code(state.test) != _code(stmt.test):
+            raise _GiveUp  # two different periodic tests
+        state.test, state.steps = stmt.test, steps
+    _collect(_block(stmt.body), not always, state)
+
+
+def _calls(node: cst.CSTNode, guarded: bool, state: _Round) -> None:
+    place = state.place
+    names = {place.model, place.optimizer}
+    for call in sorted(calls_in(node), key=lambda c: _position(c, place)):
+        func = call.func
+        receiver = dotted_name(func.value) if isinstance(func, cst.Attribute) else None
+        if is_step(call, place.optimizer):
+            state.events.append(_Event("step", call, guarded))
+        elif isinstance(func, cst.Attribute) and func.attr.value == "zero_grad" and receiver in names:
+            state.events.append(_Event("clear", call, guarded))
+        elif isinstance(func, cst.Attribute) and func.attr.value in _HOOK_SWITCHES and receiver == place.model:
+            if guarded:
+                raise _GiveUp
+            state.events.append(_Event(_HOOK_SWITCHES[func.attr.value], call, guarded))
+        elif is_backward(call):
+            if isinstance(func, cst.Attribute) and _reads(func.value, state.tainted | {place.model}, place):
+                if guarded:
+                    raise _GiveUp
+                state.events.append(_Event("backward", call, guarded))
+        elif receiver in names:
+            continue  # `model(x)`'s methods, `optimizer.param_groups`: no backward, step or clear
+        elif _may_train(call, state):
+            raise _GiveUp
+
+
+def _may_train(call: cst.Call, state: _Round) -> bool:
+    """Does a call hand the model or the optimizer to code that may step, clear or differentiate it?"""
+    place = state.place
+    func = call.func
+    if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" and func.attr.value in place.methods:
+        method = place.methods[func.attr.value]
+        return any(is_backward(c) or _is_training_call(c) for c in calls_in(method.body))
+    passed = [a for a in call.args if dotted_name(a.value) in {place.model, place.optimizer}]
+    if not passed:
+        return False
+    name = dotted_name(func)
+    if name in _HARMLESS:
+        return False
+    qualname = place.module.resolve_expr(func) if name is not None else None
+    helper = place.index.lookup_function(qualname) if qualname else None
+    if helper is None:
+        return True
+    return any(is_backward(c) or _is_training_call(c) for c in calls_in(helper.node.body))
+
+
+def _is_training_call(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in ("step", "zero_grad")
+
+
+# -- the periodic test ------------------------------------------------------------------
+
+
+def _periodic(test: cst.BaseExpression, state: _Round) -> tuple[int, bool] | Unknown:
+    """(K, always) for `<counter> % K == R` and the shapes the module docstring lists; always is True
+    when the test is always true (K == 1 and R == 0); UNKNOWN for anything else."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        for side, other in ((test.left, test.right), (test.right, test.left)):
+            found = _periodic(side, state)
+            if found is not UNKNOWN and isinstance(other, cst.Comparison):
+                return found
+        return UNKNOWN
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _modulo(test.expression, cst.Integer("0"), state)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
+            and isinstance(test.comparisons[0].operator, cst.Equal):
+        left, right = test.left, test.comparisons[0].comparator
+        found = _modulo(left, right, state)
+        return found if found is not UNKNOWN else _modulo(right, left, state)
+    return UNKNOWN
+
+
+def _modulo(expr: cst.BaseExpression, rest: cst.BaseExpression, state: _Round) -> tuple[int, bool] | Unknown:
+    if not isinstance(expr, cst.BinaryOperation) or not isinstance(expr.operator, cst.Modulo):
+        return UNKNOWN
+    if not _reads_names(expr.left, state.counters):
+        return UNKNOWN
+    values = state.setup.values
+    if values is None:
+        return UNKNOWN
+    evaluator = values.at(state.place.module, expr)
+    steps = evaluator.evaluate(expr.right)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        return UNKNOWN
+    if steps >= 2:
+        return steps, False
+    remainder = evaluator.evaluate(rest)
+    if not isinstance(remainder, int) or isinstance(remainder, bool):
+        return UNKNOWN
+    return (1, True) if remainder == 0 else UNKNOWN
+
+
+# -- values computed from the model -----------------------------------------------------
+
+
+def _taint(statements: Sequence[cst.CSTNode], place: TrainingPlace) -> set[str]:
+    """The plain names the loop binds to values computed from the private model (fixpoint)."""
+    tainted: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for small in _smalls(statements):
+            value = getattr(small, "value", None)
+            if not isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)) or not isinstance(value, cst.BaseExpression):
+                continue
+            if not _reads(value, tainted | {place.model}, place):
+                continue
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            for target in targets:
+                for name in target_names(target):
+                    if name not in tainted:
+                        tainted.add(name)
+                        changed = True
+    return tainted
+
+
+def _reads(node: cst.CSTNode, names: set[str], place: TrainingPlace) -> bool:
+    """Does `node` read one of the dotted `names`, or call a method of the trainer that reads the model?"""
+    for current in _walk(node):
+        if isinstance(current, (cst.Name, cst.Attribute)) and dotted_name(current) in names:
+            return True
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) \
+                and dotted_name(current.func.value) == "self" and current.func.attr.value in place.methods \
+                and place.model.startswith("self."):
+            method = place.methods[current.func.attr.value]
+            if any(dotted_name(n) == place.model for n in _walk(method.body) if isinstance(n, cst.Attribute)):
+                return True
+    return False
+
+
+def _reads_names(node: cst.CSTNode, names: set[str]) -> bool:
+    return any(isinstance(n, cst.Name) and n.value in names for n in _walk(node))
+
+
+def _mentions_requires_grad(stmt: cst.CSTNode) -> bool:
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    return any(isinstance(n, cst.Attribute) and n.attr.value in ("requires_grad", "requires_grad_")
+               for n in _walk(stmt))
+
+
+# -- small helpers ----------------------------------------------------------------------
+
+
+def _has_events(node: cst.CSTNode, state: _Round) -> bool:
+    place = state.place
+    for call in calls_in(node):
+        func = call.func
+        if is_step(call, place.optimizer) or is_backward(call):
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value == "zero_grad" \
+                and dotted_name(func.value) in (place.model, place.optimizer):
+            return True
+        if _may_train(call, state):
+            return True
+    return False
+
+
+def _smalls(statements: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
+    for stmt in statements:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+
+
+def _block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    return suite.body if isinstance(suite, cst.IndentedBlock) else []
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes below `node`, not inside nested defs and lambdas, nor an attribute's name (`x.model`)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
+            continue
+        if isinstance(current, cst.Attribute):
+            stack.append(current.value)
+            continue
+        stack.extend(current.children)
+
+
+def _row(node: cst.CSTNode, place: TrainingPlace) -> int:
+    return place.module.file.span(node)[0].row
+
+
+def _position(node: cst.CSTNode, place: TrainingPlace) -> int:
+    start = place.module.file.span(node)[0]
+    return start.row * 10_000 + start.column
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
