@@ -108,7 +108,7 @@ def test_config_is_hashable_even_with_verify_targets(tmp_path):
 # JSON schema rejects these bodies too.
 ERROR_CASES = [
     ("selct = []\n", "unknown key `selct` in [tool.dp-lint] (did you mean `select`?); known keys: "
-     "assume-batch-first, exclude, "
+     "assume-batch-first, cache-dir, exclude, "
      "extend-exclude, extend-include, extend-select, ignore, include, opacus-version, per-file-ignores, select, "
      "verify"),
     ("assume_batch_first = true\n", "unknown key `assume_batch_first` in [tool.dp-lint] "

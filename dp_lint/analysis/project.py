@@ -16,6 +16,7 @@ from dp_lint.analysis.engine_calls import EngineCall, find_engine_calls
 from dp_lint.analysis.gradient_flow import FlowResult, ForwardFlow
 from dp_lint.analysis.index import ClassInfo, ProjectIndex
 from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
+from dp_lint.analysis.legacy_api import LegacyUse, find_legacy_api_uses
 from dp_lint.analysis.models import ModuleKind, ModuleModels
 from dp_lint.analysis.optimizers import not_optimized, optimized_attributes
 from dp_lint.analysis.training import TrainingSetup, find_training_setups
@@ -216,6 +217,12 @@ class Project:
     def engine_calls(self) -> list[EngineCall]:
         """Every `make_private*` call and `GradSampleModule*(...)` construction of the project."""
         return find_engine_calls(self.index, self.modules, self.guarded)
+
+    @cached_property
+    def legacy_api_uses(self) -> list[LegacyUse]:
+        """Every use of the Opacus 0.x API (see dp_lint.analysis.legacy_api): a 0.x-shaped
+        `PrivacyEngine(...)`, `attach`/`get_privacy_spent` on a 1.x engine, removed modules' imports."""
+        return self.guarded("legacy API uses", lambda: find_legacy_api_uses(self.index), [])
 
     @cached_property
     def training_setups(self) -> list[TrainingSetup]:

@@ -77,6 +77,11 @@ Progress = Callable[[str, int, int], None]
     help="Progress bar for long runs [default: only when both standard output and standard error are terminals and CI is unset].",
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the result cache (`.dp_lint_cache/` at the project root, or `cache-dir`).",
+)
+@click.option(
     "--verify",
     "verify",
     is_flag=True,
@@ -119,6 +124,7 @@ def check(
     unsafe_fixes: bool = False,
     show_fixes: bool = False,
     quiet: bool = False,
+    no_cache: bool = False,
 ) -> None:
     """Check PATHS (files or folders; default: the current folder; `-`: standard input)."""
     if fix_apply or fix_diff:
@@ -146,6 +152,7 @@ def check(
             force_exclude=force_exclude,
             stdin_text=stdin_text,
             stdin_filename=stdin_filename,
+            cache=not no_cache and not verify,
         )
         try:
             configs = resolver(config_file, options)

@@ -36,6 +36,11 @@ from dp_lint.report.sources import Places
     help="Apply exclusions (exclude, .gitignore) to paths named on the command line too (for pre-commit).",
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Accepted for symmetry with `check`: `fix` always analyses afresh and never uses the cache.",
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Run every model a fix touches under Opacus before and after the fix (in a child process, on a "
@@ -47,7 +52,7 @@ from dp_lint.report.sources import Places
 @run_options("verify-")
 def fix(paths, apply_fixes, unsafe_fixes, config_file, select, extend_select, ignore, exclude,
         extend_exclude, assume_batch_first, opacus_version, force_exclude, verify, verify_timeout,
-        verify_device, show_fixes=False, quiet=False) -> None:
+        verify_device, show_fixes=False, quiet=False, no_cache=False) -> None:
     """Show (or with --apply, write) every available fix for PATHS.
 
     Safe fixes keep what the model computes in ordinary training; unsafe ones change

@@ -207,8 +207,10 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
     Behaviour(
         key="opacus-0x-api",
-        summary="the Opacus 0.x API (`PrivacyEngine(model, batch_size=..., sample_size=...)`, "
-                "`engine.attach(optimizer)`) raises `TypeError` (replaced by `make_private`)",
+        summary="the Opacus 0.x API raises: `PrivacyEngine(model, batch_size=..., sample_size=...)` a `TypeError`, "
+                "`engine.attach(optimizer)` an `AttributeError`, the removed modules `opacus.dp_model_inspector` "
+                "and `opacus.utils.module_modification` an `ImportError` (replaced by `make_private` and "
+                "`ModuleValidator`)",
         holds=">=1.0",
         changed_by="opacus 1.0 (PrivacyEngine.make_private)",
         measured=_every(_0X),
@@ -339,6 +341,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
                 "token counts do not scale them; no error (functorch mode is exact)",
         "DPL108-embedding-padding-idx", "flag cases silent",
+    ),
+    _on_every_release(
+        "poisson-batches-vary-in-size",
+        "`make_private`'s default Poisson sampling (`poisson_sampling=True`) gives batches of random size "
+                "around the loader's `batch_size`: a model shape fixed to that size crashes the forward at the "
+                "first batch of another size (fixed-size batches with `poisson_sampling=False` and "
+                "`drop_last=True` run)",
+        "DPL110-fixed-batch-size", "flag cases crash at the first batch",
     ),
     Behaviour(
         key="validator-refuses-multihead-attention",

@@ -28,6 +28,8 @@ DOCS = "https://dp-lint.readthedocs.io/en/latest/configuration/"
 
 # One line per key of `[tool.dp-lint]`: what it means (docs/configuration.md has the long form).
 KEY_DESCRIPTIONS = {
+    "cache-dir": "The folder of the result cache of `check`, relative to the configuration file "
+                 "(default: `.dp_lint_cache` at the project root); `--no-cache` turns it off.",
     "select": "Rules to run: codes (`DPL001`), prefixes (`DPL1`) or `ALL`, in any case. Default: every rule.",
     "extend-select": "Rules added to `select`.",
     "ignore": "Rules removed from the selection (wins over `select` within one source).",
@@ -115,6 +117,8 @@ def _key_schema(key: str, kind: str) -> dict:
         return {"type": "string", "description": description,
                 "pattern": r"^\s*" + settings.VERSION_PATTERN.lstrip("^").rstrip("$") + r"\s*$",
                 "examples": ["1.6.0"]}
+    if kind == "folder":
+        return {"type": "string", "description": description, "minLength": 1}
     if kind == "per-file-ignores":
         return {"type": "object", "description": description, "default": {},
                 "propertyNames": {"pattern": r"\S"},

@@ -97,6 +97,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = DEFAULT_INCLUDE
     extend_include: tuple[str, ...] = ()
+    cache_dir: Path | None = None  # the result cache's folder; None: `.dp_lint_cache` at the project root
     verify_targets: tuple[dict, ...] = field(default=(), hash=False, compare=False)
     # Whether `path` really holds a [tool.dp-lint] table (False: defaults, `path` is
     # only the nearest pyproject.toml, which still tells the project's root).
@@ -347,6 +348,7 @@ KEY_KINDS: dict[str, str] = {
     "assume-batch-first": "bool",
     "opacus-version": "version",
     "verify": "verify",
+    "cache-dir": "folder",
 }
 KNOWN_KEYS = tuple(sorted(KEY_KINDS))
 
@@ -388,6 +390,11 @@ def parse_section(path: Path, section: Mapping[str, Any], known: Iterable[str]) 
             values[attr] = value.strip()
         elif kind == "per-file-ignores":
             values[attr] = _per_file_ignores(path, value, known)
+        elif kind == "folder":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where} must be a folder path (a string), got {_describe(value)}")
+            folder = Path(value.strip()).expanduser()
+            values[attr] = folder if folder.is_absolute() else path.parent / folder
         elif kind == "verify":
             values["verify_targets"] = _verify_targets(path, value)
     return Config(path=path, has_section=True, from_file=frozenset(section), **values)

@@ -19,7 +19,8 @@ from dp_lint.core.failures import AnalysisFailure
 from dp_lint.core.findings import Finding
 from dp_lint.files.discovery import discover, is_excluded, sibling_files
 from dp_lint.files.projects import ProjectRoots
-from dp_lint.files.source import module_text
+from dp_lint.files.source import SourceError, decode_file, module_text
+from dp_lint.lint import cache as result_cache
 from dp_lint.lint import check as engine
 from dp_lint.lint.suppressions import CODE as UNUSED_SUPPRESSION
 from dp_lint.lint.suppressions import Malformed, apply_suppressions
@@ -37,6 +38,8 @@ class Request:
     # `check -`: the text read from standard input and the name it stands for.
     stdin_text: str | None = None
     stdin_filename: str | os.PathLike | None = None
+    # Reuse and store results in the project's `.dp_lint_cache/` (dp_lint.lint.cache).
+    cache: bool = False
 
 
 @dataclass
@@ -117,6 +120,7 @@ class Prepared:
     projects: list[ProjectFiles]
     selection: Selection
     selected: set[str]
+    cache: bool = False
 
     @property
     def project_config(self) -> Config:
@@ -159,7 +163,8 @@ def prepare(
     selected: set[str] = set()
     for project in projects:
         selected |= project.selected
-    return Prepared(files, texts, projects, selection, selected)
+    return Prepared(files, texts, projects, selection, selected,
+                    cache=request.cache and request.stdin_text is None)
 
 
 def _projects(files: list[Path], named_folders: list[Path], resolver: ConfigResolver, selection: Selection,
@@ -204,16 +209,64 @@ def analyse(
     findings: list[Finding] = []
     internal_errors: list[AnalysisFailure] = []
     decoded: dict[Path, str] = dict(texts)
+    use_cache = prepared.cache and not texts
     for project in prepared.projects:
+        cached = _cached(project, prepared.selection) if use_cache else None
+        read: dict[Path, str] = {}
+        if cached is not None:
+            store, digest, entry, read = cached
+            if entry is not None:
+                findings.extend(entry.findings)
+                decoded.update({p: read[p] for p in entry.decoded if p in read})
+                internal_errors.extend(e for e in entry.internal_errors if e not in internal_errors)
+                continue
+        # The files read for the cache's key are not read again.
         result = engine.check_files(project.files, select=project.selected, config=project.config,
-                                    texts=texts or None, progress=progress, context=project.context)
+                                    texts=read or texts or None, progress=progress, context=project.context)
         project.analysed = result.project
         findings.extend(result.findings)
         decoded.update(result.texts)
         internal_errors.extend(e for e in result.internal_errors if e not in internal_errors)
+        if cached is not None:
+            store.put(digest, result_cache.Entry(list(result.findings), list(result.internal_errors),
+                                                 [p for p in project.files if p in result.texts]))
     findings.sort(key=Finding.sort_key)
     return finish(findings, prepared.files, prepared.selection, texts=decoded,
                   internal_errors=internal_errors, projects=prepared.projects)
+
+
+def _cached(project: ProjectFiles, selection: Selection
+            ) -> tuple[result_cache.ResultCache, str, result_cache.Entry | None, dict[Path, str]] | None:
+    """The cache of a project group, the digest of its inputs, the entry stored under it and
+    the text of each of its files that could be read and decoded;
+    None when the group is not cached (a notebook in it, or no usable cache folder)."""
+    members = [*project.files, *project.context]
+    if any(p.suffix != ".py" for p in members):
+        return None
+    folder = project.config.cache_dir or project.root / result_cache.FOLDER
+    if not folder.is_absolute():
+        folder = project.root / folder
+    store = result_cache.ResultCache(folder)
+    if not store.usable:
+        return None
+    contents: list[tuple[Path, bytes | None]] = []
+    read: dict[Path, str] = {}
+    for path in members:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            contents.append((path, None))
+            continue
+        contents.append((path, data))
+        try:
+            read[path] = decode_file(path, data)
+        except SourceError:
+            pass
+    configs = [f"{p}\0{result_cache.config_text(selection.resolver.for_path(p))}" for p in members]
+    configs.append(result_cache.config_text(project.config))
+    extra = f"files={sorted(map(str, project.files))}"
+    digest = result_cache.key(contents, configs, project.selected, extra)
+    return store, digest, store.get(digest), read
 
 
 def run(
