@@ -238,9 +238,23 @@ class NeedsTwoSamples(nn.Module):
         return self.fc(x)
 
 
+def test_a_model_that_cannot_take_one_sample_is_checked_through_the_batched_forward():
+    result = check_model(NeedsTwoSamples, ["float[B, 16]"])
+    assert (result.verdict, result.reference) == ("ok", "batched"), result.summary()
+
+
+class AlwaysBroken(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc(x.view(-1, 15))  # wrong for every batch, with or without Opacus
+
+
 def test_a_model_broken_without_opacus_is_not_an_opacus_verdict():
-    with pytest.raises(ModelError, match="batch too small"):
-        check_model(NeedsTwoSamples, ["float[B, 16]"])
+    with pytest.raises(ModelError, match="the model fails without Opacus"):
+        check_model(AlwaysBroken, ["float[B, 16]"])
 
 
 # --------------------------------------------------------------------------- ModuleValidator, as make_private runs it
@@ -390,3 +404,89 @@ class MismatchedCrossAttention(nn.Module):
 def test_a_batch_that_fails_without_opacus_too_is_a_model_error():
     with pytest.raises(ModelError, match="fails without Opacus"):
         check_model(MismatchedCrossAttention, ["float[B, 6, 16]", "float[B, 9, 16]"])
+
+
+# --------------------------------------------------------------------------- random draws and fixed batch sizes
+
+
+class Reparameterised(nn.Module):
+    """A VAE's encoder with the reparameterisation trick: forward draws random numbers."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(16, 8)
+        self.dec = nn.Linear(4, 16)
+
+    def forward(self, x):
+        mu, logvar = self.enc(x).chunk(2, dim=1)
+        return self.dec(mu + torch.randn_like(mu) * torch.exp(0.5 * logvar))
+
+
+def test_random_draws_in_forward_are_checked_through_the_batched_forward():
+    # A batch of one draws other numbers than the batch: the one-sample reference cannot match,
+    # and a correct model must not be called silent for it.
+    result = check_model(Reparameterised, ["float[B, 16]"])
+    assert result.verdict == "ok", result.summary()
+    assert result.reference == "batched"
+    assert all(p.status == "ok" for p in result.parameters)
+
+
+class NoisyBatchMixer(Reparameterised):
+    def forward(self, x):
+        return super().forward(x - x.mean(0, keepdim=True))  # parameter-free mixing before the first layer
+
+
+def test_random_draws_do_not_hide_samples_mixed_before_a_layer():
+    # Through the batched forward alone this mixing would go unseen (each sample's loss has the
+    # gradient Opacus computes); the mixing check sees sample 0's output move with the others.
+    result = check_model(NoisyBatchMixer, ["float[B, 16]"])
+    assert result.verdict == "silent", result.summary()
+    assert "depends on other samples" in (result.error or "")
+
+
+def test_deterministic_models_keep_the_one_sample_reference():
+    assert check_model(Plain, ["float[B, 16]"]).reference == "alone"
+
+
+class FixedBatch(nn.Module):
+    """Built for batches of 6 samples only (a padding tensor made for `batch_size` rows)."""
+
+    def __init__(self, batch_size=6):
+        super().__init__()
+        self.batch_size = batch_size
+        self.fc = nn.Linear(20, 2)
+
+    def forward(self, x):
+        return self.fc(torch.cat([x, torch.zeros(self.batch_size, 4)], dim=1))
+
+
+def _batch_of(size):
+    from dp_lint.verify.runtime.smoke import Batch
+
+    return Batch([torch.randn(size, 16, generator=torch.Generator().manual_seed(1))], {}, size, 0)
+
+
+def test_a_fixed_batch_size_model_crashes_under_poisson_sampling():
+    from dp_lint.verify.runtime.smoke import check_batch
+
+    result = check_batch(FixedBatch, _batch_of(6), varying_batches=True)
+    assert result.verdict == "crash", result.summary()
+    assert "Poisson sampling draws batches of varying size (it runs on 6)" in result.error
+
+
+def test_a_fixed_batch_size_model_with_fixed_batches_is_checked_on_the_whole_batch():
+    from dp_lint.verify.runtime.smoke import check_batch
+
+    result = check_batch(FixedBatch, _batch_of(6), varying_batches=False)
+    assert result.verdict == "ok", result.summary()
+    assert (result.batch_size, result.reference) == (6, "batched")
+
+
+def test_a_poisson_batch_of_another_size_is_told_from_a_broken_model():
+    # The script's first Poisson batch held 5; the loader's batch size is 6.
+    from dp_lint.verify.runtime.smoke import check_batch
+
+    result = check_batch(FixedBatch, _batch_of(5), varying_batches=True, nominal_batch_size=6)
+    assert result.verdict == "crash", result.summary()
+    with pytest.raises(ModelError):  # without the loader's size nothing says the model runs at all
+        check_batch(FixedBatch, _batch_of(5), varying_batches=True)

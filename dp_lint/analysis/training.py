@@ -174,7 +174,7 @@ class TrainingSetup:
             if cls is not None and isinstance(cls.body, cst.IndentedBlock):
                 for stmt in cls.body.body:
                     if isinstance(stmt, cst.FunctionDef) and stmt is not self.function:
-                        bodies.append(list(walk_statements(_body(stmt))))
+                        bodies.append(list(walk_statements(function_body(stmt))))
         return bodies
 
     def training_loops_over(self, name: str) -> Iterator[cst.For]:
@@ -224,7 +224,7 @@ class TrainingSetup:
             if function is None or any(a.star for a in call.args):
                 continue
             params = [p.name.value for p in (*function.node.params.posonly_params, *function.node.params.params)]
-            body = _body(function.node)
+            body = function_body(function.node)
             rebound = assignments_in(body)
             for position, arg in enumerate(a for a in call.args):
                 if dotted_name(arg.value) != name:
@@ -306,13 +306,13 @@ def _setup(engine: EngineCall, module: ModuleInfo, values: Values | None = None)
         wrap_model=_setting(call, "wrap_model", True, module, scope, values) if engine.kind.makes_private else True,
         targets=_targets(statement, call),
         before=tuple(ordered[:position]),
-        after=tuple(s for s in ordered[position + 1:] if not _inside(s, statement)),
+        after=tuple(s for s in ordered[position + 1:] if not statement_inside(s, statement)),
         scope=scope,
         values=values,
     )
 
 
-def _body(function: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
+def function_body(function: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
     return function.body.body if isinstance(function.body, cst.IndentedBlock) else []
 
 
@@ -355,7 +355,7 @@ def _backward_calls(statements: Sequence[cst.CSTNode], callee: str | None) -> It
                             yield inner
 
 
-def _inside(stmt: cst.CSTNode, container: cst.CSTNode) -> bool:
+def statement_inside(stmt: cst.CSTNode, container: cst.CSTNode) -> bool:
     if stmt is container:
         return True
     return any(_inside_block(block, stmt) for block in blocks(container))
@@ -537,13 +537,13 @@ class _Body:
     passed: dict[str, str]
 
 
-def _class_of(setup: TrainingSetup) -> cst.ClassDef | None:
+def enclosing_class(setup: TrainingSetup) -> cst.ClassDef | None:
     if setup.function is None:
         return None
     return enclosing(setup.module.file.parents.get(setup.function), setup.module.file.parents, cst.ClassDef)
 
 
-def _methods(cls: cst.ClassDef | None) -> list[cst.FunctionDef]:
+def class_methods(cls: cst.ClassDef | None) -> list[cst.FunctionDef]:
     if cls is None or not isinstance(cls.body, cst.IndentedBlock):
         return []
     return [stmt for stmt in cls.body.body if isinstance(stmt, cst.FunctionDef)]
@@ -551,9 +551,9 @@ def _methods(cls: cst.ClassDef | None) -> list[cst.FunctionDef]:
 
 def _training_bodies(setup: TrainingSetup, index: ProjectIndex) -> Iterator[_Body]:
     yield _Body(setup.after, setup.module, setup.scope, {})
-    for method in _methods(_class_of(setup)):
+    for method in class_methods(enclosing_class(setup)):
         if method is not setup.function:
-            yield _Body(list(walk_statements(_body(method))), setup.module, assignments_in(_body(method)), {})
+            yield _Body(list(walk_statements(function_body(method))), setup.module, assignments_in(function_body(method)), {})
     seen: set[int] = set()
     for call in setup.calls_after():
         name = dotted_name(call.func)
@@ -564,14 +564,14 @@ def _training_bodies(setup: TrainingSetup, index: ProjectIndex) -> Iterator[_Bod
         seen.add(id(helper.node))
         bound = bind_call(helper.node, call, dotted_name, lambda param: None)
         passed = {param: caller for param, caller in bound.items() if caller is not None}
-        yield _Body(list(walk_statements(_body(helper.node))), helper.module, assignments_in(_body(helper.node)), passed)
+        yield _Body(list(walk_statements(function_body(helper.node))), helper.module, assignments_in(function_body(helper.node)), passed)
 
 
 def _self_assignments(cls: cst.ClassDef | None) -> dict[str, list[cst.BaseExpression]]:
     """`self.x = value` in every method of `cls`: "self.x" -> the values."""
     found: dict[str, list[cst.BaseExpression]] = {}
-    for method in _methods(cls):
-        for stmt in walk_statements(_body(method)):
+    for method in class_methods(cls):
+        for stmt in walk_statements(function_body(method)):
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
@@ -618,7 +618,7 @@ def _loss_scalings(setup: TrainingSetup, index: ProjectIndex) -> Iterator[LossSc
     if not setup.engine.kind.makes_private:
         return
     optimizer = setup.returned("optimizer")
-    attributes = _self_assignments(_class_of(setup))
+    attributes = _self_assignments(enclosing_class(setup))
     for body in _training_bodies(setup, index):
         for call in _backward_calls(body.statements, None):
             if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"):
@@ -704,14 +704,14 @@ def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterO
     sequence: list[cst.CSTNode] = list(setup.before)
     if not any(_assigns(stmt, optimizer) for stmt in sequence):
         # A trainer: `self.optimizer` built in `__init__`, the engine call in another method.
-        cls = _class_of(setup)
-        init = next((m for m in _methods(cls) if m.name.value == "__init__"), None)
+        cls = enclosing_class(setup)
+        init = next((m for m in class_methods(cls) if m.name.value == "__init__"), None)
         if not optimizer.startswith("self.") or init is None or init is setup.function:
             return None
-        others = [m for m in _methods(cls) if m is not init and m is not setup.function]
-        if any(_assigns(stmt, name) for m in others for stmt in walk_statements(_body(m)) for name in (optimizer, model)):
+        others = [m for m in class_methods(cls) if m is not init and m is not setup.function]
+        if any(_assigns(stmt, name) for m in others for stmt in walk_statements(function_body(m)) for name in (optimizer, model)):
             return None  # assigned elsewhere too: the order is unknown
-        sequence = [*walk_statements(_body(init)), *sequence]
+        sequence = [*walk_statements(function_body(init)), *sequence]
     built = max((i for i, stmt in enumerate(sequence) if _assigns(stmt, optimizer)), default=None)
     if built is None:
         return None
@@ -800,11 +800,11 @@ def _parameter_owners(construction: cst.Call, module: ModuleInfo, index: Project
                     owners.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
         return owners
     helper = index.lookup_function(qualname)
-    returns = [s for s in walk_statements(_body(helper.node)) if isinstance(s, cst.SimpleStatementLine)
+    returns = [s for s in walk_statements(function_body(helper.node)) if isinstance(s, cst.SimpleStatementLine)
                for s in s.body if isinstance(s, cst.Return)] if helper is not None else []
     if helper is None or len(returns) != 1 or not isinstance(returns[0].value, cst.Call):
         return set()
-    inner = _parameter_owners(returns[0].value, helper.module, index, assignments_in(_body(helper.node)), depth + 1)
+    inner = _parameter_owners(returns[0].value, helper.module, index, assignments_in(function_body(helper.node)), depth + 1)
     bound = bind_call(helper.node, construction, dotted_name, lambda param: None)
     owners = set()
     for name in inner:
@@ -990,14 +990,14 @@ def _eval_mode_training(setup: TrainingSetup, index: ProjectIndex) -> Iterator[E
     names = {n for n in (setup.argument_name("module"), setup.returned("module")) if n is not None}
     if not names or any(setup.assigned_after(n) for n in names if "." not in n):
         return
-    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    methods = {m.name.value: m for m in class_methods(enclosing_class(setup))}
     loops = [s for s in setup.after if isinstance(s, (cst.For, cst.While))]
     state = _Mode("train", None, None, None)  # make_private refuses a model in eval mode
     for stmt in setup.after:
-        if any(stmt is not loop and _inside(stmt, loop) for loop in loops):
+        if any(stmt is not loop and statement_inside(stmt, loop) for loop in loops):
             continue  # inside a loop, which counts as a whole
         if isinstance(stmt, (cst.For, cst.While)):
-            inside = list(_modes(stmt, names, setup.module, index, methods, 0))
+            inside = list(mode_changes(stmt, names, setup.module, index, methods, 0))
             if any(m.mode == "unknown" for m in inside):
                 return
             if _trains_model(stmt, names, setup.module, index, methods) and not any(m.mode == "train" for m in inside):
@@ -1012,7 +1012,7 @@ def _eval_mode_training(setup: TrainingSetup, index: ProjectIndex) -> Iterator[E
                     return
             state = inside[-1] if inside else state
         elif isinstance(stmt, cst.SimpleStatementLine):
-            events = list(_modes(stmt, names, setup.module, index, methods, 0))
+            events = list(mode_changes(stmt, names, setup.module, index, methods, 0))
             if any(m.mode == "unknown" for m in events):
                 return
             state = events[-1] if events else state
@@ -1025,21 +1025,21 @@ def eval_mode_at_engine_call(setup: TrainingSetup, index: ProjectIndex) -> cst.C
     model = setup.argument_name("module")
     if model is None or not setup.engine.kind.makes_private:
         return None
-    methods = {m.name.value: m for m in _methods(_class_of(setup))}
+    methods = {m.name.value: m for m in class_methods(enclosing_class(setup))}
     sequence: list[cst.CSTNode] = list(setup.before)
     init = methods.get("__init__")
     if model.startswith("self.") and init is not None and init is not setup.function:
         # A trainer: `__init__` runs first; another method changing the mode makes the order unknown.
         others = [m for m in methods.values() if m is not init and m is not setup.function]
-        if any(True for m in others for _ in _modes(m.body, {model}, setup.module, index, {}, 1)):
+        if any(True for m in others for _ in mode_changes(m.body, {model}, setup.module, index, {}, 1)):
             return None
-        sequence = [*walk_statements(_body(init)), *sequence]
+        sequence = [*walk_statements(function_body(init)), *sequence]
     state: _Mode | None = None
     for stmt in sequence:
         if _assigns(stmt, model):
             state = None
         if isinstance(stmt, cst.SimpleStatementLine):
-            events = list(_modes(stmt, {model}, setup.module, index, methods, 0))
+            events = list(mode_changes(stmt, {model}, setup.module, index, methods, 0))
             state = events[-1] if events else state
     return state.call if state is not None and state.mode == "eval" else None
 
@@ -1076,7 +1076,7 @@ def _trains_model(loop: cst.CSTNode, names: set[str], module: ModuleInfo, index:
     return False
 
 
-def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
+def mode_changes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: ProjectIndex,
            methods: dict[str, cst.FunctionDef], depth: int) -> Iterator[_Mode]:
     """The mode changes of the models `names` in `node`, in source order: their `.eval()`/`.train(...)`,
     and those of project functions and methods of the class they are passed to (one level);
@@ -1098,7 +1098,7 @@ def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: Projec
         passed = [a for a in call.args if dotted_name(a.value) in names]
         method = methods.get(func.attr.value) if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" else None
         if method is not None and depth == 0 and any(n.startswith("self.") for n in names):
-            for inner in _modes(method.body, {n for n in names if n.startswith("self.")}, module, index, {}, depth + 1):
+            for inner in mode_changes(method.body, {n for n in names if n.startswith("self.")}, module, index, {}, depth + 1):
                 yield _Mode(inner.mode, call, module, inner.name, f"self.{method.name.value}")
         if not passed:
             continue
@@ -1119,7 +1119,7 @@ def _modes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: Projec
             continue
         bound = bind_call(helper_node, call, dotted_name, lambda param: None, skip_self=skip_self)
         params = {param for param, caller in bound.items() if caller in names}
-        for inner in _modes(helper_node.body, params, helper_module, index, {}, depth + 1):
+        for inner in mode_changes(helper_node.body, params, helper_module, index, {}, depth + 1):
             yield _Mode(inner.mode, call, module, bound.get(inner.name or "") or inner.name,
                         dotted_name(func) if inner.mode != "unknown" else None)
 

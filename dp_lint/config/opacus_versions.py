@@ -337,6 +337,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL209-model-in-eval-mode", "flag cases crash",
     ),
     _on_every_release(
+        "unconsumed-forward-breaks-next-step",
+        "a forward of the private model in training mode with grad enabled that no backward consumes leaves its "
+                "activations behind: the next `step()` raises `Per sample gradient is not initialized` (ghost "
+                "mode: the next forward raises `Parameter tying is not supported with Ghost Clipping`)",
+        "DPL210-forward-without-backward", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "

@@ -137,6 +137,11 @@ def capture(words: list[str], cwd: str) -> Captured:
             bound = bind_arguments(real, self, args, kwargs)
             settings = {key: bound[key] for key in SETTING_DEFAULTS if key in bound}
             recorded = record(name, bound.get("module"), settings, bound.get("criterion"))
+            # The batch size the user's loader was built with: a model made for that size only
+            # is told from a broken one by it (smoke.check_batch).
+            loader_batch_size = getattr(bound.get("data_loader"), "batch_size", None)
+            if isinstance(loader_batch_size, int):
+                recorded.settings["loader_batch_size"] = loader_batch_size
             caller = sys._getframe(1)
             state["call_site"] = (caller, caller.f_lineno)
             state["depth"] += 1

@@ -304,6 +304,9 @@ class _NoDropout:
         return model
 
 
+_BATCHED_REFERENCE_NOTE = ("the reference gradients are each sample's loss through the batched forward, with the "
+                           "same random draws as under Opacus (the model draws random numbers in forward, or runs "
+                           "only on batches of this size); no sample's output depended on the others")
 _DROPOUT_NOTE = "dropout was switched off during the check (the one-sample reference could not match it)"
 
 
@@ -357,6 +360,11 @@ def verify(job: dict, device: str, seed: int) -> dict:
         error=verdict.error,
         batch_size=verdict.batch_size,
         max_error=verdict.max_error,
+        reference=verdict.reference,
+    )
+    if verdict.reference == "batched" and verdict.error is None:
+        result["notes"].append(_BATCHED_REFERENCE_NOTE)
+    result.update(
         parameters=[
             {
                 "name": p.name,
@@ -406,9 +414,13 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
 
 
 def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: str, requested_device: str,
-                     device: str, seed: int, result: dict) -> dict:
+                     device: str, seed: int, result: dict, judge_batch_sizes: bool = True) -> dict:
     """The per-sample-gradient check of the real model (as the engine received it) on the real
-    batch the script fed it: `result` gains the verdict, the batch shapes and the parameters."""
+    batch the script fed it: `result` gains the verdict, the batch shapes and the parameters.
+
+    `judge_batch_sizes`: a model that fails on batches smaller than the script's is a crash when
+    the engine samples batches of varying size (Poisson sampling); observe mode sees the real
+    batches instead and passes False."""
     import copy
 
     # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
@@ -450,6 +462,9 @@ def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: 
             device=run_on,
             validate=engine != "GradSampleModule",
             grad_sample_mode=mode,
+            varying_batches=judge_batch_sizes and engine != "GradSampleModule"
+            and settings.get("poisson_sampling") is not False,
+            nominal_batch_size=settings.get("loader_batch_size"),
         )
     except ModelError as exc:
         result.update(verdict="cannot-build", error=str(exc), model_error=True)
@@ -468,6 +483,11 @@ def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: 
         error=verdict.error,
         batch_size=verdict.batch_size,
         max_error=verdict.max_error,
+        reference=verdict.reference,
+    )
+    if verdict.reference == "batched" and verdict.error is None:
+        result["notes"].append(_BATCHED_REFERENCE_NOTE)
+    result.update(
         parameters=[
             {"name": p.name, "shape": list(p.shape), "status": p.status, "max_abs_error": p.max_abs_error,
              "note": p.note}
@@ -525,7 +545,7 @@ def _per_sample_invariant(found, job: dict, device: str, seed: int, result: dict
     checked: dict = {"device": device, "parameters": [], "error": None, "notes": []}
     args, kwargs = found.first_batch
     check_real_batch(found.module, args, kwargs, found.settings, found.engine or "make_private",
-                     "auto", device, seed, checked)
+                     "auto", device, seed, checked, judge_batch_sizes=False)
     result["notes"].extend(checked["notes"])
     result["parameters"] = checked["parameters"]
     for key in ("inputs", "batch_size", "max_error"):
@@ -537,7 +557,9 @@ def _per_sample_invariant(found, job: dict, device: str, seed: int, result: dict
         return {"name": "per-sample-gradients", "holds": True, "measured": "not compared", "consequence": "privacy"}
     error = checked.get("max_error")
     shown = f"{error:.2g}" if isinstance(error, float) else str(error)
-    measured = (f"first batch: per-sample gradients match one-sample-at-a-time ones (max error {shown})"
+    against = ("per-sample losses through the batched forward" if checked.get("reference") == "batched"
+               else "one-sample-at-a-time ones")
+    measured = (f"first batch: per-sample gradients match {against} (max error {shown})"
                 if verdict == "ok" else f"first batch: {checked.get('error')}")
     return {"name": "per-sample-gradients", "holds": verdict == "ok", "measured": measured, "consequence": "privacy"}
 

@@ -9,7 +9,10 @@ The check mirrors what `PrivacyEngine.make_private` does at training time:
 3. wrap the model in `opacus.GradSampleModule` (hooks mode) in training mode and run one
    batched forward, loss and backward;
 4. compare every trainable parameter's `grad_sample` with the gradients obtained by running
-   each sample *alone* (a batch of one, sliced at the batch dimension) through the copy;
+   each sample *alone* (a batch of one, sliced at the batch dimension) through the copy; a model
+   that draws random numbers in forward (a VAE's `randn_like`), or cannot take a batch of one,
+   gets instead each sample's loss through the batched forward with the same random draws, once
+   a check found that no sample's output moves when the others change (else "silent");
 5. compare every `opacus.layers.DPMultiheadAttention` with an `nn.MultiheadAttention` holding
    the same weights, on the inputs that layer received in the batched forward (dropout 0).
    Opacus <= 1.6.0 computes a wrong output with `batch_first=True` and more than one head;
@@ -26,8 +29,10 @@ unwrapped copy, or a single sample does, the model itself is broken: `ModelError
 torch and opacus are imported lazily: this module is imported only by the tests and by the
 `verify` command, never when `dp_lint` itself is imported.
 
-Models must be deterministic in training mode and keep no state across calls (no dropout, no
-BatchNorm, no buffer updated in forward): the one-sample reference could not match otherwise.
+Models must keep no state across calls (no dropout, no buffer updated in forward): the reference
+could not match otherwise (the child switches dropout off). `check_batch` also tells a model made
+for one batch size (it fails without Opacus on a smaller batch) from a broken one: a "crash" under
+Poisson sampling, which draws batches of varying size, and otherwise checked on the whole batch.
 A trainable parameter left without `grad_sample` is reported "missing"; the optimizer step then
 raises, so such a run is a "crash" (it would be "silent" only if the step did not complain). Per-sample gradients are *not* compared through their sum
 with the batch gradient: gradients of samples mixed together still add up correctly.
@@ -136,6 +141,26 @@ class Batch:
         """The first `size` samples (a smaller batch of the same data)."""
         return self._narrow(0, size)
 
+    def resized(self, size: int) -> Batch:
+        """The first `size` samples, the batch repeated first when it holds fewer."""
+        if size <= self.size:
+            return self.take(size)
+        import torch
+
+        repeats = -(-size // self.size)
+        if isinstance(self.batch_dim, int):
+            dim = self.batch_dim
+
+            def tile(tensor: Any, _position: int) -> Any:
+                if tensor.dim() > dim and tensor.shape[dim] == self.size:
+                    return torch.cat([tensor] * repeats, dim=dim).narrow(dim, 0, size)
+                return tensor
+
+            return Batch(map_tensors(self.args, tile), map_tensors(self.kwargs, tile), size, dim)
+        dims = list(self.batch_dim)
+        args = [torch.cat([x] * repeats, dim=dims[i]).narrow(dims[i], 0, size) for i, x in enumerate(self.args)]
+        return Batch(args, self.kwargs, size, dims)
+
     def to(self, device: str) -> Batch:
         return Batch(map_tensors(self.args, lambda t, _: t.to(device)),
                      map_tensors(self.kwargs, lambda t, _: t.to(device)), self.size, self.batch_dim)
@@ -150,6 +175,21 @@ class Batch:
 
         map_tensors([self.args, self.kwargs], note)
         return found
+
+    def filled_with(self, index: int) -> Batch:
+        """The batch with every sample replaced by a copy of sample `index` (same size and shapes)."""
+        if isinstance(self.batch_dim, int):
+            dim = self.batch_dim
+
+            def fill(tensor: Any, _position: int) -> Any:
+                if tensor.dim() > dim and tensor.shape[dim] == self.size:
+                    return tensor.narrow(dim, index, 1).expand_as(tensor).clone()
+                return tensor
+
+            return Batch(map_tensors(self.args, fill), map_tensors(self.kwargs, fill), self.size, dim)
+        dims = list(self.batch_dim)
+        args = [x.narrow(dims[i], index, 1).expand_as(x).clone() for i, x in enumerate(self.args)]
+        return Batch(args, self.kwargs, self.size, dims)
 
     def _narrow(self, start: int, length: int) -> Batch:
         if isinstance(self.batch_dim, int):
@@ -207,6 +247,10 @@ class Verdict:
     error: str | None = None  # "ExceptionType: message" for crashes
     parameters: list[ParameterResult] = field(default_factory=list)
     batch_size: int | None = None  # the run this verdict comes from
+    # How the reference per-sample gradients were taken: "alone" (each sample as a batch of one)
+    # or "batched" (each sample's loss through the batched forward, with the same random draws
+    # as the Opacus pass, after checking that no sample's output depends on the others).
+    reference: str = "alone"
 
     def problems(self) -> list[ParameterResult]:
         return [p for p in self.parameters if p.status not in _FINE]
@@ -230,6 +274,15 @@ class Verdict:
 
 class ModelError(RuntimeError):
     """The model fails without Opacus too: a bug in the model, not an Opacus problem."""
+
+
+class BatchFailsWithoutOpacus(ModelError):
+    """The batch of `size` samples fails in the unwrapped model: a model that runs only on some
+    batch sizes (`check_batch` tells a fixed-batch-size model from a broken one)."""
+
+    def __init__(self, message: str, size: int):
+        super().__init__(message)
+        self.size = size
 
 
 # --------------------------------------------------------------------------- the check
@@ -294,7 +347,7 @@ def _wrap(model, grad_sample_mode: str, batch_first: bool, loss_reduction: str):
 
 
 def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate,
-              grad_sample_mode="hooks") -> Verdict:
+              grad_sample_mode="hooks", reference_kind="auto") -> Verdict:
     import torch
     from opacus.optimizers import DPOptimizer
 
@@ -326,31 +379,44 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
             warnings.filterwarnings("ignore", message="Full backward hook", category=UserWarning)
             wrapped = _wrap(model, grad_sample_mode, batch_first, loss_reduction)
             wrapped.train()
+            torch.manual_seed(seed)  # the random draws of the batched reference (see below)
             batch_loss(inputs.call(wrapped), batch_size).backward()
     except ModelError:
         raise
     except Exception as exc:
-        _fails_without_opacus(reference, inputs, lambda out: batch_loss(out, batch_size))
+        _fails_without_opacus(reference, inputs, lambda out: batch_loss(out, batch_size), batch_size)
         return Verdict("crash", _error_text(exc), [], batch_size)
     finally:
         for handle in handles:
             handle.remove()
 
-    # The reference: every sample alone through the unwrapped copy.
+    # The reference gradients, from the unwrapped copy. Each sample alone is the definition of
+    # a per-sample gradient, but a model that draws random numbers in forward (a VAE's
+    # `randn_like`) draws other numbers for a batch of one, and a model that runs only on
+    # batches of its own size cannot take one: then each sample's loss goes through the batched
+    # forward with the Opacus pass's random draws, once no sample's output depends on the others.
     reference.train()
-    ref_named = list(reference.named_parameters())
-    trainable = [p for _, p in ref_named if p.requires_grad]
-    per_sample: list[list] = [[] for _ in trainable]
-    for i in range(batch_size):
-        sample = inputs.sample(i)
+    out_dim = 0 if batch_first else 1
+    trainable = [p for _, p in reference.named_parameters() if p.requires_grad]
+    kind = reference_kind
+    if kind == "auto":
+        kind = "batched" if _draws_random(reference, inputs, seed) else "alone"
+    mixing: str | None = None
+    if kind == "alone":
         try:
-            grads = torch.autograd.grad(batch_loss(sample.call(reference), 1), trainable, allow_unused=True)
-        except Exception as exc:
-            raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
-        for slot, g, p in zip(per_sample, grads, trainable):
-            slot.append(torch.zeros_like(p) if g is None else g.detach())
+            gradients = _gradients_alone(reference, inputs, trainable, batch_loss)
+        except ModelError as alone_failed:
+            if not _batch_carried(_forward(reference, inputs, seed), batch_size, out_dim):
+                raise alone_failed
+            kind = "batched"
+    if kind == "batched":
+        if not _batch_carried(_forward(reference, inputs, seed), batch_size, out_dim):
+            raise ModelError("the model draws random numbers in forward and its output has tensors without the "
+                             "batch dimension: no sample's loss can be taken from the batched forward")
+        mixing = _mixes_samples(reference, inputs, seed, batch_size, out_dim)
+        gradients = _gradients_batched(reference, inputs, trainable, batch_loss, seed, batch_size, out_dim)
 
-    expected = iter(torch.stack(slot) for slot in per_sample)
+    expected = iter(gradients)
     results = []
     for name, p in named:
         if not p.requires_grad:
@@ -376,8 +442,92 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
     except Exception as exc:
         return Verdict("crash", _error_text(exc), results, batch_size)
 
-    bad = any(r.status not in _FINE for r in results)
-    return Verdict("silent" if bad else "ok", None, results, batch_size)
+    bad = mixing is not None or any(r.status not in _FINE for r in results)
+    return Verdict("silent" if bad else "ok", mixing, results, batch_size, reference=kind)
+
+
+def _forward(model, inputs, seed):
+    import torch
+
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return inputs.call(model)
+
+
+def _draws_random(reference, inputs, seed) -> bool:
+    """Whether two forwards of the same batch under two seeds give different outputs."""
+    import torch
+
+    try:
+        first = tensors_of(_forward(reference, inputs, seed))
+        second = tensors_of(_forward(reference, inputs, seed + 1))
+    except Exception:
+        return False  # the reference passes below say how the model fails
+    return any(a.shape != b.shape or not torch.equal(a, b) for a, b in zip(first, second))
+
+
+def _batch_carried(output, size: int, dim: int) -> bool:
+    """Whether every floating tensor of the output has the batch at `dim` (so one sample's part
+    of it can be taken)."""
+    floats = [t for t in tensors_of(output) if t.is_floating_point()]
+    return bool(floats) and all(t.dim() > dim and t.shape[dim] == size for t in floats)
+
+
+def _sample_of(output, index: int, size: int, dim: int):
+    def cut(tensor, _position):
+        if tensor.dim() > dim and tensor.shape[dim] == size:
+            return tensor.narrow(dim, index, 1)
+        return tensor
+
+    return map_tensors(output, cut)
+
+
+def _gradients_alone(reference, inputs, trainable, batch_loss) -> list:
+    """Every sample alone (a batch of one) through the unwrapped copy: one stacked gradient per
+    trainable parameter."""
+    import torch
+
+    per_sample: list[list] = [[] for _ in trainable]
+    for i in range(inputs.size):
+        try:
+            grads = torch.autograd.grad(batch_loss(inputs.sample(i).call(reference), 1), trainable, allow_unused=True)
+        except Exception as exc:
+            raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
+        for slot, g, p in zip(per_sample, grads, trainable):
+            slot.append(torch.zeros_like(p) if g is None else g.detach())
+    return [torch.stack(slot) for slot in per_sample]
+
+
+def _gradients_batched(reference, inputs, trainable, batch_loss, seed, size: int, dim: int) -> list:
+    """Sample i's loss alone, taken from the batched forward under the Opacus pass's seed."""
+    import torch
+
+    per_sample: list[list] = [[] for _ in trainable]
+    for i in range(size):
+        torch.manual_seed(seed)
+        try:
+            output = inputs.call(reference)
+            grads = torch.autograd.grad(batch_loss(_sample_of(output, i, size, dim), 1), trainable, allow_unused=True)
+        except Exception as exc:
+            raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
+        for slot, g, p in zip(per_sample, grads, trainable):
+            slot.append(torch.zeros_like(p) if g is None else g.detach())
+    return [torch.stack(slot) for slot in per_sample]
+
+
+def _mixes_samples(reference, inputs, seed, size: int, dim: int) -> str | None:
+    """Whether the first or the last sample's output changes when every other sample of the
+    batch is replaced by a copy of it, with the same random draws: the message when it does."""
+    import torch
+
+    for index in dict.fromkeys((0, size - 1)):
+        alone = _sample_of(_forward(reference, inputs, seed), index, size, dim)
+        among_copies = _sample_of(_forward(reference, inputs.filled_with(index), seed), index, size, dim)
+        for a, b in zip(tensors_of(alone), tensors_of(among_copies)):
+            if a.is_floating_point() and not torch.allclose(a, b, atol=ATOL, rtol=RTOL):
+                return (f"sample {index}'s output changes when the other samples of the batch change "
+                        f"(by up to {(a - b).abs().max().item():.3g}): its gradient depends on other samples")
+    return None
 
 
 # --------------------------------------------------------------------------- attention forward check
@@ -491,13 +641,13 @@ def _compare_attention(name, layer, calls) -> list[ParameterResult]:
     return results
 
 
-def _fails_without_opacus(reference, inputs, batch_loss) -> None:
-    """Raise ModelError when the same batch fails in the unwrapped copy too: then the crash
-    under Opacus is the model's own bug, not an Opacus verdict."""
+def _fails_without_opacus(reference, inputs, batch_loss, size: int) -> None:
+    """Raise BatchFailsWithoutOpacus when the same batch fails in the unwrapped copy too: then
+    the crash under Opacus is the model's own, not an Opacus verdict."""
     try:
         batch_loss(inputs.call(copy.deepcopy(reference).train())).backward()
     except Exception as exc:
-        raise ModelError(f"the model fails without Opacus: {_error_text(exc)}") from exc
+        raise BatchFailsWithoutOpacus(f"the model fails without Opacus: {_error_text(exc)}", size) from exc
 
 
 def _compare(name, p, expected, batch_size) -> ParameterResult:
@@ -574,19 +724,50 @@ def check_batch(
     device: str = "cpu",
     validate: bool = True,
     grad_sample_mode: str = "hooks",
+    varying_batches: bool = False,
+    nominal_batch_size: int | None = None,
 ) -> Verdict:
     """`check_model` on real data: `batch` (e.g. the first batch a training script fed its
-    private model) instead of random inputs from specs. Smaller batches are its first samples."""
+    private model) instead of random inputs from specs. Smaller batches are its first samples.
+
+    A model that fails without Opacus on a smaller batch but runs on the whole one is built for
+    batches of that size: with `varying_batches` (the engine samples batches of varying size,
+    Poisson sampling) that is a "crash" of training; otherwise it is checked on the whole batch.
+    Under Poisson sampling the script's own batch may be of another size than the loader's
+    `nominal_batch_size`: a model that fails on it but runs on a batch of the nominal size is
+    a crash too."""
     if grad_sample_mode not in GRAD_SAMPLE_MODES:
         raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
     sizes = tuple(batch_sizes) if batch_sizes else captured_batch_sizes(batch.size)
+
+    def run(size: int, reference_kind: str = "auto", make_batch=batch.take) -> Verdict:
+        return _run_once(
+            factory, make_batch, size,
+            batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
+            validate=validate, grad_sample_mode=grad_sample_mode, reference_kind=reference_kind,
+        )
+
     worst: Verdict | None = None
     for size in sizes:
-        verdict = _run_once(
-            factory, batch.take, size,
-            batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
-            validate=validate, grad_sample_mode=grad_sample_mode,
-        )
+        try:
+            verdict = run(size)
+        except BatchFailsWithoutOpacus as fails:
+            # The sizes the model may be made for: the script's batch, the loader's batch size.
+            candidates = [n for n in dict.fromkeys((batch.size, nominal_batch_size or batch.size)) if n != fails.size]
+            whole = None
+            for n in candidates:
+                try:
+                    whole = run(n, "batched", batch.resized)
+                    break
+                except ModelError:
+                    continue
+            if whole is None:
+                raise
+            if not varying_batches:
+                return whole
+            cause = str(fails).removeprefix("the model fails without Opacus: ")
+            return Verdict("crash", f"a batch of {fails.size} samples fails even without Opacus, and Poisson sampling "
+                                    f"draws batches of varying size (it runs on {n}): {cause}", [], fails.size)
         if worst is None or VERDICTS.index(verdict.verdict) > VERDICTS.index(worst.verdict):
             worst = verdict
     assert worst is not None

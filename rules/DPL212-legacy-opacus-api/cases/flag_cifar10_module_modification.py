@@ -54,5 +54,6 @@ CASE = {
     "script": "main",
     "args": [[]],
     "runtime": "crash",
+    "reaches_engine": False,
     "error": "cannot import name 'module_modification' from 'opacus.utils'",
 }

@@ -44,5 +44,6 @@ def train():
 CASE = {
     "script": "train",
     "runtime": "crash",
+    "reaches_engine": False,
     "error": "No module named 'opacus.dp_model_inspector'",
 }

@@ -65,5 +65,6 @@ CASE = {
     "script": "main",
     "args": [[]],
     "runtime": "crash",
+    "reaches_engine": False,
     "error": "PrivacyEngine.__init__() got an unexpected keyword argument 'sample_rate'",
 }

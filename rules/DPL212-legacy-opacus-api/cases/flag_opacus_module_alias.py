@@ -45,5 +45,6 @@ def train(config=None):
 CASE = {
     "script": "train",
     "runtime": "crash",
+    "reaches_engine": False,
     "error": "PrivacyEngine.__init__() got an unexpected keyword argument 'batch_size'",
 }

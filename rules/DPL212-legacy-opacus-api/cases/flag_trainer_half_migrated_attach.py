@@ -47,5 +47,6 @@ def run():
 CASE = {
     "script": "run",
     "runtime": "crash",
+    "reaches_engine": False,
     "error": "'PrivacyEngine' object has no attribute 'attach'",
 }
