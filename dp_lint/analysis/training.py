@@ -431,6 +431,8 @@ def _names_in(target: cst.BaseExpression, name: str) -> bool:
         return any(_names_in(e.value, name) for e in target.elements)
     if isinstance(target, cst.StarredElement):
         return _names_in(target.value, name)
+    if isinstance(target, cst.Attribute):  # `self.model = ...` rebinds `self.model`
+        return dotted_name(target) == name
     return False
 
 
@@ -1162,7 +1164,7 @@ def _uses_in(statements: Sequence[cst.CSTNode], names: set[str]) -> Iterator[tup
             how = _model_use(call, names)
             if how is not None:
                 yield call, how
-        if any(_binds(stmt, n) for n in names if "." not in n):
+        if any(_binds(stmt, n) for n in names):
             return
 
 
@@ -1172,25 +1174,31 @@ def _hooks_used_as_model(setup: TrainingSetup, index: ProjectIndex) -> Iterator[
     first = setup.targets[0]
     if first is None or first == "_" or setup.target_count not in (3, 4):
         return
-    names = {first}
-    methods = _methods(_class_of(setup))
+    methods = class_methods(enclosing_class(setup))
     seen: set[int] = set()
-    for stmt in setup.after:
+    yield from _hooks_uses(setup.after, first, setup, methods, index, seen)
+    if first.startswith("self."):
+        # The other methods of the trainer (`fit()` after `setup()`); `__init__` runs before the call.
+        for method in methods:
+            if method is not setup.function and method.name.value != "__init__":
+                yield from _hooks_uses(list(walk_statements(function_body(method))), first, setup, methods, index,
+                                       seen)
+
+
+def _hooks_uses(statements: Sequence[cst.BaseStatement], first: str, setup: TrainingSetup,
+                methods: list[cst.FunctionDef], index: ProjectIndex, seen: set[int]) -> Iterator[HooksAsModel]:
+    """The model uses of `first` in `statements` (directly or through a helper), up to its next binding."""
+    for stmt in statements:
         for call in _own_calls(stmt):
-            how = _model_use(call, names)
+            how = _model_use(call, {first})
             if how is not None:
                 yield HooksAsModel(call, setup.module, first, how, None)
                 continue
             through = _helper_use(call, first, setup, methods, index, seen)
             if through is not None:
                 yield HooksAsModel(call, setup.module, first, through[1], through[0])
-        if "." not in first and _binds(stmt, first):
-            break
-    if first.startswith("self."):
-        for method in methods:
-            if method is not setup.function:
-                for call, how in _uses_in(list(walk_statements(_body(method))), names):
-                    yield HooksAsModel(call, setup.module, first, how, f"self.{method.name.value}")
+        if _binds(stmt, first):
+            return
 
 
 def _helper_use(call: cst.Call, first: str, setup: TrainingSetup, methods: list[cst.FunctionDef],
@@ -1214,7 +1222,7 @@ def _helper_use(call: cst.Call, first: str, setup: TrainingSetup, methods: list[
         return None
     seen.add(id(helper_node))
     bound = bind_call(helper_node, call, dotted_name, lambda param: None, skip_self=skip_self)
-    body = _body(helper_node)
+    body = function_body(helper_node)
     params = {param for param, caller in bound.items() if caller == first} - set(assignments_in(body))
     found = next(_uses_in(list(walk_statements(body)), params), None) if params else None
     return (name, found[1]) if found is not None else None

@@ -43,7 +43,7 @@ class WrapModelFalseResult(Rule):
             engine = setup.engine.kind.value
             row = setup.engine.file.span(setup.engine.node)[0].row
             what = f"`{use.through}(...)` uses `{use.name}` as a model" if use.through else \
-                f"`{use.name}` is called" if use.how == "called" else f"`{use.name}{use.how[1:-1]}`"
+                f"`{use.name}` is called" if use.how == "called" else f"`{use.name}{use.how[1:-1]}` is called"
             if hooks:
                 message = (f"{what}, but `{use.name}` is the hooks object `{engine}(wrap_model=False)` on line {row} "
                            f"returned: it raises.")
