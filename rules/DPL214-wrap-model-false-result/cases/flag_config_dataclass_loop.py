@@ -52,5 +52,5 @@ CASE = {
     "script": "main",
     "runtime": "crash",
     "error": "'GradSampleHooks' object is not callable",
-    "opacus": ">=1.6",  # 1.5.4 ignores wrap_model (clean_same_script_on_opacus_1_5); 1.4.1 rejects it
+    "opacus": ">=1.6",  # 1.5.4 ignores wrap_model; 1.4.1 rejects it
 }

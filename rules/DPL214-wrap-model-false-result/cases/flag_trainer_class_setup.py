@@ -10,11 +10,11 @@ from torch.utils.data import DataLoader, TensorDataset
 class TextClassifier(nn.Module):
     def __init__(self, vocab=50, dim=8, classes=2):
         super().__init__()
-        self.embed = nn.EmbeddingBag(vocab, dim)
+        self.embed = nn.Embedding(vocab, dim)
         self.head = nn.Linear(dim, classes)
 
     def forward(self, tokens):
-        return self.head(self.embed(tokens))
+        return self.head(self.embed(tokens).mean(1))
 
 
 class DPTrainer:
@@ -53,5 +53,5 @@ CASE = {
     "script": "main",
     "runtime": "crash",
     "error": "'GradSampleHooks' object has no attribute 'train'",
-    "opacus": ">=1.6",  # 1.5.4 ignores wrap_model; 1.4.1 rejects it
+    "opacus": ">=1.6",  # twins: clean_trainer_class_setup_on_opacus_1_5, flag_trainer_class_setup_on_opacus_1_4
 }
