@@ -45,15 +45,13 @@ class WrapModelFalseResult(Rule):
             what = f"`{use.through}(...)` uses `{use.name}` as a model" if use.through else \
                 f"`{use.name}` is called" if use.how == "called" else f"`{use.name}{use.how[1:-1]}` is called"
             if hooks:
-                message = (f"{what}, but `{use.name}` is the hooks object `{engine}(wrap_model=False)` on line {row} "
-                           f"returned: it raises.")
+                message = f"{what}, but `wrap_model=False` (line {row}) made `{use.name}` a hooks object: it raises."
                 help_text = (f"With `wrap_model=False`, `{engine}` returns a `GradSampleHooks` object first (use it "
                              f"only for `.cleanup()`); the hooks sit on the module you passed, which keeps training: "
                              f"use that module, or bind the first result to `_`. Used as the model, {_HOOKS_ERROR}.")
                 fix = _fix(setup, use)
             else:
-                message = (f"{what} after `{engine}(wrap_model=False)` on line {row}, which raises `TypeError` on "
-                           f"opacus <1.5 (no `wrap_model`).")
+                message = f"{what} after `wrap_model=False` (line {row}), which raises `TypeError` on opacus <1.5."
                 help_text = (f"Opacus before 1.5 has no `wrap_model` parameter: the call raises {_KEYWORD_ERROR} "
                              f"(measured, opacus 1.4.1). Remove `wrap_model=False` and use the module `{engine}` "
                              f"returns, or upgrade to opacus >= 1.6, where the first result is a hooks object and the "
