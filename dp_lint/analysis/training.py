@@ -1185,7 +1185,7 @@ def _hooks_used_as_model(setup: TrainingSetup, index: ProjectIndex) -> Iterator[
                                        seen)
 
 
-def _hooks_uses(statements: Sequence[cst.BaseStatement], first: str, setup: TrainingSetup,
+def _hooks_uses(statements: Sequence[cst.CSTNode], first: str, setup: TrainingSetup,
                 methods: list[cst.FunctionDef], index: ProjectIndex, seen: set[int]) -> Iterator[HooksAsModel]:
     """The model uses of `first` in `statements` (directly or through a helper), up to its next binding."""
     for stmt in statements:
