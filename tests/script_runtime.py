@@ -19,6 +19,9 @@ trusts the case's description, it measures:
   Poisson-sampled and the ε the accountant reports is for a sampling that did not happen);
 - an exception is a crash (its text is compared with CASE's `error`).
 
+The private model is the GradSampleModule `make_private*` returns, or with `wrap_model=False` (opacus
+>= 1.6: a hooks object comes back) the module passed in, which carries the hooks.
+
 Verdicts: "crash", "silent" (a violation was measured), "ok" (at least one DP step ran and nothing
 was violated), "no-step" (the script never stepped a DPOptimizer: nothing was measured).
 """
@@ -92,7 +95,13 @@ def instrumented() -> Iterator[_Recorder]:
     except ImportError:
         ghost_module = DPOptimizerFastGradientClipping = None
 
+    try:  # make_private(..., wrap_model=False) returns a hooks object (opacus >= 1.6)
+        from opacus.grad_sample.gsm_base import AbstractGradSampleHooks
+    except ImportError:
+        AbstractGradSampleHooks = None
+
     rec = _Recorder()
+    handles: list = []
     saved = {
         (flat_module, "_generate_noise"): flat_module._generate_noise,
         (PrivacyEngine, "make_private"): PrivacyEngine.make_private,
@@ -115,6 +124,7 @@ def instrumented() -> Iterator[_Recorder]:
             kwargs["max_grad_norm"] = CLIP
         result = saved[(PrivacyEngine, "make_private")](self, *args, **kwargs)
         rec.dp_loaders += sum(isinstance(item, DPDataLoader) for item in result)
+        track_hooks(result, args, kwargs)
         return result
 
     def make_private_with_epsilon(self, *args, **kwargs):
@@ -122,7 +132,20 @@ def instrumented() -> Iterator[_Recorder]:
             kwargs["max_grad_norm"] = CLIP
         result = saved[(PrivacyEngine, "make_private_with_epsilon")](self, *args, **kwargs)
         rec.dp_loaders += sum(isinstance(item, DPDataLoader) for item in result)
+        track_hooks(result, args, kwargs)
         return result
+
+    def track_hooks(result, args, kwargs):
+        """`wrap_model=False`: the hooks sit on the module passed in, whose forwards are the private ones."""
+        if AbstractGradSampleHooks is None or not isinstance(result[0], AbstractGradSampleHooks):
+            return
+        module, hooks = kwargs.get("module", args[0] if args else None), result[0]
+        private = _HookedModule(module, hooks)
+
+        def hook(_module, args, kw, output):
+            if getattr(hooks, "hooks_enabled", True):
+                _forward(private, output, args, kw)
+        handles.append(module.register_forward_hook(hook, with_kwargs=True))
 
     def loader_iter(self):
         for batch in saved[(DPDataLoader, "__iter__")](self):
@@ -195,6 +218,26 @@ def instrumented() -> Iterator[_Recorder]:
     finally:
         for (owner, name), value in saved.items():
             setattr(owner, name, value)
+        for handle in handles:
+            handle.remove()
+
+
+class _HookedModule:
+    """The module `make_private(..., wrap_model=False)` put its hooks on, seen as the private model."""
+
+    def __init__(self, module, hooks) -> None:
+        self._module = module
+        self._hooks = hooks
+
+    @property
+    def training(self) -> bool:
+        return self._module.training
+
+    def disable_hooks(self) -> None:
+        self._hooks.disable_hooks()
+
+    def enable_hooks(self) -> None:
+        self._hooks.enable_hooks()
 
 
 def _params(optimizer) -> list:

@@ -375,3 +375,88 @@ def train_one_epoch(net, loader, optimizer):
     assert _eval(tmp_path, body) == (None, [("evaluate(dp_model)", "dp_model", "evaluate", "entry", None)])
     restoring = body.replace("def train_one_epoch(net, loader, optimizer):\n", "def train_one_epoch(net, loader, optimizer):\n    net.train()\n")
     assert _eval(tmp_path, restoring) == (None, [])
+
+
+# -- wrap_model=False: the first result is a hooks object (DPL214) ------------------------
+
+def _hooks_uses(tmp_path, body):
+    project = _project(tmp_path, body)
+    (setup,) = project.training_setups
+    return setup.wrap_model, [(_code(u.use), u.name, u.how, u.through) for u in setup.hooks_used_as_model(project.index)]
+
+
+WRAP_FALSE = """
+    model, optimizer, loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=1.0, max_grad_norm=1.0,
+        wrap_model=WRAP)
+"""
+
+
+def test_wrap_model_is_read_from_the_call_and_defaults_to_true(tmp_path):
+    assert _hooks_uses(tmp_path, "def main(model, optimizer, loader):" + ENGINE + "    model(1)\n") == (True, [])
+    body = "def main(model, optimizer, loader, flag):" + WRAP_FALSE.replace("WRAP", "flag") + "    model(1)\n"
+    assert _hooks_uses(tmp_path, body)[1] == []  # unknown: no answer
+    body = "WRAP = False\n\ndef main(model, optimizer, loader):" + WRAP_FALSE + "    model(1)\n"
+    assert _hooks_uses(tmp_path, body) == (False, [("model(1)", "model", "called", None)])
+
+
+def test_calls_and_module_methods_of_the_first_result(tmp_path):
+    body = "def main(model, optimizer, loader):" + WRAP_FALSE.replace("WRAP", "False") + """
+    model.train()
+    model.cleanup()
+    for x, y in loader:
+        nn.functional.cross_entropy(model(x), y).backward()
+"""
+    assert _hooks_uses(tmp_path, body)[1] == [("model.train()", "model", "`.train()`", None),
+                                             ("model(x)", "model", "called", None)]
+
+
+def test_uses_after_a_rebinding_or_of_an_underscore_are_not_uses(tmp_path):
+    body = "def main(model, optimizer, loader, net):" + WRAP_FALSE.replace("WRAP", "False") + """
+    model = net
+    model.train()
+"""
+    assert _hooks_uses(tmp_path, body)[1] == []
+    body = "def main(model, optimizer, loader):" + WRAP_FALSE.replace("WRAP", "False").replace("model, opt", "_, opt") \
+        + "    model.train()\n"
+    assert _hooks_uses(tmp_path, body)[1] == []
+
+
+def test_a_helper_that_trains_its_parameter(tmp_path):
+    body = """
+def train(net, loader, optimizer):
+    net.train()
+    for x, y in loader:
+        net(x)
+
+def evaluate(net):
+    net = net.module
+    net.eval()
+
+def main(model, optimizer, loader):""" + WRAP_FALSE.replace("WRAP", "False") + """
+    evaluate(model)
+    train(model, loader, optimizer)
+"""
+    assert _hooks_uses(tmp_path, body)[1] == [("train(model, loader, optimizer)", "model", "`.train()`", "train")]
+
+
+def test_a_trainer_attribute_used_in_another_method_but_not_in_init_or_after_rebinding(tmp_path):
+    body = """
+class Trainer:
+    def __init__(self, model, optimizer, loader):
+        self.model, self.optimizer, self.loader = model, optimizer, loader
+        self.model.to("cpu")
+
+    def setup(self):
+        self.model, self.optimizer, self.loader = PrivacyEngine().make_private(
+            module=self.model, optimizer=self.optimizer, data_loader=self.loader, noise_multiplier=1.0,
+            max_grad_norm=1.0, wrap_model=False)
+
+    def fit(self):
+        self.model.train()
+
+    def restore(self, net):
+        self.model = net
+        self.model.eval()
+"""
+    assert _hooks_uses(tmp_path, body)[1] == [("self.model.train()", "self.model", "`.train()`", None)]

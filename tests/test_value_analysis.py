@@ -72,6 +72,13 @@ DPL002 = [("model.py", 8, "DPL002")]
      "model = Net(SimpleNamespace(**BASE))", DPL002),
     ("from types import SimpleNamespace\nBASE = {'batch_first': False}\n",
      "model = Net(SimpleNamespace(**dict(BASE, batch_first=True)))", []),
+    # a config class with functools.partial's preset arguments; a preset that is not a literal is unknown
+    ("import functools\nfrom dataclasses import dataclass\n@dataclass\nclass C:\n    batch_first: bool = True\n"
+     "Seq = functools.partial(C, batch_first=False)\n", "model = Net(Seq())", DPL002),
+    ("import functools\nfrom dataclasses import dataclass\n@dataclass\nclass C:\n    batch_first: bool = True\n"
+     "Seq = functools.partial(C, batch_first=False)\n", "model = Net(Seq(batch_first=True))", []),
+    ("import functools\nfrom dataclasses import dataclass\n@dataclass\nclass C:\n    batch_first: bool = False\n"
+     "Seq = functools.partial(C, batch_first=flag())\n", "model = Net(Seq())", []),
 ])
 def test_config_objects(tmp_path, setup, body, expected):
     assert lint(tmp_path, project(setup, body)) == expected

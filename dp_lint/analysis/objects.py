@@ -487,10 +487,12 @@ class Values:
                     return UNKNOWN
             return NamespaceValue(entries, "SimpleNamespace")
         callee = evaluator.evaluate(func, depth + 1)
-        if isinstance(callee, ClassValue) and callee.cls is not None and not callee.preset:
+        if isinstance(callee, ClassValue) and callee.cls is not None:
             if _is_module_class(callee.cls, self.index):
                 return UNKNOWN  # a module, not a value (the layer tree reads it)
-            return ObjectValue(callee.cls, call, lambda expr: evaluator.evaluate(expr, depth + 1))
+            # A config class with `functools.partial`'s preset arguments: they are literals in the call.
+            return ObjectValue(callee.cls, preset_call(call, callee.preset),
+                               lambda expr: evaluator.evaluate(expr, depth + 1))
         function = self.index.lookup_function(qualname) if qualname and name and module.binds(name) else None
         if function is not None:
             return self.returned(function, call, evaluator, depth)

@@ -98,6 +98,8 @@ class TrainingSetup:
     scope: dict[str, list[cst.BaseExpression]] = field(default_factory=dict, compare=False, hash=False)
     # The project's value analysis: settings and `reduction=` read from configs, argparse, helpers.
     values: Values | None = field(default=None, compare=False, hash=False, repr=False)
+    # `wrap_model=` of a `make_private*` call (default True; UNKNOWN when not resolvable).
+    wrap_model: Constant | Unknown = True
 
     @property
     def grad_sample_mode(self) -> GradSampleMode | str | Unknown:
@@ -236,6 +238,14 @@ class TrainingSetup:
                 if loop is not None:
                     yield arg, function, loop
 
+    def hooks_used_as_model(self, index: ProjectIndex) -> list[HooksAsModel]:
+        """After a `make_private*(..., wrap_model=False)` call (resolved False), the uses of its first
+        returned name as a model (called, `.train()`, `.eval()`, `.parameters()`, `.to()`, `.state_dict()`):
+        in the statements after the call up to the name's next binding, the other methods of the class for a
+        `self.` name, and project functions it is passed to (one level); none when `wrap_model` is not
+        certainly False or the first result is not bound to a name."""
+        return list(_hooks_used_as_model(self, index))
+
     def criterion(self, index: ProjectIndex) -> Criterion | Unknown:
         """What `criterion=` is; UNKNOWN when it cannot be read."""
         if self.criterion_arg is None:
@@ -293,6 +303,7 @@ def _setup(engine: EngineCall, module: ModuleInfo, values: Values | None = None)
         criterion_arg=keyword_argument(call, "criterion"),
         clipping=_setting(call, "clipping", "flat", module, scope, values),
         poisson_sampling=_setting(call, "poisson_sampling", True, module, scope, values),
+        wrap_model=_setting(call, "wrap_model", True, module, scope, values) if engine.kind.makes_private else True,
         targets=_targets(statement, call),
         before=tuple(ordered[:position]),
         after=tuple(s for s in ordered[position + 1:] if not statement_inside(s, statement)),
@@ -420,6 +431,8 @@ def _names_in(target: cst.BaseExpression, name: str) -> bool:
         return any(_names_in(e.value, name) for e in target.elements)
     if isinstance(target, cst.StarredElement):
         return _names_in(target.value, name)
+    if isinstance(target, cst.Attribute):  # `self.model = ...` rebinds `self.model`
+        return dotted_name(target) == name
     return False
 
 
@@ -1111,3 +1124,105 @@ def mode_changes(node: cst.CSTNode, names: set[str], module: ModuleInfo, index: 
         for inner in mode_changes(helper_node.body, params, helper_module, index, {}, depth + 1):
             yield _Mode(inner.mode, call, module, bound.get(inner.name or "") or inner.name,
                         dotted_name(func) if inner.mode != "unknown" else None)
+
+
+# -- wrap_model=False: the first result is a hooks object ------------------------------
+
+# nn.Module methods opacus 1.6.0's `GradSampleHooks` lacks (measured: AttributeError for each).
+MODEL_METHODS = frozenset({"train", "eval", "parameters", "to", "state_dict"})
+# The API of opacus 1.6.0's `AbstractGradSampleHooks` (what the first result is for).
+HOOKS_API = frozenset({"cleanup", "remove_hooks", "disable_hooks", "enable_hooks", "set_grad_sample_to_none",
+                       "del_grad_sample", "forbid_grad_accumulation", "allow_grad_accumulation", "add_hooks"})
+
+
+@dataclass(frozen=True)
+class HooksAsModel:
+    """A use of the hooks object `make_private*(..., wrap_model=False)` returns first as a model
+    (`TrainingSetup.hooks_used_as_model`)."""
+
+    use: cst.Call  # `model(x)`, `model.train()`, or the call of the helper that does it
+    module: ModuleInfo  # where that call is written
+    name: str  # the first result's name in the setup's function (`"model"`, `"self.model"`)
+    how: str  # what is done with it, for messages: "called", "`.train()`"
+    through: str | None  # the project function or method doing it (`"train_epoch"`), None: directly
+
+
+def _model_use(call: cst.Call, names: set[str]) -> str | None:
+    """How `call` uses one of `names` as a model, or None."""
+    func = call.func
+    if dotted_name(func) in names:
+        return "called"
+    if isinstance(func, cst.Attribute) and dotted_name(func.value) in names and func.attr.value in MODEL_METHODS:
+        return f"`.{func.attr.value}()`"
+    return None
+
+
+def _uses_in(statements: Sequence[cst.CSTNode], names: set[str]) -> Iterator[tuple[cst.Call, str]]:
+    """The model uses of `names` in `statements` (source order), up to the statement binding one again."""
+    for stmt in statements:
+        for call in _own_calls(stmt):
+            how = _model_use(call, names)
+            if how is not None:
+                yield call, how
+        if any(_binds(stmt, n) for n in names):
+            return
+
+
+def _hooks_used_as_model(setup: TrainingSetup, index: ProjectIndex) -> Iterator[HooksAsModel]:
+    if not setup.engine.kind.makes_private or setup.wrap_model is not False or not setup.targets:
+        return
+    first = setup.targets[0]
+    if first is None or first == "_" or setup.target_count not in (3, 4):
+        return
+    methods = class_methods(enclosing_class(setup))
+    seen: set[int] = set()
+    yield from _hooks_uses(setup.after, first, setup, methods, index, seen)
+    if first.startswith("self."):
+        # The other methods of the trainer (`fit()` after `setup()`); `__init__` runs before the call.
+        for method in methods:
+            if method is not setup.function and method.name.value != "__init__":
+                yield from _hooks_uses(list(walk_statements(function_body(method))), first, setup, methods, index,
+                                       seen)
+
+
+def _hooks_uses(statements: Sequence[cst.CSTNode], first: str, setup: TrainingSetup,
+                methods: list[cst.FunctionDef], index: ProjectIndex, seen: set[int]) -> Iterator[HooksAsModel]:
+    """The model uses of `first` in `statements` (directly or through a helper), up to its next binding."""
+    for stmt in statements:
+        for call in _own_calls(stmt):
+            how = _model_use(call, {first})
+            if how is not None:
+                yield HooksAsModel(call, setup.module, first, how, None)
+                continue
+            through = _helper_use(call, first, setup, methods, index, seen)
+            if through is not None:
+                yield HooksAsModel(call, setup.module, first, through[1], through[0])
+        if _binds(stmt, first):
+            return
+
+
+def _helper_use(call: cst.Call, first: str, setup: TrainingSetup, methods: list[cst.FunctionDef],
+                index: ProjectIndex, seen: set[int]) -> tuple[str, str] | None:
+    """(the helper's name, how it uses its parameter as a model) when `call` passes `first` to a project
+    function or a method of the class that does (one level; a parameter it rebinds is not followed)."""
+    if not any(dotted_name(a.value) == first for a in call.args) or any(a.star for a in call.args):
+        return None
+    func = call.func
+    name = dotted_name(func)
+    helper_node: cst.FunctionDef | None = None
+    skip_self = False
+    if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self":
+        helper_node = next((m for m in methods if m.name.value == func.attr.value), None)
+        skip_self = True
+    elif name is not None and setup.module.binds(name):
+        qualname = setup.module.resolve_expr(func)
+        helper = index.lookup_function(qualname) if qualname else None
+        helper_node = helper.node if helper is not None else None
+    if helper_node is None or name is None or helper_node is setup.function or id(helper_node) in seen:
+        return None
+    seen.add(id(helper_node))
+    bound = bind_call(helper_node, call, dotted_name, lambda param: None, skip_self=skip_self)
+    body = function_body(helper_node)
+    params = {param for param, caller in bound.items() if caller == first} - set(assignments_in(body))
+    found = next(_uses_in(list(walk_statements(body)), params), None) if params else None
+    return (name, found[1]) if found is not None else None

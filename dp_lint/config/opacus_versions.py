@@ -103,6 +103,7 @@ _MHA_WRONG = "wrong: output off nn.MultiheadAttention by 0.51"
 _UNPICKLING = "crash: UnpicklingError: Weights only load failed"
 _NO_CRITERION = "unsupported: TypeError: DPOptimizer.__init__() got an unexpected keyword argument 'criterion'"
 _0X = "crash: TypeError: PrivacyEngine.__init__() got an unexpected keyword argument 'batch_size'"
+_NO_WRAP_MODEL = "crash: TypeError: PrivacyEngine.make_private() got an unexpected keyword argument 'wrap_model'"
 _SCHEDULER_IGNORED = "wrong: the update after scheduler.step() is 0.99x the first (expected 0.1x); inner lr 1"
 
 
@@ -396,6 +397,30 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "first batch of another size (fixed-size batches with `poisson_sampling=False` and "
                 "`drop_last=True` run)",
         "DPL110-fixed-batch-size", "flag cases crash at the first batch",
+    ),
+    Behaviour(
+        key="wrap-model-false-returns-hooks",
+        summary="`make_private(..., wrap_model=False)` returns a `GradSampleHooks` object first, not the model "
+                "(the hooks sit on the original module, which keeps training): calling it raises `TypeError: "
+                "'GradSampleHooks' object is not callable`, and `.train()`/`.eval()`/`.parameters()`/`.to()` "
+                "raise `AttributeError`",
+        holds=">=1.6",
+        changed_by="opacus 1.6.0 (the wrap_model option, GradSampleHooks); 1.5.4 takes the keyword through "
+                   "`**kwargs` and ignores it (the first result is a GradSampleModule)",
+        measured=_on({"1.4.1": _NO_WRAP_MODEL.replace("crash:", "unsupported:"), "1.5.4": "ok",
+                      "1.6.0": "crash: TypeError: 'GradSampleHooks' object is not callable"}),
+        probe="probes:wrap-model-false-result-as-model",
+        when_unknown=True,
+    ),
+    Behaviour(
+        key="make-private-rejects-wrap-model",
+        summary="`make_private` has no `wrap_model` parameter and no `**kwargs`: `wrap_model=...` raises "
+                "`TypeError: PrivacyEngine.make_private() got an unexpected keyword argument 'wrap_model'`",
+        holds="<1.5",
+        changed_by="measured on 1.4.1 (raises) and 1.5.4 (accepted through `**kwargs`); 1.5-1.5.3 not measured",
+        measured=_on({"1.4.1": _NO_WRAP_MODEL, "1.5.4": "ok", "1.6.0": "ok"}),
+        probe="probes:wrap-model-false-keyword",
+        when_unknown=False,
     ),
     Behaviour(
         key="validator-refuses-multihead-attention",

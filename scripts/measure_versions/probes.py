@@ -215,6 +215,55 @@ def module_validator_fix() -> str:
     return "ok" if not ModuleValidator.validate(fixed, strict=False) else "wrong: the fixed model does not validate"
 
 
+def wrap_model_false_result_as_model() -> str:
+    """`make_private(..., wrap_model=False)` and its first result called as the model."""
+    import torch
+    import torch.nn as nn
+    from opacus import PrivacyEngine
+
+    torch.manual_seed(0)
+    model = nn.Linear(8, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.randn(32, 8), torch.randint(0, 2, (32,))), batch_size=8)
+    try:
+        hooks, optimizer, loader = PrivacyEngine().make_private(
+            module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=0.0, max_grad_norm=1.0,
+            poisson_sampling=False, wrap_model=False)
+    except TypeError as exc:
+        return "unsupported: " + _crash(exc)[len("crash: "):]
+    x, y = next(iter(loader))
+    try:
+        nn.functional.cross_entropy(hooks(x), y).backward()
+        optimizer.step()
+    except Exception as exc:
+        return _crash(exc)
+    return "ok"
+
+
+def wrap_model_false_keyword() -> str:
+    """`make_private(..., wrap_model=False)` itself, its result left alone, the original module trained."""
+    import torch
+    import torch.nn as nn
+    from opacus import PrivacyEngine
+
+    torch.manual_seed(0)
+    model = nn.Linear(8, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.randn(32, 8), torch.randint(0, 2, (32,))), batch_size=8)
+    try:
+        _, optimizer, loader = PrivacyEngine().make_private(
+            module=model, optimizer=optimizer, data_loader=loader, noise_multiplier=0.0, max_grad_norm=1.0,
+            poisson_sampling=False, wrap_model=False)
+        x, y = next(iter(loader))
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    except Exception as exc:
+        return _crash(exc)
+    return "ok"
+
+
 PROBES = {
     "dpmha-batch-first-engine-1-head": lambda: dpmha_batch_first_under_batch_first_engine(1),
     "dpmha-batch-first-engine-2-heads": lambda: dpmha_batch_first_under_batch_first_engine(2),
@@ -226,6 +275,8 @@ PROBES = {
     "ghost-clipping-with-batch-memory-manager": ghost_clipping_with_batch_memory_manager,
     "opacus-0x-attach-api": opacus_0x_attach_api,
     "module-validator-fix": module_validator_fix,
+    "wrap-model-false-result-as-model": wrap_model_false_result_as_model,
+    "wrap-model-false-keyword": wrap_model_false_keyword,
 }
 
 

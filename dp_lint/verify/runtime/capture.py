@@ -152,7 +152,12 @@ def capture(words: list[str], cwd: str) -> Captured:
                 raise
             finally:
                 state["depth"] -= 1
-            stop_at_first_forward(result[0] if isinstance(result, tuple) else result)
+            first = result[0] if isinstance(result, tuple) else result
+            if hooks_object(first):
+                # `wrap_model=False` (opacus >= 1.6): the hooks sit on the module passed in.
+                state["hooks_type"] = type(first).__name__
+                first = bound.get("module")
+            stop_at_first_forward(first)
             return result
 
         return wrapped
@@ -186,10 +191,27 @@ def capture(words: list[str], cwd: str) -> Captured:
         # mode returns). A failure later in the script is the script's own: not verified.
         if cause is found.engine_error:
             return found
-        if _raised_at(cause, state.get("call_site")) or _raised_in_opacus(cause):
+        if (_raised_at(cause, state.get("call_site")) or _raised_in_opacus(cause)
+                or _hooks_used_as_model(cause, state.get("hooks_type"))):
             found.script_error = cause
             return found
     raise CaptureFailed(_ended(state, how)) from cause
+
+
+def hooks_object(value: Any) -> bool:
+    """Is `value` the hooks object `make_private*(..., wrap_model=False)` returns first (opacus >= 1.6)?"""
+    try:
+        from opacus.grad_sample.gsm_base import AbstractGradSampleHooks
+    except ImportError:
+        return False
+    return isinstance(value, AbstractGradSampleHooks)
+
+
+def _hooks_used_as_model(cause: BaseException, hooks_type: str | None) -> bool:
+    """The script called the hooks object, or a module method on it (`'GradSampleHooks' object is not
+    callable`, `... has no attribute 'train'`): the crash real training gets, before any forward."""
+    return hooks_type is not None and isinstance(cause, (TypeError, AttributeError)) and \
+        f"'{hooks_type}' object" in str(cause)
 
 
 def run_entry_point(words: list[str], cwd: str, stop: type[BaseException]) -> tuple[str | None, BaseException | None]:

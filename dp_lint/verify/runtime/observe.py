@@ -51,6 +51,7 @@ from dp_lint.verify.runtime.capture import (
     CaptureFailed,
     bind_arguments,
     detached_copy,
+    hooks_object,
     run_entry_point,
 )
 from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
@@ -264,6 +265,8 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
     state.ghost = str(settings.get("grad_sample_mode") or "").startswith("ghost")
     parts = list(result) if isinstance(result, tuple) else [result]
     model, optimizer, loader = parts[0], parts[1], parts[-1]
+    if hooks_object(model):  # `wrap_model=False` (opacus >= 1.6): the hooks sit on the module passed in
+        model = bound.get("module")
     state.private_model = model
     state.private_optimizers.append(optimizer)
     for attribute in ("batch_sampler", "sampler"):
