@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dp_lint.analysis.accumulation import SeveralBackward
 from dp_lint.analysis.buffers import BufferedTrainableLayer
 from dp_lint.analysis.engine_calls import EngineCall, EngineKind, GradSampleMode, LossReduction
 from dp_lint.analysis.extra_forwards import UnconsumedForward
@@ -48,11 +49,12 @@ from dp_lint.analysis.training import (
     CriterionKind,
     EvalModeTraining,
     FixAfterOptimizer,
+    HooksAsModel,
     LossScaling,
     RepeatedEngineCall,
     TrainingSetup,
 )
-from dp_lint.analysis.validator import RefusedLayer
+from dp_lint.analysis.validator import CollapsingNorm, RefusedLayer
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Confidence
 
@@ -65,7 +67,8 @@ DOCUMENTED = [
     Condition, AttributeValue, Tri, ProjectIndex, ModuleInfo, ClassInfo, FunctionInfo,
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
-    BufferRegistration, BufferedTrainableLayer,
+    BufferRegistration, BufferedTrainableLayer, HooksAsModel,
+    SeveralBackward, CollapsingNorm,
 ]
 
 
