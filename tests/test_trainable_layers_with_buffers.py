@@ -138,3 +138,8 @@ class Other(nn.Module):
     script = {"train": SCRIPT.format(before="", mode="").replace("from model import Net", "from model import Net, Other")
               .replace("model = Net()", "model = Other()")}
     assert _found(tmp_path, other, script) == []
+
+
+def test_a_parameter_replaced_after_its_assignment_gives_no_answer(tmp_path):
+    replaced = NET.replace("        self.block = Masked()", "        self.block = Masked()\n        self.scale = None")
+    assert _found(tmp_path, replaced) == []

@@ -27,6 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import libcst as cst
+
+from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
 from dp_lint.analysis.index import ClassInfo
 from dp_lint.analysis.layers import Instance, LayerTree
@@ -109,7 +112,7 @@ def _buffered_layer(project, tree: LayerTree, instance: Instance, engine: Engine
         return None
     for attr in [a for a in model.attribute_values if a in model.parameter_attrs]:  # in the order written
         value = model.attribute_values.get(attr)
-        if (value is None or attr in model.frozen_attrs or attr in model.maybe_frozen or attr in model.parameters_in_loops
+        if (value is None or not _builds_parameter(value) or attr in model.frozen_attrs or attr in model.maybe_frozen or attr in model.parameters_in_loops
                 or models.frozen_elsewhere(instance.cls, attr)
                 or not tree.certainly_built(model.parameter_conditions.get(attr, ()), instance, value.writer)):
             continue
@@ -119,6 +122,16 @@ def _buffered_layer(project, tree: LayerTree, instance: Instance, engine: Engine
         buffer, registration = held
         return BufferedTrainableLayer(instance.cls, instance.path, attr, value, buffer, registration, engine)
     return None
+
+
+def _builds_parameter(value: AttributeValue) -> bool:
+    """Is the attribute's last assignment still an `nn.Parameter(...)` (not replaced by `None`, a
+    module or a tensor after it)?"""
+    expr = value.expr
+    if not isinstance(expr, cst.Call):
+        return False
+    qualname = value.writer.module.resolve_expr(expr.func)
+    return bool(qualname) and tk.torch_class_name(qualname) == "Parameter"
 
 
 def _first_buffer(tree: LayerTree, instance: Instance, holder: Instance, depth: int = 0
