@@ -137,7 +137,10 @@ def instrumented() -> Iterator[_Recorder]:
 
     def track_hooks(result, args, kwargs):
         """`wrap_model=False`: the hooks sit on the module passed in, whose forwards are the private ones."""
-        if AbstractGradSampleHooks is None or not isinstance(result[0], AbstractGradSampleHooks):
+        # GradSampleModule derives from AbstractGradSampleHooks too: only a hooks object that is no
+        # module is what `wrap_model=False` returns.
+        if (AbstractGradSampleHooks is None or not isinstance(result[0], AbstractGradSampleHooks)
+                or isinstance(result[0], torch.nn.Module)):
             return
         module, hooks = kwargs.get("module", args[0] if args else None), result[0]
         private = _HookedModule(module, hooks)

@@ -201,10 +201,13 @@ def capture(words: list[str], cwd: str) -> Captured:
 def hooks_object(value: Any) -> bool:
     """Is `value` the hooks object `make_private*(..., wrap_model=False)` returns first (opacus >= 1.6)?"""
     try:
+        import torch
         from opacus.grad_sample.gsm_base import AbstractGradSampleHooks
     except ImportError:
         return False
-    return isinstance(value, AbstractGradSampleHooks)
+    # GradSampleModule derives from AbstractGradSampleHooks too: only a hooks object that is no
+    # module is what `wrap_model=False` returns.
+    return isinstance(value, AbstractGradSampleHooks) and not isinstance(value, torch.nn.Module)
 
 
 def _hooks_used_as_model(cause: BaseException, hooks_type: str | None) -> bool:
