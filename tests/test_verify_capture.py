@@ -295,3 +295,20 @@ def test_a_function_that_needs_no_argument_is_an_entry_point(tmp_path):
     assert verdict["built_by"] == "capture"
     assert verdict["verdict"] == "crash" and "Per sample gradient is not initialized" in verdict["error"]
     assert status == 1
+
+
+def test_only_the_hooks_object_of_wrap_model_false_counts_as_hooks():
+    # GradSampleModule derives from AbstractGradSampleHooks: taking it for the hooks object made
+    # every make_private model look like wrap_model=False (regression of the DPL214 merge).
+    import torch
+    from opacus import GradSampleModule
+
+    from dp_lint.verify.runtime.capture import hooks_object
+
+    assert not hooks_object(GradSampleModule(torch.nn.Linear(2, 2)))
+    assert not hooks_object(torch.nn.Linear(2, 2))
+    try:
+        from opacus.grad_sample import GradSampleHooks
+    except ImportError:
+        pytest.skip("opacus < 1.6 has no GradSampleHooks")
+    assert hooks_object(GradSampleHooks(torch.nn.Linear(2, 2)))
