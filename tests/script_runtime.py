@@ -64,6 +64,7 @@ class _Recorder:
     violations: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     steps: int = 0
+    inside_private: int = 0  # depth of GradSampleModule forwards running (their inner module's are not counted again)
 
 
 def _tensors(value) -> Iterator:
@@ -136,17 +137,21 @@ def instrumented() -> Iterator[_Recorder]:
         return result
 
     def track_hooks(result, args, kwargs):
-        """`wrap_model=False`: the hooks sit on the module passed in, whose forwards are the private ones."""
-        # GradSampleModule derives from AbstractGradSampleHooks too: only a hooks object that is no
-        # module is what `wrap_model=False` returns.
-        if (AbstractGradSampleHooks is None or not isinstance(result[0], AbstractGradSampleHooks)
-                or isinstance(result[0], torch.nn.Module)):
+        """`wrap_model=False`: the hooks sit on the module passed in, whose forwards are the private ones
+        (opacus >= 1.6 returns a hooks object; 1.5 ignores the keyword and returns a GradSampleModule,
+        and the script may call either it or the module passed in)."""
+        module, first = kwargs.get("module", args[0] if args else None), result[0]
+        if module is None or module is first or kwargs.get("wrap_model", True) is not False:
             return
-        module, hooks = kwargs.get("module", args[0] if args else None), result[0]
-        private = _HookedModule(module, hooks)
+        if isinstance(first, torch.nn.Module):
+            private = first
+        elif AbstractGradSampleHooks is not None and isinstance(first, AbstractGradSampleHooks):
+            private = _HookedModule(module, first)
+        else:
+            return
 
         def hook(_module, args, kw, output):
-            if getattr(hooks, "hooks_enabled", True):
+            if rec.inside_private == 0 and getattr(first, "hooks_enabled", True):
                 _forward(private, output, args, kw)
         handles.append(module.register_forward_hook(hook, with_kwargs=True))
 
@@ -160,7 +165,12 @@ def instrumented() -> Iterator[_Recorder]:
         original = saved[(cls, "forward")]
 
         def forward(self, *args, **kwargs):
-            return _forward(self, original(self, *args, **kwargs), args, kwargs)
+            rec.inside_private += 1
+            try:
+                output = original(self, *args, **kwargs)
+            finally:
+                rec.inside_private -= 1
+            return _forward(self, output, args, kwargs)
         return forward
 
     def _forward(self, output, args, kwargs):
