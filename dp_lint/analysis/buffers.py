@@ -32,6 +32,7 @@ import libcst as cst
 from dp_lint.analysis import knowledge as tk
 from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode
 from dp_lint.analysis.index import ClassInfo
+from dp_lint.analysis.layer_state import held_frozen
 from dp_lint.analysis.layers import Instance, LayerTree
 from dp_lint.analysis.models import AttributeValue, BufferRegistration, ModuleModels
 from dp_lint.files.syntax import argument, dotted_name
@@ -108,8 +109,9 @@ def _buffered_layer(project, tree: LayerTree, instance: Instance, engine: Engine
     model = models.model(instance.cls)
     if model.freezes_everything or model.unattributed_freeze or model.dynamic_attributes:
         return None
-    if _frozen_above(models, instance):
-        return None
+    binding = instance.bound_by.get(instance.cls)
+    if held_frozen(project, binding.instance if binding is not None else None, instance.path):
+        return None  # a module holding it is frozen
     for attr in [a for a in model.attribute_values if a in model.parameter_attrs]:  # in the order written
         value = model.attribute_values.get(attr)
         if (value is None or not _builds_parameter(value) or attr in model.frozen_attrs or attr in model.maybe_frozen or attr in model.parameters_in_loops
@@ -154,21 +156,3 @@ def _first_buffer(tree: LayerTree, instance: Instance, holder: Instance, depth: 
         if found is not None:
             return found
     return None
-
-
-def _frozen_above(models: ModuleModels, instance: Instance) -> bool:
-    """Is a module holding `instance` frozen (or maybe frozen) along the way up to the root?"""
-    path = instance.path
-    binding = instance.bound_by.get(instance.cls)
-    parent = binding.instance if binding is not None else None
-    while parent is not None:
-        rest = path[len(parent.path) + 1:] if path.startswith(parent.path + ".") else ""
-        attr = rest.split(".", 1)[0].split("[", 1)[0]
-        model = models.model(parent.cls)
-        if model.freezes_everything or model.unattributed_freeze or (
-                attr and (model.is_frozen(attr) or models.frozen_elsewhere(parent.cls, attr))):
-            return True
-        path = parent.path
-        binding = parent.bound_by.get(parent.cls)
-        parent = binding.instance if binding is not None else None
-    return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dp_lint.analysis.layers import LayerUse
+from dp_lint.analysis.layers import Instance, LayerUse
 from dp_lint.files.syntax import calls_in
 
 
@@ -24,10 +24,13 @@ def _first_attribute(path: str, prefix: str) -> str | None:
 
 def frozen_layer(project, use: LayerUse) -> bool:
     """Is `use` (or a module holding it) frozen, or maybe frozen?"""
-    if use.kind.frozen:
-        return True
+    return use.kind.frozen or held_frozen(project, use.instance, use.path)
+
+
+def held_frozen(project, instance: Instance | None, path: str) -> bool:
+    """Is the module at `path` frozen (or maybe frozen) by `instance` or by any instance holding it,
+    on the way up to the root?"""
     models = project.modules
-    instance, path = use.instance, use.path
     while instance is not None:
         attr = _first_attribute(path, instance.path)
         model = models.model(instance.cls)
