@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.analysis.accumulation import SeveralBackward
+from dp_lint.analysis.accumulation import ModelZeroGradOnly, SeveralBackward
 from dp_lint.analysis.buffers import BufferedTrainableLayer
 from dp_lint.analysis.engine_calls import EngineCall, EngineKind, GradSampleMode, LossReduction
 from dp_lint.analysis.extra_forwards import UnconsumedForward
@@ -68,7 +68,7 @@ DOCUMENTED = [
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
     BufferRegistration, BufferedTrainableLayer, HooksAsModel,
-    SeveralBackward, CollapsingNorm,
+    SeveralBackward, ModelZeroGradOnly, CollapsingNorm,
 ]
 
 

@@ -103,6 +103,55 @@ def several_backward_per_step(setup: TrainingSetup, index: ProjectIndex) -> list
     return found
 
 
+@dataclass(frozen=True)
+class ModelZeroGradOnly:
+    """A training loop that steps the DP optimizer every round but clears gradients only with the model's
+    `zero_grad()`, never the optimizer's (`model_zero_grad_only`): the second step raises."""
+
+    zero_grad: cst.Call  # the model's `zero_grad()` call (the first, where the round has several)
+    step: cst.Call  # the optimizer's `step()` that raises in the second round
+    module: ModuleInfo  # where both are written (`module.file`)
+    model: str  # the private model's name there
+    optimizer: str  # the private optimizer's name there
+    through: str | None  # the method or function they are written in when not the engine call's: "self.fit"
+    loop: cst.For | cst.While  # the training loop
+
+
+def model_zero_grad_only(setup: TrainingSetup, index: ProjectIndex) -> list[ModelZeroGradOnly]:
+    """The training loops of a `make_private*` call (hooks or functorch mode) whose every round runs one
+    backward through the private model and one `<optimizer>.step()`, and clears gradients only with
+    `<model>.zero_grad()`. The module's `zero_grad()` clears `p.grad_sample` but not the `p.summed_grad`
+    the DP optimizer's step left marked as processed (only the optimizer's `zero_grad()` does), so the
+    second step raises `ValueError: Gradients haven't been cleared since the last optimizer step`
+    (measured, opacus 1.6.0, with and without Poisson sampling; ghost mode does not raise). None where a
+    round is not all in sight (the rules of `several_backward_per_step`), where anything runs under a
+    test, or where `BatchMemoryManager` (which skips steps) is used."""
+    if not setup.engine.kind.makes_private or setup.grad_sample_mode not in _CHECKED_MODES:
+        return []
+    model, optimizer = setup.returned("module"), setup.returned("optimizer")
+    if model is None or optimizer is None:
+        return []
+    found: list[ModelZeroGradOnly] = []
+    for place in training_places(setup, model, optimizer, index):
+        if _uses_batch_memory_manager(place):
+            continue
+        loops = [s for s in place.statements if isinstance(s, (cst.For, cst.While)) and _steps(s, optimizer)]
+        innermost = [lp for lp in loops if not any(o is not lp and statement_inside(o, lp) for o in loops)]
+        for loop in innermost:
+            state = _round(loop, place, setup)
+            if state is None or any(e.guarded for e in state.events):
+                continue
+            kinds = [e.kind for e in state.events]
+            clears = [e for e in state.events if e.kind == "clear"]
+            steps = [e for e in state.events if e.kind == "step"]
+            if kinds.count("backward") != 1 or len(steps) != 1 or not clears \
+                    or any(e.of == "optimizer" for e in clears) or any(k.startswith("hooks") for k in kinds):
+                continue
+            found.append(ModelZeroGradOnly(clears[0].call, steps[0].call, place.module, place.model, place.optimizer,
+                                           place.through, loop))
+    return found
+
+
 def _steps(loop: cst.For | cst.While, optimizer: str) -> bool:
     return any(is_step(c, optimizer) for c in calls_in(loop.body))
 
@@ -124,6 +173,9 @@ class _Event:
     kind: str  # "backward", "step", "clear", "hooks-off", "hooks-on"
     call: cst.Call
     guarded: bool  # under the loop's periodic test (true branch)
+    # for "clear": whose `zero_grad()` it is, "model" or "optimizer" (both clear the per-sample gradients;
+    # only the optimizer's clears what its step summed)
+    of: str | None = None
 
 
 class _GiveUp(Exception):
@@ -143,6 +195,27 @@ class _Round:
 
 
 def _loop(loop: cst.For | cst.While, place: TrainingPlace, setup: TrainingSetup) -> SeveralBackward | None:
+    state = _round(loop, place, setup)
+    if state is None:
+        return None
+    events = state.events
+    if not any(e.kind == "clear" for e in events) or not any(e.kind == "backward" for e in events):
+        return None
+    crash = _simulate(events)
+    if crash is None:
+        return None
+    first, backward = crash
+    kind = "accumulation" if first is backward else "several"
+    if kind == "accumulation" and state.steps is None:
+        return None
+    return SeveralBackward(backward, first, place.module, place.model, place.optimizer, place.through, loop, kind,
+                           state.steps if kind == "accumulation" else None, state.test)
+
+
+def _round(loop: cst.For | cst.While, place: TrainingPlace, setup: TrainingSetup) -> _Round | None:
+    """The events of one round of `loop`, in order; None where the loop's rounds are not all in sight (a
+    `continue`, `requires_grad` toggled, an unknown helper given the model or optimizer, a `break` or
+    `return` before the last event, a nested loop or an unknown test around an event)."""
     body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
     statements = list(walk_statements(body))
     if any(isinstance(n, cst.Continue) for s in statements for n in _walk(s)):
@@ -158,21 +231,12 @@ def _loop(loop: cst.For | cst.While, place: TrainingPlace, setup: TrainingSetup)
         _collect(body, False, state)
     except _GiveUp:
         return None
-    events = state.events
-    if not any(e.kind == "clear" for e in events) or not any(e.kind == "backward" for e in events):
+    if not state.events:
         return None
-    last = max(_row(e.call, place) for e in events)
+    last = max(_row(e.call, place) for e in state.events)
     if any(isinstance(n, (cst.Break, cst.Return)) and _row(n, place) < last for s in statements for n in _walk(s)):
         return None
-    crash = _simulate(events)
-    if crash is None:
-        return None
-    first, backward = crash
-    kind = "accumulation" if first is backward else "several"
-    if kind == "accumulation" and state.steps is None:
-        return None
-    return SeveralBackward(backward, first, place.module, place.model, place.optimizer, place.through, loop, kind,
-                           state.steps if kind == "accumulation" else None, state.test)
+    return state
 
 
 def _simulate(events: Sequence[_Event]) -> tuple[cst.Call, cst.Call] | None:
@@ -243,7 +307,7 @@ def _calls(node: cst.CSTNode, guarded: bool, state: _Round) -> None:
         if is_step(call, place.optimizer):
             state.events.append(_Event("step", call, guarded))
         elif isinstance(func, cst.Attribute) and func.attr.value == "zero_grad" and receiver in names:
-            state.events.append(_Event("clear", call, guarded))
+            state.events.append(_Event("clear", call, guarded, "optimizer" if receiver == place.optimizer else "model"))
         elif isinstance(func, cst.Attribute) and func.attr.value in _HOOK_SWITCHES and receiver == place.model:
             if guarded:
                 raise _GiveUp

@@ -368,6 +368,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL211-several-backward-per-step", "flag cases crash",
     ),
     _on_every_release(
+        "module-zero-grad-keeps-summed-grad",
+        "the private model's `zero_grad()` clears `p.grad_sample` but not the `p.summed_grad` the DP optimizer's "
+                "step marked as processed: with no `optimizer.zero_grad()` the second step raises `Gradients "
+                "haven't been cleared since the last optimizer step` (hooks and functorch modes, with or without "
+                "Poisson sampling; ghost mode trains)",
+        "DPL213-model-zero-grad-only", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "
