@@ -17,6 +17,8 @@ trusts the case's description, it measures:
 - each training forward of a private model (train mode, grad enabled) after `make_private*` must
   get its input from the data loader the engine returned ("loader": otherwise the batches were not
   Poisson-sampled and the ε the accountant reports is for a sampling that did not happen);
+- after the script, the ε each `make_private_with_epsilon` engine reports must not exceed its
+  `target_epsilon` ("budget": more steps ran than the noise was calibrated for);
 - an exception is a crash (its text is compared with CASE's `error`).
 
 The private model is the GradSampleModule `make_private*` returns, or with `wrap_model=False` (opacus
@@ -65,6 +67,7 @@ class _Recorder:
     checks: list[str] = field(default_factory=list)
     steps: int = 0
     inside_private: int = 0  # depth of GradSampleModule forwards running (their inner module's are not counted again)
+    budgets: list = field(default_factory=list)  # (engine, target_epsilon, target_delta, epochs) per make_private_with_epsilon
 
 
 def _tensors(value) -> Iterator:
@@ -133,6 +136,7 @@ def instrumented() -> Iterator[_Recorder]:
             kwargs["max_grad_norm"] = CLIP
         result = saved[(PrivacyEngine, "make_private_with_epsilon")](self, *args, **kwargs)
         rec.dp_loaders += sum(isinstance(item, DPDataLoader) for item in result)
+        rec.budgets.append((self, kwargs.get("target_epsilon"), kwargs.get("target_delta"), kwargs.get("epochs")))
         track_hooks(result, args, kwargs)
         return result
 
@@ -337,6 +341,21 @@ def _bound_check(optimizer, rec: _Recorder, expected) -> None:
                 break
 
 
+def _budget_check(rec: _Recorder) -> None:
+    """After the script: the ε each `make_private_with_epsilon` engine's accountant reports for the steps that ran
+    must not exceed the `target_epsilon` the noise was calibrated for ("budget": the guarantee the script asked for
+    does not hold). 1% above the target is allowed (Opacus' own `epsilon_tolerance` is 0.01)."""
+    for engine, target, delta, epochs in rec.budgets:
+        if not isinstance(target, (int, float)) or not isinstance(delta, (int, float)):
+            continue
+        rec.checks.append("budget")
+        spent = engine.get_epsilon(delta)
+        if spent > target * 1.01:
+            rec.violations.append(
+                f"budget: the accountant reports ε = {spent:.3f} after training, above the target_epsilon={target} "
+                f"make_private_with_epsilon(epochs={epochs}) calibrated the noise for")
+
+
 def run_script(function, args=(), kwargs=None) -> ScriptVerdict:
     """Call `function(*args, **kwargs)` with Opacus instrumented and measure (see the module docstring)."""
     import torch
@@ -349,6 +368,7 @@ def run_script(function, args=(), kwargs=None) -> ScriptVerdict:
             text = f"{type(exc).__name__}: {exc}"
             return ScriptVerdict("crash", text + "\n" + "".join(traceback.format_exception(exc)[-3:]),
                                  rec.violations, rec.steps, rec.checks)
+        _budget_check(rec)
     if rec.violations:
         return ScriptVerdict("silent", None, rec.violations, rec.steps, rec.checks)
     if rec.steps == 0:

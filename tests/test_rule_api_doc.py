@@ -22,6 +22,7 @@ from dp_lint.analysis.buffers import BufferedTrainableLayer
 from dp_lint.analysis.engine_calls import EngineCall, EngineKind, GradSampleMode, LossReduction
 from dp_lint.analysis.extra_forwards import UnconsumedForward
 from dp_lint.analysis.gradient_flow import CallSite, FlowResult, StopKind, StopPoint, Value
+from dp_lint.analysis.horizon import HorizonExceeded
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
 from dp_lint.analysis.layers import (
     Binding,
@@ -68,7 +69,7 @@ DOCUMENTED = [
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
     BufferRegistration, BufferedTrainableLayer, HooksAsModel,
-    SeveralBackward, ModelZeroGradOnly, CollapsingNorm,
+    SeveralBackward, ModelZeroGradOnly, HorizonExceeded, CollapsingNorm,
 ]
 
 

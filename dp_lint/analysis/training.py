@@ -126,6 +126,12 @@ class TrainingSetup:
             return None
         return self.targets[roles.index(role)]
 
+    def setting(self, keyword: str) -> Constant | Unknown:
+        """The value of the engine call's `keyword=` argument (`"epochs"`, `"target_epsilon"`): a literal, or
+        read by the project's value analysis (config fields, argparse defaults); None when absent, `UNKNOWN`
+        when not resolvable (or absent beside a `**kwargs`)."""
+        return _setting(self.engine.node, keyword, None, self.module, self.scope, self.values)
+
     def argument(self, role: str) -> cst.BaseExpression | None:
         return {"module": self.module_arg, "optimizer": self.optimizer_arg,
                 "data_loader": self.data_loader_arg, "criterion": self.criterion_arg}[role]

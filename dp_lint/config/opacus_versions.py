@@ -376,6 +376,12 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL213-model-zero-grad-only", "flag cases crash",
     ),
     _on_every_release(
+        "epsilon-grows-past-the-planned-epochs",
+        "`make_private_with_epsilon` calibrates the noise to spend `target_epsilon` in `epochs * len(data_loader)` "
+                "steps; more steps raise nothing, and the accountant's ε ends above the target",
+        "DPL215-privacy-horizon-exceeded", "flag cases silent",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "

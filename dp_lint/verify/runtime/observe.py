@@ -27,6 +27,11 @@ instrumented, and nothing the script computes is changed:
   has the standard deviation `noise_multiplier * max_grad_norm` the accountant assumes; judged at the
   first step when enough elements make the estimate tight.
 
+- **privacy budget** (`make_private_with_epsilon`): after the steps taken, the ε the engine's accountant
+  reports is at most the `target_epsilon` the noise was calibrated for (1% slack, Opacus' own
+  tolerance). More steps than `epochs * len(data_loader)` (a loop of more epochs than `epochs=`) spend
+  more than the target: the guarantee the script asked for does not hold.
+
 - **ghost clipping** (ghost mode): each step's backward pass goes through the loss of the criterion
   `make_private` returned (its backward computes the clipping coefficients), and that loss has one
   entry per sample. A loss computed with the original criterion, or a loss function that reduces
@@ -58,8 +63,12 @@ from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
 
 INVARIANTS = (
     "clipped-update", "private-loader", "no-loss-scaling", "loss-reduction", "per-sample-rows", "noise-scale",
-    "per-sample-gradients", "ghost-clipping",
+    "per-sample-gradients", "ghost-clipping", "privacy-budget",
 )
+
+# The accountant's ε may exceed target_epsilon by this much (relative) at the planned horizon: Opacus'
+# noise search stops within `epsilon_tolerance` = 0.01.
+_BUDGET_SLACK = 0.01
 
 # Autograd's code for a loss node's `reduction` (`_saved_reduction` of NllLossBackward0, MseLossBackward0, ...).
 _REDUCTIONS = {1: "mean", 2: "sum"}
@@ -135,6 +144,8 @@ class _State:
     row_steps_judged: int = 0
     row_mismatches: list[str] = field(default_factory=list)  # "step 2: fc.weight has 10 rows for 4 samples"
     noise_measured: tuple[float, float, int] | None = None  # (measured std, expected std, elements)
+    # make_private_with_epsilon: (the PrivacyEngine, target_epsilon, target_delta, epochs)
+    budget: tuple[Any, Any, Any, Any] | None = None
 
 
 def observe(words: list[str], cwd: str, steps: int) -> Observation:
@@ -181,6 +192,8 @@ def observe(words: list[str], cwd: str, steps: int) -> Observation:
             if not state.wrapped:
                 state.wrapped = True
                 _instrument(state, name, bound, result)
+                if name == "make_private_with_epsilon":
+                    state.budget = (self, bound.get("target_epsilon"), bound.get("target_delta"), bound.get("epochs"))
             return result
 
         return wrapped
@@ -511,7 +524,28 @@ def _invariants(state: _State) -> list[Invariant]:
         ))
     if state.noise_measured is not None:
         found.append(_noise_invariant(*state.noise_measured))
+    budget = _budget_invariant(state)
+    if budget is not None:
+        found.append(budget)
     return found
+
+
+def _budget_invariant(state: _State) -> Invariant | None:
+    """The accountant's ε after the observed steps against make_private_with_epsilon's target."""
+    if state.budget is None:
+        return None
+    engine, target, delta, epochs = state.budget
+    if not isinstance(target, (int, float)) or not isinstance(delta, (int, float)) or not state.observation.steps:
+        return None
+    try:
+        spent = float(engine.get_epsilon(delta))
+    except Exception:  # an accountant that cannot answer: nothing measured
+        return None
+    return Invariant(
+        "privacy-budget", spent <= target * (1 + _BUDGET_SLACK),
+        f"ε after {state.observation.steps} step(s): {spent:.4g}; target_epsilon={target:g} for epochs={epochs}",
+        "privacy",
+    )
 
 
 def _noise_invariant(measured: float, expected: float, elements: int) -> Invariant:
