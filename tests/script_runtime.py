@@ -267,7 +267,9 @@ def _hooks_checks(optimizer, rec: _Recorder):
     import torch
 
     params = [p for p in _params(optimizer) if getattr(p, "grad_sample", None) is not None]
-    if not params or optimizer.accumulated_iterations != 1:
+    # A parameter without per-sample gradients: Opacus' own step raises on it ("Per sample gradient is not
+    # initialized"); `accumulated_iterations` would raise another error first, so nothing is measured.
+    if not params or len(params) != len(_params(optimizer)) or optimizer.accumulated_iterations != 1:
         return None
     samples = [p.grad_sample if isinstance(p.grad_sample, torch.Tensor) else torch.cat(p.grad_sample) for p in params]
     n = samples[0].shape[0]

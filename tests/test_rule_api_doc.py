@@ -45,6 +45,7 @@ from dp_lint.analysis.models import (
     Tri,
 )
 from dp_lint.analysis.project import ModelLayer, PrivateModel, Project
+from dp_lint.analysis.requires_grad import RequiresGradChange
 from dp_lint.analysis.training import (
     Criterion,
     CriterionKind,
@@ -69,7 +70,7 @@ DOCUMENTED = [
     Rule, FixAvailability, Confidence, TrainingSetup, Criterion, CriterionKind, LossScaling, FixAfterOptimizer,
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
     BufferRegistration, BufferedTrainableLayer, HooksAsModel,
-    SeveralBackward, ModelZeroGradOnly, HorizonExceeded, CollapsingNorm,
+    SeveralBackward, ModelZeroGradOnly, HorizonExceeded, RequiresGradChange, CollapsingNorm,
 ]
 
 

@@ -382,6 +382,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "DPL215-privacy-horizon-exceeded", "flag cases silent",
     ),
     _on_every_release(
+        "unfrozen-layer-has-no-hooks",
+        "a layer frozen when `make_private` hooks the model gets no hooks: unfrozen later while its parameters are in "
+                "the DP optimizer, the next step raises `Per sample gradient is not initialized` (hooks and "
+                "functorch modes; ghost mode instead raises `'Parameter' object has no attribute '_norm_sample'` "
+                "for a parameter frozen after `make_private`)",
+        "DPL216-requires-grad-changed-after-make-private", "flag cases crash",
+    ),
+    _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "
                 "`scale_grad_by_freq`: the padding row gets per-sample gradients PyTorch keeps at zero, and "

@@ -1,0 +1,57 @@
+"""Progressive unfreezing in an argparse main(): the backbone is frozen for the first epoch and unfrozen at
+`--unfreeze-epoch` (default 1). The optimizer holds every parameter, but make_private hooked only the head:
+the first step after unfreezing raises."""
+
+import argparse
+
+import torch
+import torch.nn as nn
+from opacus import PrivacyEngine
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU())
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def data():
+    generator = torch.Generator().manual_seed(0)
+    return TensorDataset(torch.randn(32, 8, generator=generator), torch.randint(0, 3, (32,), generator=generator))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--unfreeze-epoch", type=int, default=1)
+    args = parser.parse_args(argv)
+    model = Classifier()
+    for p in model.backbone.parameters():
+        p.requires_grad = False
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    criterion = nn.CrossEntropyLoss()
+    model, optimizer, loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=DataLoader(data(), batch_size=8),
+        noise_multiplier=1.0, max_grad_norm=1.0,
+    )
+    for epoch in range(args.epochs):
+        if epoch == args.unfreeze_epoch:
+            for p in model.parameters():  # expect: DPL216
+                p.requires_grad = True
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+
+
+CASE = {
+    "script": "main",
+    "args": [[]],
+    "runtime": "crash",
+    "error": "Per sample gradient is not initialized",
+}
