@@ -17,6 +17,8 @@ trusts the case's description, it measures:
 - each training forward of a private model (train mode, grad enabled) after `make_private*` must
   get its input from the data loader the engine returned ("loader": otherwise the batches were not
   Poisson-sampled and the ε the accountant reports is for a sampling that did not happen);
+- in ghost mode, one backward through the returned criterion's loss per step ("accounting": Opacus' ghost
+  optimizer accumulates several, but the accountant counts each step at the sample rate of one batch);
 - after the script, the ε each `make_private_with_epsilon` engine reports must not exceed its
   `target_epsilon` ("budget": more steps ran than the noise was calibrated for);
 - an exception is a crash (its text is compared with CASE's `error`).
@@ -67,6 +69,7 @@ class _Recorder:
     checks: list[str] = field(default_factory=list)
     steps: int = 0
     inside_private: int = 0  # depth of GradSampleModule forwards running (their inner module's are not counted again)
+    ghost_backwards: int = 0  # backward passes through the ghost criterion's loss since the last step
     budgets: list = field(default_factory=list)  # (engine, target_epsilon, target_delta, epochs) per make_private_with_epsilon
 
 
@@ -96,8 +99,9 @@ def instrumented() -> Iterator[_Recorder]:
     try:  # ghost clipping (opacus >= 1.5)
         import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_module
         from opacus.optimizers.optimizer_fast_gradient_clipping import DPOptimizerFastGradientClipping
+        from opacus.utils.fast_gradient_clipping_utils import DPTensorFastGradientClipping
     except ImportError:
-        ghost_module = DPOptimizerFastGradientClipping = None
+        ghost_module = DPOptimizerFastGradientClipping = DPTensorFastGradientClipping = None
 
     try:  # make_private(..., wrap_model=False) returns a hooks object (opacus >= 1.6)
         from opacus.grad_sample.gsm_base import AbstractGradSampleHooks
@@ -122,6 +126,7 @@ def instrumented() -> Iterator[_Recorder]:
         if hasattr(ghost_module, "_generate_noise"):
             saved[(ghost_module, "_generate_noise")] = ghost_module._generate_noise
         saved[(DPOptimizerFastGradientClipping, "pre_step")] = DPOptimizerFastGradientClipping.pre_step
+        saved[(DPTensorFastGradientClipping, "backward")] = DPTensorFastGradientClipping.backward
 
     def make_private(self, *args, **kwargs):
         if isinstance(kwargs.get("max_grad_norm"), (int, float)):
@@ -205,6 +210,12 @@ def instrumented() -> Iterator[_Recorder]:
             expected = None
             if type(self) is DPOptimizer:  # flat clipping, hooks/functorch/ew modes
                 expected = _hooks_checks(self, rec)
+            if cls is DPOptimizerFastGradientClipping:
+                if rec.ghost_backwards > 1:
+                    rec.violations.append(
+                        f"accounting: {rec.ghost_backwards} backward passes through the ghost criterion's loss before "
+                        f"one step: the accountant counts one batch per step (the ε reported is too small)")
+                rec.ghost_backwards = 0
             ran = original(self, closure)
             if ran:
                 rec.steps += 1
@@ -214,6 +225,10 @@ def instrumented() -> Iterator[_Recorder]:
             rec.last_forward = rec.last_loss = None
             return ran
         return pre_step
+
+    def ghost_backward(self, *args, **kwargs):
+        rec.ghost_backwards += 1
+        return saved[(DPTensorFastGradientClipping, "backward")](self, *args, **kwargs)
 
     def no_noise(std, reference, *args, **kwargs):
         return torch.zeros_like(reference)
@@ -229,6 +244,7 @@ def instrumented() -> Iterator[_Recorder]:
         if (ghost_module, "_generate_noise") in saved:
             ghost_module._generate_noise = no_noise
         DPOptimizerFastGradientClipping.pre_step = pre_step_of(DPOptimizerFastGradientClipping)
+        DPTensorFastGradientClipping.backward = ghost_backward
     torch.nn.modules.loss._Loss.__call__ = loss_call
     try:
         yield rec

@@ -230,3 +230,42 @@ for real, fake in loader:
     assert _found(tmp_path, _main(loop)) == []
     assert _found(tmp_path, _main(loop.replace("    model.disable_hooks()\n", ""))) == [
         ("(-model(fake).mean()).backward()", "model(torch.cat([real, fake])).mean().backward()", "several", None)]
+
+
+# -- ghost mode (DPL217): accumulation raises nothing, the accountant counts one batch per step -------------
+
+GHOST_ENGINE = """
+    model, optimizer, criterion, loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=loader, criterion=nn.CrossEntropyLoss(),
+        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode="ghost"{extra})
+"""
+
+GHOST_ACCUMULATE = ACCUMULATE.replace("nn.functional.cross_entropy", "criterion")
+
+
+def _ghost(tmp_path: Path, loop: str, accumulation: str, extra: str = "") -> list[tuple[str, int | None]]:
+    from dp_lint.analysis.accumulation import ghost_accumulation
+
+    body = ("def main(model, optimizer, loader):\n    accumulation = " + accumulation
+            + GHOST_ENGINE.format(extra=extra) + textwrap.indent(textwrap.dedent(loop), "    "))
+    project = Project([parse_text(tmp_path / "train.py", "train", textwrap.dedent(HEADER) + body)])
+    (setup,) = project.training_setups
+    return [(_code(f.backward), f.steps) for f in ghost_accumulation(setup, project.index)]
+
+
+def test_ghost_accumulation_with_and_without_poisson(tmp_path):
+    assert _ghost(tmp_path, GHOST_ACCUMULATE, "2") == [("loss.backward()", 2)]
+    assert _ghost(tmp_path, GHOST_ACCUMULATE, "4", ", poisson_sampling=False") == [("loss.backward()", 4)]
+
+
+def test_ghost_accumulation_of_one_or_unknown_is_not_reported(tmp_path):
+    assert _ghost(tmp_path, GHOST_ACCUMULATE, "1") == []
+    assert _ghost(tmp_path, GHOST_ACCUMULATE, "int(input())") == []
+
+
+def test_several_backward_per_step_leaves_ghost_mode_to_ghost_accumulation(tmp_path):
+    body = ("def main(model, optimizer, loader):\n    accumulation = 2" + GHOST_ENGINE.format(extra="")
+            + textwrap.indent(textwrap.dedent(GHOST_ACCUMULATE), "    "))
+    project = Project([parse_text(tmp_path / "train.py", "train", textwrap.dedent(HEADER) + body)])
+    (setup,) = project.training_setups
+    assert several_backward_per_step(setup, project.index) == []

@@ -389,6 +389,19 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "for a parameter frozen after `make_private`)",
         "DPL216-requires-grad-changed-after-make-private", "flag cases crash",
     ),
+    Behaviour(
+        key="ghost-accumulation-counts-one-batch",
+        summary="in ghost mode several backward passes before one `step()` accumulate without an error, but the "
+                "accountant counts each step at the sample rate of one batch: the ε `get_epsilon` reports is too "
+                "small (hooks mode without Poisson sampling counts `accumulated_iterations`); on 1.5.4 dividing "
+                "the ghost loss by the accumulation count raises `TypeError`",
+        holds=">=1.5.3",
+        changed_by="ghost clipping's criterion API (PR #668, 1.5.3); 1.4.1 has no ghost mode",
+        measured=_on({"1.4.1": "unsupported: no ghost clipping", "1.5.4": "flag cases silent",
+                      "1.6.0": "flag cases silent"}),
+        probe="cases:DPL217-ghost-accumulation-under-accounted",
+        when_unknown=True,
+    ),
     _on_every_release(
         "embedding-grad-sampler-ignores-padding-idx",
         "Opacus' `nn.Embedding` grad sampler (hooks and ew modes) ignores `padding_idx` and "

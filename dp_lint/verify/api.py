@@ -252,6 +252,8 @@ BROKEN_INVARIANTS = {
                    "reports is not the privacy of the training that ran",
     "ghost-clipping": "ghost clipping did not clip per sample (the loss was not the returned criterion's, or it "
                       "was one loss for the whole batch): the privacy guarantee does not hold",
+    "ghost-accounting": "several backward passes before one step in ghost mode (gradient accumulation): the "
+                        "accountant counts one batch per step, so the ε that get_epsilon reports is too small",
     "privacy-budget": "the training ran more steps than make_private_with_epsilon calibrated the noise for (a loop "
                       "of more epochs than its epochs=): the ε spent exceeds target_epsilon",
     "per-sample-gradients": "Opacus' per-sample gradients of the first batch differ from one-sample-at-a-time "

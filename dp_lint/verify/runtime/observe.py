@@ -27,6 +27,9 @@ instrumented, and nothing the script computes is changed:
   has the standard deviation `noise_multiplier * max_grad_norm` the accountant assumes; judged at the
   first step when enough elements make the estimate tight.
 
+- **ghost accounting** (ghost mode): one backward pass through the returned criterion's loss per step.
+  Ghost mode accumulates several without an error, but the accountant counts each step at the sample
+  rate of one batch: the ε that `get_epsilon` reports is too small.
 - **privacy budget** (`make_private_with_epsilon`): after the steps taken, the ε the engine's accountant
   reports is at most the `target_epsilon` the noise was calibrated for (1% slack, Opacus' own
   tolerance). More steps than `epochs * len(data_loader)` (a loop of more epochs than `epochs=`) spend
@@ -63,7 +66,7 @@ from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
 
 INVARIANTS = (
     "clipped-update", "private-loader", "no-loss-scaling", "loss-reduction", "per-sample-rows", "noise-scale",
-    "per-sample-gradients", "ghost-clipping", "privacy-budget",
+    "per-sample-gradients", "ghost-clipping", "ghost-accounting", "privacy-budget",
 )
 
 # The accountant's ε may exceed target_epsilon by this much (relative) at the planned horizon: Opacus'
@@ -141,6 +144,7 @@ class _State:
     ghost_backwards: int = 0  # backward passes through the returned criterion's loss since the last step
     ghost_problems: dict[str, list[int]] = field(default_factory=dict)  # what went wrong -> at which steps
     ghost_steps: int = 0
+    ghost_accumulated: list[int] = field(default_factory=list)  # steps that followed several ghost backward passes
     row_steps_judged: int = 0
     row_mismatches: list[str] = field(default_factory=list)  # "step 2: fc.weight has 10 rows for 4 samples"
     noise_measured: tuple[float, float, int] | None = None  # (measured std, expected std, elements)
@@ -390,6 +394,8 @@ def _check_ghost_step(state: _State) -> None:
     if state.ghost_backwards == 0:
         _ghost_problem(state, "no backward pass went through the criterion make_private returned (the loss was "
                               "computed with another one): nothing was clipped", state.observation.steps + 1)
+    if state.ghost_backwards > 1:
+        state.ghost_accumulated.append(state.observation.steps + 1)
     state.ghost_backwards = 0
     state.ghost_steps += 1
 
@@ -521,6 +527,14 @@ def _invariants(state: _State) -> list[Invariant]:
             "per sample" if not state.ghost_problems
             else "; ".join(f"{_steps_text(steps)}: {what}" for what, steps in state.ghost_problems.items()),
             "privacy",
+        ))
+    if state.ghost_steps:
+        found.append(Invariant(
+            "ghost-accounting", not state.ghost_accumulated,
+            f"one backward pass through the returned criterion's loss before each of {state.ghost_steps} step(s)"
+            if not state.ghost_accumulated else
+            f"{_steps_text(state.ghost_accumulated)}: several backward passes before one step (accumulation)",
+            "accounting",
         ))
     if state.noise_measured is not None:
         found.append(_noise_invariant(*state.noise_measured))
