@@ -15,7 +15,7 @@ class ConvClassifier(nn.Module):
     def __init__(self, num_classes=10):
         super().__init__()
         self.trunk = nn.Sequential(
-            nn.Conv2d(3, WIDTH, 3, padding=1),
+            nn.Conv2d(3, WIDTH, 3, padding=1, bias=False),  # no bias before a norm (it would get no gradient)
             nn.BatchNorm2d(WIDTH),
             nn.ReLU(),
         )
