@@ -87,19 +87,11 @@ def several_backward_per_step(setup: TrainingSetup, index: ProjectIndex) -> list
     if not setup.engine.kind.makes_private or setup.grad_sample_mode not in _CHECKED_MODES \
             or setup.poisson_sampling is not True:
         return []
-    model, optimizer = setup.returned("module"), setup.returned("optimizer")
-    if model is None or optimizer is None:
-        return []
     found: list[SeveralBackward] = []
-    for place in training_places(setup, model, optimizer, index):
-        if _uses_batch_memory_manager(place):
-            continue
-        loops = [s for s in place.statements if isinstance(s, (cst.For, cst.While)) and _steps(s, optimizer)]
-        innermost = [lp for lp in loops if not any(o is not lp and statement_inside(o, lp) for o in loops)]
-        for loop in innermost:
-            result = _loop(loop, place, setup)
-            if result is not None:
-                found.append(result)
+    for place, loop in _step_loops(setup, index):
+        result = _loop(loop, place, setup)
+        if result is not None:
+            found.append(result)
     return found
 
 
@@ -128,27 +120,19 @@ def model_zero_grad_only(setup: TrainingSetup, index: ProjectIndex) -> list[Mode
     test, or where `BatchMemoryManager` (which skips steps) is used."""
     if not setup.engine.kind.makes_private or setup.grad_sample_mode not in _CHECKED_MODES:
         return []
-    model, optimizer = setup.returned("module"), setup.returned("optimizer")
-    if model is None or optimizer is None:
-        return []
     found: list[ModelZeroGradOnly] = []
-    for place in training_places(setup, model, optimizer, index):
-        if _uses_batch_memory_manager(place):
+    for place, loop in _step_loops(setup, index):
+        state = _round(loop, place, setup)
+        if state is None or any(e.guarded for e in state.events):
             continue
-        loops = [s for s in place.statements if isinstance(s, (cst.For, cst.While)) and _steps(s, optimizer)]
-        innermost = [lp for lp in loops if not any(o is not lp and statement_inside(o, lp) for o in loops)]
-        for loop in innermost:
-            state = _round(loop, place, setup)
-            if state is None or any(e.guarded for e in state.events):
-                continue
-            kinds = [e.kind for e in state.events]
-            clears = [e for e in state.events if e.kind == "clear"]
-            steps = [e for e in state.events if e.kind == "step"]
-            if kinds.count("backward") != 1 or len(steps) != 1 or not clears \
-                    or any(e.of == "optimizer" for e in clears) or any(k.startswith("hooks") for k in kinds):
-                continue
-            found.append(ModelZeroGradOnly(clears[0].call, steps[0].call, place.module, place.model, place.optimizer,
-                                           place.through, loop))
+        kinds = [e.kind for e in state.events]
+        clears = [e for e in state.events if e.kind == "clear"]
+        steps = [e for e in state.events if e.kind == "step"]
+        if kinds.count("backward") != 1 or len(steps) != 1 or not clears \
+                or any(e.of == "optimizer" for e in clears) or any(k.startswith("hooks") for k in kinds):
+            continue
+        found.append(ModelZeroGradOnly(clears[0].call, steps[0].call, place.module, place.model, place.optimizer,
+                                       place.through, loop))
     return found
 
 
@@ -161,20 +145,25 @@ def ghost_accumulation(setup: TrainingSetup, index: ProjectIndex) -> list[Severa
     hooks mode without Poisson sampling records `[(σ, 0.25, 4)]`; ε 3.17 against 4.87)."""
     if not setup.engine.kind.makes_private or not setup.is_ghost:
         return []
+    found: list[SeveralBackward] = []
+    for place, loop in _step_loops(setup, index):
+        result = _loop(loop, place, setup)
+        if result is not None and result.kind == "accumulation" and result.steps is not None and result.steps >= 2:
+            found.append(result)
+    return found
+
+
+def _step_loops(setup: TrainingSetup, index: ProjectIndex) -> Iterator[tuple[TrainingPlace, cst.For | cst.While]]:
+    """The innermost loops stepping the optimizer a `make_private*` call returned, in each training place of
+    it (`training_places`) that uses no `BatchMemoryManager` (which skips steps)."""
     model, optimizer = setup.returned("module"), setup.returned("optimizer")
     if model is None or optimizer is None:
-        return []
-    found: list[SeveralBackward] = []
+        return
     for place in training_places(setup, model, optimizer, index):
         if _uses_batch_memory_manager(place):
             continue
         loops = [s for s in place.statements if isinstance(s, (cst.For, cst.While)) and _steps(s, optimizer)]
-        innermost = [lp for lp in loops if not any(o is not lp and statement_inside(o, lp) for o in loops)]
-        for loop in innermost:
-            result = _loop(loop, place, setup)
-            if result is not None and result.kind == "accumulation" and result.steps is not None and result.steps >= 2:
-                found.append(result)
-    return found
+        yield from ((place, lp) for lp in loops if not any(o is not lp and statement_inside(o, lp) for o in loops))
 
 
 def _steps(loop: cst.For | cst.While, optimizer: str) -> bool:

@@ -33,7 +33,7 @@ import libcst as cst
 from dp_lint.analysis.engine_calls import EngineKind
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
 from dp_lint.analysis.training import TrainingSetup, class_methods, enclosing_class, statement_inside
-from dp_lint.files.syntax import dotted_name
+from dp_lint.files.syntax import calls_in, dotted_name
 
 # Nodes a training loop may sit in between the epoch loop and itself and still run once per epoch.
 _ON_EVERY_ROUND = (cst.IndentedBlock, cst.SimpleStatementLine, cst.With, cst.WithItem, cst.Expr, cst.Assign,
@@ -93,8 +93,10 @@ def _epoch_loops(setup: TrainingSetup, loader: str, index: ProjectIndex,
         if function is None or function is setup.function or methods.get(function.name.value) is not function:
             continue
         for caller in (*methods.values(), *([] if setup.function is None else [setup.function])):
-            for call in _calls_of(caller, f"self.{function.name.value}"):
-                epoch = _enclosing_round_loop(call, parents)
+            for call in calls_in(caller.body):
+                if dotted_name(call.func) != f"self.{function.name.value}":
+                    continue
+                epoch = _enclosing_round_loop(call, parents)  # a call in a nested def reaches no epoch loop
                 if epoch is not None and _after_engine(epoch, setup):
                     yield epoch, training, f"self.{function.name.value}"
     for arg, helper, training in setup.helper_training_loops(loader, index):
@@ -127,12 +129,6 @@ def _unconditional_in(loop: cst.For, parents: dict) -> cst.FunctionDef | None:
 def _after_engine(epoch: cst.For, setup: TrainingSetup) -> bool:
     """The epoch loop does not hold the engine call (a new budget each round is not this question)."""
     return not statement_inside(setup.statement, epoch)
-
-
-def _calls_of(function: cst.FunctionDef, name: str) -> Iterator[cst.Call]:
-    for node in _walk(function.body):
-        if isinstance(node, cst.Call) and dotted_name(node.func) == name:
-            yield node
 
 
 def _is_range(expr: cst.BaseExpression) -> bool:
@@ -168,12 +164,3 @@ def _exits(loop: cst.For) -> bool:
         stack.extend((child, inner) for child in node.children)
     return False
 
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
-            continue
-        stack.extend(current.children)
