@@ -344,7 +344,10 @@ def _may_train(call: cst.Call, state: _Round) -> bool:
     if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" and func.attr.value in place.methods:
         method = place.methods[func.attr.value]
         return any(is_backward(c) or _is_training_call(c) for c in calls_in(method.body))
-    passed = [a for a in call.args if dotted_name(a.value) in {place.model, place.optimizer}]
+    handed = {place.model, place.optimizer}
+    if place.model.startswith("self.") or place.optimizer.startswith("self."):
+        handed.add("self")  # a callback given the trainer reaches `trainer.optimizer` too
+    passed = [a for a in call.args if dotted_name(a.value) in handed]
     if not passed:
         return False
     name = dotted_name(func)
