@@ -45,6 +45,7 @@ from dp_lint.analysis.models import (
     Tri,
 )
 from dp_lint.analysis.project import ModelLayer, PrivateModel, Project
+from dp_lint.analysis.replaced_modules import ReplacedAfterOptimizer
 from dp_lint.analysis.requires_grad import RequiresGradChange
 from dp_lint.analysis.training import (
     Criterion,
@@ -71,6 +72,7 @@ DOCUMENTED = [
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
     BufferRegistration, BufferedTrainableLayer, HooksAsModel,
     SeveralBackward, ModelZeroGradOnly, HorizonExceeded, RequiresGradChange, CollapsingNorm,
+    ReplacedAfterOptimizer,
 ]
 
 

@@ -78,11 +78,11 @@ def requires_grad_changed_after_engine(setup: TrainingSetup) -> list[RequiresGra
         return []
     parents = setup.module.file.parents
     # A freeze under a test before the call (`if args.freeze_backbone:`) may not have run: not read.
-    before = [c for c in _changes(setup.before, {passed}) if not _under_test(c.statement, None, parents)]
-    after = [c for c in _changes(setup.after, {model, passed})]
+    before = [c for c in requires_grad_changes(setup.before, {passed}) if not under_test(c.statement, None, parents)]
+    after = [c for c in requires_grad_changes(setup.after, {model, passed})]
     found: list[RequiresGradChange] = []
     for change in after:
-        step = _later_step(change.statement, setup, optimizer)
+        step = later_step(change.statement, setup, optimizer)
         if step is None:
             continue
         step_call, conditional = step
@@ -129,7 +129,7 @@ def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a[:shorter] == b[:shorter]
 
 
-def _changes(statements: Sequence[cst.CSTNode], roots: set[str]) -> Iterator[_Change]:
+def requires_grad_changes(statements: Sequence[cst.CSTNode], roots: set[str]) -> Iterator[_Change]:
     for stmt in statements:
         if isinstance(stmt, cst.For):
             change = _parameter_loop(stmt, roots)
@@ -204,7 +204,7 @@ def _relative(expr: cst.BaseExpression, roots: set[str]) -> tuple[str, ...] | No
     return tuple(parts)
 
 
-def _later_step(statement: cst.CSTNode, setup: TrainingSetup, optimizer: str) -> tuple[cst.Call, bool] | None:
+def later_step(statement: cst.CSTNode, setup: TrainingSetup, optimizer: str) -> tuple[cst.Call, bool] | None:
     """The optimizer step that runs after `statement`: in a loop holding it, or in a loop after it; with whether
     `statement` is under an `if` inside that loop."""
     after = list(setup.after)
@@ -219,16 +219,16 @@ def _later_step(statement: cst.CSTNode, setup: TrainingSetup, optimizer: str) ->
         if not steps:
             continue
         if statement_inside(statement, stmt) and statement is not stmt:
-            if _under_test(stmt, None, parents):
+            if under_test(stmt, None, parents):
                 return None
-            return steps[0], _under_test(statement, stmt, parents)
+            return steps[0], under_test(statement, stmt, parents)
         if index > position and not statement_inside(stmt, statement):
             # before the loop: only when it certainly runs (no test around it)
-            return (steps[0], False) if not _under_test(statement, None, parents) else None
+            return (steps[0], False) if not under_test(statement, None, parents) else None
     return None
 
 
-def _under_test(statement: cst.CSTNode, stop: cst.CSTNode | None, parents: dict) -> bool:
+def under_test(statement: cst.CSTNode, stop: cst.CSTNode | None, parents: dict) -> bool:
     """Is `statement` under an `if`, `try`, or a loop, below `stop` (None: up to its function)?"""
     current = parents.get(statement)
     while current is not None and current is not stop and not isinstance(current, (cst.FunctionDef, cst.Module)):

@@ -709,21 +709,13 @@ def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterO
     optimizer, model = setup.argument_name("optimizer"), setup.argument_name("module")
     if optimizer is None or model is None or not setup.engine.kind.makes_private:
         return None
-    sequence: list[cst.CSTNode] = list(setup.before)
-    if not any(_assigns(stmt, optimizer) for stmt in sequence):
-        # A trainer: `self.optimizer` built in `__init__`, the engine call in another method.
-        cls = enclosing_class(setup)
-        init = next((m for m in class_methods(cls) if m.name.value == "__init__"), None)
-        if not optimizer.startswith("self.") or init is None or init is setup.function:
-            return None
-        others = [m for m in class_methods(cls) if m is not init and m is not setup.function]
-        if any(_assigns(stmt, name) for m in others for stmt in walk_statements(function_body(m)) for name in (optimizer, model)):
-            return None  # assigned elsewhere too: the order is unknown
-        sequence = [*walk_statements(function_body(init)), *sequence]
-    built = max((i for i, stmt in enumerate(sequence) if _assigns(stmt, optimizer)), default=None)
+    sequence = statements_before_engine(setup, optimizer, model)
+    if sequence is None:
+        return None
+    built = max((i for i, stmt in enumerate(sequence) if assigns(stmt, optimizer)), default=None)
     if built is None:
         return None
-    construction = _single_assignment(sequence[built], optimizer)
+    construction = single_assignment(sequence[built], optimizer)
     if construction is None:
         return None
     owners = _parameter_owners(construction, setup.module, index, setup.scope)
@@ -731,7 +723,7 @@ def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterO
         return None
     for position in range(built + 1, len(sequence)):
         stmt = sequence[position]
-        fix = _single_assignment(stmt, model)
+        fix = single_assignment(stmt, model)
         if fix is None:
             continue
         qualname = setup.module.resolve_expr(fix.func) if dotted_name(fix.func) else None
@@ -739,7 +731,7 @@ def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterO
         owner = dotted_name(fixed_arg)
         if qualname not in _VALIDATOR_FIXES or owner is None or owner not in owners:
             return None
-        if any(_assigns(later, name) for later in sequence[position + 1:] for name in (model, optimizer)):
+        if any(assigns(later, name) for later in sequence[position + 1:] for name in (model, optimizer)):
             return None
         built_statement = sequence[built]
         if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(built_statement, cst.SimpleStatementLine):
@@ -748,7 +740,25 @@ def _fix_after_optimizer(setup: TrainingSetup, index: ProjectIndex) -> FixAfterO
     return None
 
 
-def _assigns(stmt: cst.CSTNode, name: str) -> bool:
+def statements_before_engine(setup: TrainingSetup, optimizer: str, model: str) -> list[cst.CSTNode] | None:
+    """The statements that run before the engine call, in order, from where `optimizer` is built: the
+    engine call's function, preceded, in a trainer that builds `self.<optimizer>` in `__init__` and
+    calls the engine in another method, by `__init__`'s statements. None when the optimizer is
+    built nowhere there, or also assigned in another method (the order is unknown)."""
+    sequence: list[cst.CSTNode] = list(setup.before)
+    if any(assigns(stmt, optimizer) for stmt in sequence):
+        return sequence
+    cls = enclosing_class(setup)
+    init = next((m for m in class_methods(cls) if m.name.value == "__init__"), None)
+    if not optimizer.startswith("self.") or init is None or init is setup.function:
+        return None
+    others = [m for m in class_methods(cls) if m is not init and m is not setup.function]
+    if any(assigns(stmt, name) for m in others for stmt in walk_statements(function_body(m)) for name in (optimizer, model)):
+        return None
+    return [*walk_statements(function_body(init)), *sequence]
+
+
+def assigns(stmt: cst.CSTNode, name: str) -> bool:
     """Does `stmt` bind the dotted `name` (`x = ...`, `self.x, y = ...`, `for x in`, `with ... as x`)?"""
     targets: list[cst.BaseExpression] = []
     if isinstance(stmt, cst.SimpleStatementLine):
@@ -772,7 +782,7 @@ def _assigns(stmt: cst.CSTNode, name: str) -> bool:
     return any(binds(t) for t in targets)
 
 
-def _single_assignment(stmt: cst.CSTNode, name: str) -> cst.Call | None:
+def single_assignment(stmt: cst.CSTNode, name: str) -> cst.Call | None:
     """The call of `name = <call>` when `stmt` is that one assignment."""
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
         return None
@@ -876,7 +886,7 @@ def repeated_engine_calls(setups: Sequence[TrainingSetup]) -> list[RepeatedEngin
             repeats = _repeats(loop, setup.module)
             body = list(walk_statements(_loop_body(loop)))
             if repeats is not False and not _exits(loop) and not _unhooks(body) \
-                    and not any(_assigns(stmt, model) for stmt in [loop, *body]):
+                    and not any(assigns(stmt, model) for stmt in [loop, *body]):
                 found.append(RepeatedEngineCall(setup, model, None, loop, repeats, True))
                 continue
         for earlier in private:
@@ -888,7 +898,7 @@ def repeated_engine_calls(setups: Sequence[TrainingSetup]) -> list[RepeatedEngin
             if placed is None:
                 continue
             between = earlier.after[:earlier.after.index(setup.statement)]
-            if _assigns(earlier.statement, model) or any(_assigns(s, model) for s in between) or _unhooks(between):
+            if assigns(earlier.statement, model) or any(assigns(s, model) for s in between) or _unhooks(between):
                 continue
             found.append(RepeatedEngineCall(setup, model, earlier, None, True, placed))
             break
@@ -1044,7 +1054,7 @@ def eval_mode_at_engine_call(setup: TrainingSetup, index: ProjectIndex) -> cst.C
         sequence = [*walk_statements(function_body(init)), *sequence]
     state: _Mode | None = None
     for stmt in sequence:
-        if _assigns(stmt, model):
+        if assigns(stmt, model):
             state = None
         if isinstance(stmt, cst.SimpleStatementLine):
             events = list(mode_changes(stmt, {model}, setup.module, index, methods, 0))

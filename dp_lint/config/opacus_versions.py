@@ -389,6 +389,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "for a parameter frozen after `make_private`)",
         "DPL216-requires-grad-changed-after-make-private", "flag cases crash",
     ),
+    _on_every_release(
+        "replaced-layer-stays-in-optimizer",
+        "a trainable submodule (or an `nn.Parameter`) replaced after the optimizer was built leaves the old "
+                "parameters in the optimizer: `make_private` raises `Module parameters are different than optimizer "
+                "Parameters`; after `make_private` the next step raises `Per sample gradient is not initialized` "
+                "(hooks, functorch; ghost: `_norm_sample`), or `_forward_counter` for a replaced parameter",
+        "DPL218-submodule-replaced-after-optimizer", "flag cases crash",
+    ),
     Behaviour(
         key="ghost-accumulation-counts-one-batch",
         summary="in ghost mode several backward passes before one `step()` accumulate without an error, but the "
