@@ -336,6 +336,14 @@ class LayerTree:
                 # Maybe a module from another library, maybe a value (`SimpleNamespace(...)`).
                 value = self._plain_argument(expr, module, parent, parent_owner)
                 return value if value is not UNKNOWN else ModuleArgument(kind, parent, parent_owner)
+        if parent is None and module is not None and isinstance(expr, cst.Name):
+            # A root construction handed a module built on an earlier line of the same function
+            # (`encoder = MLPEncoder(...)`, then `return MODELS[name](encoder, dim)`).
+            built = self.values.assigned_expression(module, expr, expr.value)
+            if isinstance(built, cst.Call):
+                kind = self.models.kind_of(module, built)
+                if kind is not None and (kind.project_class or kind.torch_class):
+                    return ModuleArgument(kind, None, None)
         if parent is not None and parent_owner is not None:
             return self.evaluate(expr, parent, parent_owner)
         # A root construction: read where it is written (a script's config object, argparse

@@ -198,6 +198,23 @@ class Values:
             self._scopes[key] = evaluator
         return evaluator
 
+    def assigned_expression(self, module: ModuleInfo, node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+        """The one expression bound to the local `name` in the function enclosing `node`
+        (`encoder = MLPEncoder(...)` before `return Model(encoder)`); None for a parameter, a
+        name bound twice, otherwise (a loop, unpacking, `global`) or with attributes written."""
+        function = enclosing(module.file.parents.get(node), module.file.parents, cst.FunctionDef)
+        if function is None or not isinstance(function.body, cst.IndentedBlock):
+            return None
+        if name in {p.name.value for p in function_params(function)}:
+            return None
+        body = function.body.body
+        values = self._assignments_of(function, body).get(name)
+        if values is None or len(values) != 1 or name in self._opaque_of(function, body):
+            return None
+        if any(base == name for base, _ in self._mutated_of(function, body)):
+            return None
+        return values[0]
+
     def _single(self, evaluator: ConstantEvaluator, owner: cst.CSTNode, name: str,
                 values: list[cst.BaseExpression], depth: int) -> object:
         """A name assigned once, or always the same constant; UNKNOWN otherwise."""
