@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from dp_lint.analysis.accumulation import ModelZeroGradOnly, SeveralBackward
+from dp_lint.analysis.accumulation import ModelZeroGradOnly, OptimizerClearedLoop, SeveralBackward
 from dp_lint.analysis.buffers import BufferedTrainableLayer
 from dp_lint.analysis.engine_calls import EngineCall, EngineKind, GradSampleMode, LossReduction
 from dp_lint.analysis.extra_forwards import UnconsumedForward
+from dp_lint.analysis.ghost_reuse import GhostReusedLayer
 from dp_lint.analysis.gradient_flow import CallSite, FlowResult, StopKind, StopPoint, Value
 from dp_lint.analysis.horizon import HorizonExceeded
 from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex
@@ -44,6 +45,7 @@ from dp_lint.analysis.models import (
     Submodule,
     Tri,
 )
+from dp_lint.analysis.outside_optimizer import TrainableOutsideOptimizer
 from dp_lint.analysis.project import ModelLayer, PrivateModel, Project
 from dp_lint.analysis.replaced_modules import ReplacedAfterOptimizer
 from dp_lint.analysis.requires_grad import RequiresGradChange
@@ -72,7 +74,7 @@ DOCUMENTED = [
     RepeatedEngineCall, EvalModeTraining, UnconsumedForward, LegacyUse, LegacyKind,
     BufferRegistration, BufferedTrainableLayer, HooksAsModel,
     SeveralBackward, ModelZeroGradOnly, HorizonExceeded, RequiresGradChange, CollapsingNorm,
-    ReplacedAfterOptimizer,
+    ReplacedAfterOptimizer, GhostReusedLayer, TrainableOutsideOptimizer, OptimizerClearedLoop,
 ]
 
 

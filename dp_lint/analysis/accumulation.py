@@ -136,6 +136,40 @@ def model_zero_grad_only(setup: TrainingSetup, index: ProjectIndex) -> list[Mode
     return found
 
 
+@dataclass(frozen=True)
+class OptimizerClearedLoop:
+    """A training loop whose every round runs one backward through the private model, one `<optimizer>.step()`
+    and clears gradients only with the private optimizer's `zero_grad()` (`optimizer_cleared_loops`)."""
+
+    loop: cst.For | cst.While
+    backward: cst.Call
+    step: cst.Call
+    module: ModuleInfo  # where the loop is written
+    through: str | None  # the method or function it is written in when not the engine call's: "self.fit"
+
+
+def optimizer_cleared_loops(setup: TrainingSetup, index: ProjectIndex) -> list[OptimizerClearedLoop]:
+    """The training loops of a `make_private*` call whose rounds are all in sight (the rules of
+    `several_backward_per_step`), run nothing under a test, switch no hooks, and clear only through the DP
+    optimizer's `zero_grad()`, which clears only the parameters it holds: the model's own `zero_grad()`
+    clears every parameter's per-sample gradient, so a loop calling it gives no answer."""
+    if not setup.engine.kind.makes_private:
+        return []
+    found: list[OptimizerClearedLoop] = []
+    for place, loop in _step_loops(setup, index):
+        state = _round(loop, place, setup)
+        if state is None or any(e.guarded for e in state.events):
+            continue
+        backward = [e for e in state.events if e.kind == "backward"]
+        steps = [e for e in state.events if e.kind == "step"]
+        clears = [e for e in state.events if e.kind == "clear"]
+        if len(backward) != 1 or len(steps) != 1 or any(e.kind.startswith("hooks") for e in state.events) \
+                or any(e.of != "optimizer" for e in clears):
+            continue
+        found.append(OptimizerClearedLoop(loop, backward[0].call, steps[0].call, place.module, place.through))
+    return found
+
+
 def ghost_accumulation(setup: TrainingSetup, index: ProjectIndex) -> list[SeveralBackward]:
     """Manual gradient accumulation (one backward per round, the step every K >= 2 rounds, read as in
     `several_backward_per_step`) of a model made private in ghost mode, with or without Poisson sampling.

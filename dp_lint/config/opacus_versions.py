@@ -397,6 +397,27 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
                 "(hooks, functorch; ghost: `_norm_sample`), or `_forward_counter` for a replaced parameter",
         "DPL218-submodule-replaced-after-optimizer", "flag cases crash",
     ),
+    _on_every_release(
+        "unheld-trainable-layer-accumulates",
+        "a trainable layer of the private model that gets gradients but is not in the DP optimizer keeps its "
+                "per-sample gradients (the optimizer's `zero_grad()` clears only the parameters it holds): under "
+                "Poisson sampling the second backward raises `Poisson sampling is not compatible with grad "
+                "accumulation` (hooks and functorch modes; ghost mode and `poisson_sampling=False` train)",
+        "DPL220-trainable-layer-outside-optimizer", "flag cases crash",
+    ),
+    Behaviour(
+        key="ghost-parameter-serves-two-calls",
+        summary="in ghost mode a trainable `nn.Linear` or `nn.Embedding` whose parameters serve a second call in "
+                "one forward pass (the layer called twice, a block holding it called twice, or its weight tied to "
+                "another such layer's) makes that forward raise `NotImplementedError: Parameter tying is not "
+                "supported with Ghost Clipping`; hooks mode trains the same models",
+        holds=">=1.5.3",
+        changed_by="ghost clipping's criterion API (PR #668, 1.5.3); 1.4.1 has no ghost mode",
+        measured=_on({"1.4.1": "unsupported: no ghost clipping", "1.5.4": "flag cases crash",
+                      "1.6.0": "flag cases crash"}),
+        probe="cases:DPL219-ghost-parameter-reused",
+        when_unknown=True,
+    ),
     Behaviour(
         key="ghost-accumulation-counts-one-batch",
         summary="in ghost mode several backward passes before one `step()` accumulate without an error, but the "

@@ -30,7 +30,8 @@ class ParameterVerdict:
 
     name: str
     shape: tuple[int, ...]
-    status: str  # ok | missing | wrong-batch-dim | mismatch | frozen | forward-mismatch | constant-output | unchecked
+    # ok | missing | wrong-batch-dim | mismatch | frozen | forward-mismatch | constant-output | unchecked | not-stepped
+    status: str
     error: str | None = None  # what is wrong, in words (None when fine)
     max_abs_error: float | None = None
 
@@ -394,7 +395,7 @@ def _parameter(p: dict) -> ParameterVerdict:
 
 
 def _silent_summary(parameters: list[ParameterVerdict]) -> str:
-    bad = [p for p in parameters if p.status not in ("ok", "frozen", "unchecked")]
+    bad = [p for p in parameters if p.status not in ("ok", "frozen", "unchecked", "not-stepped")]
     if not bad:
         return "per-sample gradients are wrong"
     shown = [f"{p.name} ({p.status}" + (f", off by {p.max_abs_error:.3g}" if p.max_abs_error is not None else "") + ")"

@@ -16,7 +16,7 @@ from dp_lint.verify.api import ModelVerdict
 FORMATS = ("table", "concise", "json")
 VERDICT_STYLES = {"ok": "bold green", "crash": "bold red", "silent": "bold red", "cannot-build": "bold yellow",
                   "error": "bold yellow"}
-STATUS_STYLES = {"ok": "green", "frozen": "dim", "unchecked": "yellow"}
+STATUS_STYLES = {"ok": "green", "frozen": "dim", "not-stepped": "dim", "unchecked": "yellow"}
 MAX_OUTPUT_LINES = 20
 MAX_CONCISE_ERROR = 240
 MAX_TABLE_ERROR = 600  # the whole text is in --output-format json

@@ -34,6 +34,10 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "noise_multiplier": None,
 }
 
+# Where the settings keep the names of the parameters the user's optimizer steps, when it holds
+# only some of the trainable ones (a linear probe): the others are not the engine's business.
+STEPPED_PARAMETERS = "stepped_parameters"
+
 
 class CaptureFailed(Exception):
     """The entry point could not be run to its first private forward pass; the message says why."""
@@ -137,6 +141,9 @@ def capture(words: list[str], cwd: str) -> Captured:
             bound = bind_arguments(real, self, args, kwargs)
             settings = {key: bound[key] for key in SETTING_DEFAULTS if key in bound}
             recorded = record(name, bound.get("module"), settings, bound.get("criterion"))
+            stepped = stepped_parameters(bound.get("module"), bound.get("optimizer"))
+            if stepped is not None:
+                recorded.settings[STEPPED_PARAMETERS] = stepped
             # The batch size the user's loader was built with: a model made for that size only
             # is told from a broken one by it (smoke.check_batch).
             loader_batch_size = getattr(bound.get("data_loader"), "batch_size", None)
@@ -317,6 +324,26 @@ def _ended(state: dict[str, Any], how: str) -> str:
         return (f"the script {how} without calling make_private, make_private_with_epsilon or "
                 "GradSampleModule (nothing to verify)")
     return f"the script {how} after {state['captured'].engine} but before the private model's first training forward pass"
+
+
+def stepped_parameters(module: Any, optimizer: Any) -> list[str] | None:
+    """The names of `module`'s trainable parameters that `optimizer` holds, when it holds only
+    some of them; None when it holds them all, or when either is not what the engine expects.
+
+    A script that gives make_private an optimizer over the head alone trains the head alone:
+    the other parameters' per-sample gradients are never clipped nor stepped (make_private's
+    DPOptimizer wraps the user's optimizer and its param_groups)."""
+    named = getattr(module, "named_parameters", None)
+    groups = getattr(optimizer, "param_groups", None)
+    if not callable(named) or not isinstance(groups, list):
+        return None
+    try:
+        held = {id(p) for group in groups for p in group.get("params", ())}
+        trainable = [(name, p) for name, p in named() if p.requires_grad]
+    except Exception:  # an optimizer or module of its own kind: nothing known
+        return None
+    stepped = [name for name, p in trainable if id(p) in held]
+    return stepped if len(stepped) < len(trainable) else None
 
 
 def bind_arguments(function: Any, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:

@@ -395,8 +395,7 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
         result.update(verdict="cannot-build", error=f"{exc}{where}")
         return result
     settings = found.settings
-    result["settings"] = {k: (v if isinstance(v, (bool, int, float, str, type(None))) else repr(v))
-                          for k, v in settings.items()}
+    result["settings"] = _shown_settings(settings)
     result["engine"] = found.engine
     if found.criterion is not None:
         result["settings"]["criterion"] = found.criterion
@@ -413,6 +412,15 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
                             requested_device, device, seed, result)
 
 
+def _shown_settings(settings: dict) -> dict:
+    """The engine settings as the report shows them: plain values, others by repr; the names of
+    the stepped parameters are said in a note instead."""
+    from dp_lint.verify.runtime.capture import STEPPED_PARAMETERS
+
+    return {k: (v if isinstance(v, (bool, int, float, str, type(None))) else repr(v))
+            for k, v in settings.items() if k != STEPPED_PARAMETERS}
+
+
 def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: str, requested_device: str,
                      device: str, seed: int, result: dict, judge_batch_sizes: bool = True) -> dict:
     """The per-sample-gradient check of the real model (as the engine received it) on the real
@@ -424,6 +432,7 @@ def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: 
     import copy
 
     # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
+    from dp_lint.verify.runtime.capture import STEPPED_PARAMETERS
     from dp_lint.verify.runtime.smoke import GRAD_SAMPLE_MODES, Batch, ModelError, check_batch, tensors_of
 
     batch_first = settings.get("batch_first") is not False
@@ -446,6 +455,10 @@ def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: 
         result["notes"].append(f"grad_sample_mode={mode!r} keeps no per-sample gradients: checked in hooks mode")
         mode = "hooks"
     batch = Batch(args, kwargs, size, batch_dim)
+    stepped = settings.get(STEPPED_PARAMETERS)
+    if stepped is not None:
+        result["notes"].append(f"the optimizer given to {engine} holds {len(stepped)} of the trainable parameters: "
+                               "the others are neither clipped nor stepped, and are not checked")
     result["inputs"] = batch.shapes()
     result["batch_of_script"] = size
     no_dropout = _NoDropout()
@@ -465,6 +478,7 @@ def check_real_batch(module, args: tuple, kwargs: dict, settings: dict, engine: 
             varying_batches=judge_batch_sizes and engine != "GradSampleModule"
             and settings.get("poisson_sampling") is not False,
             nominal_batch_size=settings.get("loader_batch_size"),
+            stepped=stepped,
         )
     except ModelError as exc:
         result.update(verdict="cannot-build", error=str(exc), model_error=True)
@@ -514,8 +528,7 @@ def observe_steps(job: dict, device: str, seed: int) -> dict:
         result.update(verdict="cannot-build", error=f"{exc}{where}")
         return result
     result["engine"] = found.engine
-    result["settings"] = {k: (v if isinstance(v, (bool, int, float, str, type(None))) else repr(v))
-                          for k, v in found.settings.items()}
+    result["settings"] = _shown_settings(found.settings)
     if found.criterion is not None:
         result["settings"]["criterion"] = found.criterion
     result["steps"] = found.steps

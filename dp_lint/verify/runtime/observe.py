@@ -56,11 +56,13 @@ from typing import Any
 
 from dp_lint.verify.runtime.capture import (
     SETTING_DEFAULTS,
+    STEPPED_PARAMETERS,
     CaptureFailed,
     bind_arguments,
     detached_copy,
     hooks_object,
     run_entry_point,
+    stepped_parameters,
 )
 from dp_lint.verify.runtime.smoke import map_tensors, tensors_of
 
@@ -270,6 +272,9 @@ def _instrument(state: _State, engine: str, bound: dict[str, Any], result: Any) 
     observation = state.observation
     observation.engine = engine
     settings = {**SETTING_DEFAULTS, **{k: bound[k] for k in SETTING_DEFAULTS if k in bound}}
+    stepped = stepped_parameters(bound.get("module"), bound.get("optimizer"))
+    if stepped is not None:
+        settings[STEPPED_PARAMETERS] = stepped
     observation.settings = settings
     if bound.get("criterion") is not None:
         criterion = bound["criterion"]

@@ -67,10 +67,11 @@ __all__ = [
 
 VERDICTS = ("ok", "silent", "crash")  # from best to worst
 PARAMETER_STATUSES = ("ok", "missing", "wrong-batch-dim", "mismatch", "frozen", "forward-mismatch", "constant-output",
-                      "unchecked")
+                      "unchecked", "not-stepped")
 # Statuses that are not a problem: "frozen" parameters have no per-sample gradient to check,
-# "unchecked" attention layers could not be rebuilt as an nn.MultiheadAttention.
-_FINE = ("ok", "frozen", "unchecked")
+# "unchecked" attention layers could not be rebuilt as an nn.MultiheadAttention, "not-stepped"
+# parameters are trainable but outside the optimizer the script gave the engine (a linear probe).
+_FINE = ("ok", "frozen", "unchecked", "not-stepped")
 
 ATOL = 1e-5
 RTOL = 1e-4
@@ -340,7 +341,7 @@ def _wrap(model, grad_sample_mode: str, batch_first: bool, loss_reduction: str):
 
 
 def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, loss, seed, device, validate,
-              grad_sample_mode="hooks", reference_kind="auto") -> Verdict:
+              grad_sample_mode="hooks", reference_kind="auto", stepped=None) -> Verdict:
     import torch
     from opacus.optimizers import DPOptimizer
 
@@ -417,11 +418,16 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
 
     expected = iter(gradients)
     results = []
+    held = None if stepped is None else set(stepped)
     for name, p in named:
         if not p.requires_grad:
             results.append(ParameterResult(name, tuple(p.shape), "frozen"))
             continue
-        results.append(_compare(name, p, next(expected), batch_size))
+        reference_gradient = next(expected)
+        if held is not None and name not in held:
+            results.append(ParameterResult(name, tuple(p.shape), "not-stepped"))
+            continue
+        results.append(_compare(name, p, reference_gradient, batch_size))
 
     # Each DPMultiheadAttention against torch's own attention, on the same inputs.
     layers = dict(reference.named_modules())
@@ -432,7 +438,7 @@ def _run_once(factory, make_batch, batch_size, *, batch_first, loss_reduction, l
     # One optimizer step, as make_private's DPOptimizer would take it.
     try:
         optimizer = DPOptimizer(
-            torch.optim.SGD(model.parameters(), lr=0.01),
+            torch.optim.SGD([p for name, p in named if held is None or name in held], lr=0.01),
             noise_multiplier=0.0,
             max_grad_norm=1e6,
             expected_batch_size=batch_size,
@@ -756,6 +762,7 @@ def check_batch(
     grad_sample_mode: str = "hooks",
     varying_batches: bool = False,
     nominal_batch_size: int | None = None,
+    stepped: Sequence[str] | None = None,
 ) -> Verdict:
     """`check_model` on real data: `batch` (e.g. the first batch a training script fed its
     private model) instead of random inputs from specs. Smaller batches are its first samples.
@@ -765,7 +772,10 @@ def check_batch(
     Poisson sampling) that is a "crash" of training; otherwise it is checked on the whole batch.
     Under Poisson sampling the script's own batch may be of another size than the loader's
     `nominal_batch_size`: a model that fails on it but runs on a batch of the nominal size is
-    a crash too."""
+    a crash too.
+
+    `stepped` names the parameters the script's optimizer holds when it holds only some of the
+    trainable ones: the others are reported "not-stepped" and left out of the optimizer step."""
     if grad_sample_mode not in GRAD_SAMPLE_MODES:
         raise ValueError(f"grad_sample_mode {grad_sample_mode!r} is not checked (use one of {', '.join(GRAD_SAMPLE_MODES)})")
     sizes = tuple(batch_sizes) if batch_sizes else captured_batch_sizes(batch.size)
@@ -774,7 +784,7 @@ def check_batch(
         return _run_once(
             factory, make_batch, size,
             batch_first=batch_first, loss_reduction=loss_reduction, loss=loss, seed=seed, device=device,
-            validate=validate, grad_sample_mode=grad_sample_mode, reference_kind=reference_kind,
+            validate=validate, grad_sample_mode=grad_sample_mode, reference_kind=reference_kind, stepped=stepped,
         )
 
     worst: Verdict | None = None
