@@ -70,26 +70,33 @@ def _stored_as(index: ProjectIndex, module: ModuleInfo, optimizer: cst.Call, nam
     holder: cst.CSTNode = function if function is not None else module.file.module
     stored: list[str] = []
     for call in calls_in(holder):
-        if call is optimizer:
+        if call is optimizer or not any(isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
             continue
-        for position, arg in enumerate(call.args):
-            if not (isinstance(arg.value, cst.Name) and arg.value.value == name):
-                continue
-            qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
-            if qualname in {"copy.deepcopy", "copy.copy"}:
-                continue  # another object (an EMA teacher): this one is not handed on
-            cls = index.lookup_class(qualname) if qualname else None
-            init = cls.methods.get("__init__") if cls is not None else None
-            if init is None or arg.star or any(a.star for a in call.args):
-                return None
-            params = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
-            param = arg.keyword.value if arg.keyword is not None else (
-                params[position] if position < len(params) else None)
-            attr = _self_attribute_storing(init.node, param) if param is not None else None
-            if attr is None:
-                return None
-            stored.append(attr)
+        qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
+        if qualname in {"copy.deepcopy", "copy.copy"}:
+            continue  # another object (an EMA teacher): this one is not handed on
+        attr = attribute_storing(index, module, call, name)
+        if attr is None:
+            return None
+        stored.append(attr)
     return stored[0] if len(stored) == 1 else None
+
+
+def attribute_storing(index: ProjectIndex, module: ModuleInfo, construction: cst.Call, name: str) -> str | None:
+    """The attribute (`student`) under which the project class that `construction` builds
+    (`DINO(student, teacher)`) stores the variable `name` it is given (`self.student = student` in
+    `__init__`); None when it is not handed over exactly once, or not stored exactly once."""
+    qualname = module.resolve_expr(construction.func) if dotted_name(construction.func) else None
+    cls = index.lookup_class(qualname) if qualname else None
+    init = cls.methods.get("__init__") if cls is not None else None
+    given = [(position, arg) for position, arg in enumerate(construction.args)
+             if isinstance(arg.value, cst.Name) and arg.value.value == name]
+    if init is None or len(given) != 1 or any(a.star for a in construction.args):
+        return None
+    position, arg = given[0]
+    params = [p.name.value for p in (*init.node.params.posonly_params, *init.node.params.params)][1:]
+    param = arg.keyword.value if arg.keyword is not None else (params[position] if position < len(params) else None)
+    return _self_attribute_storing(init.node, param) if param is not None else None
 
 
 def _self_attribute_storing(init: cst.FunctionDef, param: str) -> str | None:

@@ -19,7 +19,9 @@ opacus 1.4.1, 1.5.4, 1.6.0, hooks and functorch modes). Without Poisson sampling
 What is read, for an engine call `make_private*` in hooks or functorch mode with `poisson_sampling` True:
 - the optimizer: the last `<optimizer> = torch.optim.<Name>(...)` before the call (in a trainer, also in
   `__init__`), read as DPL218 reads it (`replaced_modules.held_paths`): the model paths whose every parameter it
-  holds (`{"model.head"}`); one that holds the model itself, or anything unread, gives no answer;
+  holds (`{"model.head"}`; `student.parameters()` for the `student` that `model = DINO(student, teacher)` stores
+  as `self.student` holds `model.student`); one that holds the model itself, a variable the model's
+  construction does not store, or anything unread, gives no answer;
 - the model: built before the optimizer by its class (`Probe()`, `MODELS[name](...)`), or by a project function
   that writes no `requires_grad` and no freeze; between its construction and the engine call, and after the call,
   nothing changes `requires_grad`, and the model is handed to no function and no method but a known harmless one
@@ -45,6 +47,7 @@ from dp_lint.analysis.ghost_reuse import certainly_runs
 from dp_lint.analysis.gradient_flow import CallSite
 from dp_lint.analysis.index import ClassInfo, FunctionInfo
 from dp_lint.analysis.models import Tri
+from dp_lint.analysis.optimizers import attribute_storing
 from dp_lint.analysis.replaced_modules import held_paths
 from dp_lint.analysis.requires_grad import requires_grad_changes
 from dp_lint.analysis.training import TrainingSetup, assigns, single_assignment, statements_before_engine
@@ -102,6 +105,8 @@ def trainable_outside_optimizer(setup: TrainingSetup, project: Project) -> list[
     construction = single_assignment(sequence[built], optimizer)
     model_call = single_assignment(sequence[created], passed)
     held = held_paths(construction, setup) if construction is not None else None
+    if held and model_call is not None:
+        held = _below_model(held, passed, model_call, setup, project)
     if not held or passed in held or model_call is None or not _built_unfrozen(model_call, setup, project):
         return []
     later = sequence[created + 1:]
@@ -120,6 +125,24 @@ def trainable_outside_optimizer(setup: TrainingSetup, project: Project) -> list[
         found.append(TrainableOutsideOptimizer(setup, f"{passed}.{attr}", description, tuple(sorted(held)),
                                                optimizer, sequence[built], site, loops[0], confident))
     return found
+
+
+def _below_model(held: set[str], passed: str, model_call: cst.Call, setup: TrainingSetup,
+                 project: Project) -> set[str] | None:
+    """`held` as paths below the model: `student` for the `student` that `model = DINO(student, teacher)` stores
+    as `self.student` is `model.student`; None when a held path is neither below the model nor so stored (the
+    optimizer may hold a part of the model under another name)."""
+    rooted: set[str] = set()
+    for path in held:
+        if _below(path, passed):
+            rooted.add(path)
+            continue
+        root, _, rest = path.partition(".")
+        attr = attribute_storing(project.index, setup.module, model_call, root)
+        if attr is None:
+            return None
+        rooted.add(".".join(part for part in (passed, attr, rest) if part))
+    return rooted
 
 
 def _built_unfrozen(call: cst.Call, setup: TrainingSetup, project: Project) -> bool:

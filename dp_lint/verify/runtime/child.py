@@ -415,6 +415,7 @@ def capture_and_verify(job: dict, requested_device: str, device: str, seed: int)
 def _shown_settings(settings: dict) -> dict:
     """The engine settings as the report shows them: plain values, others by repr; the names of
     the stepped parameters are said in a note instead."""
+    # deferred: the child imports dp-lint's runtime only after main() has loaded torch and opacus
     from dp_lint.verify.runtime.capture import STEPPED_PARAMETERS
 
     return {k: (v if isinstance(v, (bool, int, float, str, type(None))) else repr(v))
