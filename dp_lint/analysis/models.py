@@ -335,7 +335,7 @@ class ModuleModels:
             function = enclosing(module.file.parents.get(call), module.file.parents, cst.FunctionDef)
             holder: cst.CSTNode = function if function is not None else module.file.module
             code = cst.Module([]).code_for_node(holder) if function is not None else module.file.text
-            if "requires_grad" in code or "freeze" in code:
+            if may_change_requires_grad(code):
                 return None
             body = _function_body(function) if function is not None else module.file.module.body
             site = _InitScope(None, {p.name.value for p in function_params(function)} if function is not None else set())
@@ -731,6 +731,12 @@ def _returns(node: cst.FunctionDef) -> Iterator[cst.BaseExpression]:
             for small in stmt.body:
                 if isinstance(small, cst.Return) and small.value is not None:
                     yield small.value
+
+
+def may_change_requires_grad(code: str) -> bool:
+    """Might `code` freeze or unfreeze something? It mentions `requires_grad` or a freeze (`freeze_backbone()`,
+    `model.Freeze()`): a cheap, conservative test before reading (or instead of reading) the code."""
+    return "requires_grad" in code or "freeze" in code.lower()
 
 
 def _mentions_freeze(node: cst.CSTNode) -> bool:
@@ -1214,8 +1220,7 @@ def collect_external_freezes(index: ProjectIndex, models: ModuleModels) -> Exter
     """
     found = ExternalFreezes()
     for module in index.by_file.values():
-        text = module.file.text
-        if "requires_grad" not in text and "freeze" not in text:
+        if not may_change_requires_grad(module.file.text):
             continue
         classes = {id(cls.node): cls for cls in module.classes.values()}
         body = module.file.module.body

@@ -46,7 +46,7 @@ from dp_lint.analysis.engine_calls import GradSampleMode
 from dp_lint.analysis.ghost_reuse import certainly_runs
 from dp_lint.analysis.gradient_flow import CallSite
 from dp_lint.analysis.index import ClassInfo, FunctionInfo
-from dp_lint.analysis.models import Tri
+from dp_lint.analysis.models import Tri, may_change_requires_grad
 from dp_lint.analysis.optimizers import attribute_storing
 from dp_lint.analysis.replaced_modules import held_paths
 from dp_lint.analysis.requires_grad import requires_grad_changes
@@ -158,8 +158,7 @@ def _built_unfrozen(call: cst.Call, setup: TrainingSetup, project: Project) -> b
 def _writes_no_freeze(function: FunctionInfo, project: Project, depth: int) -> bool:
     """Neither `function` nor a project function it calls (three levels down) mentions `requires_grad` or a
     freeze; a freeze elsewhere (a class's `__init__`) is read from the classes."""
-    code = cst.Module([]).code_for_node(function.node)
-    if "requires_grad" in code or "freeze" in code.lower():
+    if may_change_requires_grad(cst.Module([]).code_for_node(function.node)):
         return False
     for call in calls_in(function.node):
         qualname = function.module.resolve_expr(call.func) if dotted_name(call.func) else None
