@@ -140,3 +140,83 @@ def test_other_settings(tmp_path, options):
 ])
 def test_loops_without_an_answer(tmp_path, loop):
     assert _found(tmp_path, loop=loop) == []
+
+
+WRAPPER = """
+class Wrapper(nn.Module):
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+"""
+
+
+@pytest.mark.parametrize("params, expected", [
+    ("head.parameters()", [("model.backbone", ("model.head",))]),   # the variable the wrapper stores as self.head
+    ("[{'params': backbone.parameters()}, {'params': head.parameters()}]", []),
+    ("other.parameters()", []),                                      # a variable the wrapper does not store
+])
+def test_parts_built_apart_and_handed_to_a_wrapper(tmp_path, params, expected):
+    model = "Wrapper(backbone, head)"
+    between = "other = nn.Linear(8, 3)\n"
+    body = (f"def main(data, criterion):\n    backbone = Backbone()\n    head = nn.Linear(8, 3)\n    model = {model}\n"
+            + textwrap.indent(between, "    ")
+            + f"    optimizer = torch.optim.SGD({params}, lr=0.1)\n"
+            + "    model, optimizer, loader = PrivacyEngine().make_private(module=model, optimizer=optimizer, "
+              "data_loader=data, noise_multiplier=1.0, max_grad_norm=1.0)\n"
+            + textwrap.indent(textwrap.dedent(LOOP), "    "))
+    source = textwrap.dedent(HEADER) + WRAPPER + "\n\n" + body
+    project = Project([parse_text(tmp_path / "train.py", "train", source)])
+    (setup,) = project.training_setups
+    assert [(f.path, f.held) for f in trainable_outside_optimizer(setup, project)] == expected
+
+
+TRAINER = """
+class Trainer:
+    def __init__(self, model, lr=0.1):
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.head.parameters(), lr=lr)
+        self.criterion = nn.CrossEntropyLoss()
+
+    def fit(self, data):
+        self.model, self.optimizer, loader = PrivacyEngine().make_private(
+            module=self.model, optimizer=self.optimizer, data_loader=data, noise_multiplier=1.0, max_grad_norm=1.0)
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            self.criterion(self.model(x), y).backward()
+            self.optimizer.step()
+"""
+
+
+def _found_in_trainer(tmp_path: Path, caller: str, extra: str = "") -> list[tuple[str, tuple[str, ...]]]:
+    source = textwrap.dedent(HEADER) + extra + TRAINER + "\n\n" + textwrap.dedent(caller)
+    project = Project([parse_text(tmp_path / "train.py", "train", source)])
+    (setup,) = project.training_setups
+    return [(f.path, f.held) for f in trainable_outside_optimizer(setup, project)]
+
+
+def test_a_model_handed_to_a_trainer(tmp_path):
+    caller = """
+    def main(data):
+        model = Probe()
+        model.to("cpu")
+        trainer = Trainer(model, lr=0.01)
+        trainer.fit(data)
+    """
+    assert _found_in_trainer(tmp_path, caller) == [("self.model.backbone", ("self.model.head",))]
+
+
+@pytest.mark.parametrize("caller, extra", [
+    ("def main(data):\n    model = Probe()\n    model.backbone.requires_grad_(False)\n    Trainer(model).fit(data)\n", ""),
+    ("def main(data):\n    model = Probe()\n    freeze(model.backbone)\n    Trainer(model).fit(data)\n", FREEZE_HELPER),
+    ("def main(data):\n    model = Probe()\n    prepare(model)\n    Trainer(model).fit(data)\n", ""),   # unknown helper
+    ("def main(data):\n    model = Probe()\n    Trainer(model).fit(data)\n    Trainer(model).fit(data)\n", ""),  # two
+    ("def main(data):\n    Trainer(get_model()).fit(data)\n", ""),                                   # not a name
+    ("def main(data, model):\n    Trainer(model).fit(data)\n", ""),                                  # not built here
+    ("def main(data):\n    model = build_frozen()\n    Trainer(model).fit(data)\n", BUILD_FROZEN),
+])
+def test_a_handed_model_without_an_answer(tmp_path, caller, extra):
+    assert _found_in_trainer(tmp_path, caller, extra) == []

@@ -25,7 +25,9 @@ What is read, for an engine call `make_private*` in hooks or functorch mode with
 - the model: built before the optimizer by its class (`Probe()`, `MODELS[name](...)`), or by a project function
   that writes no `requires_grad` and no freeze; between its construction and the engine call, and after the call,
   nothing changes `requires_grad`, and the model is handed to no function and no method but a known harmless one
-  (`.to()`, `.train()`, `.parameters()`, `.load_state_dict()`, ...);
+  (`.to()`, `.train()`, `.parameters()`, `.load_state_dict()`, ...); in a trainer given its model
+  (`self.model = model` in `__init__`), the model built by the project's one call of the trainer's class, read
+  the same way in the caller, whose code mentions no `requires_grad` and no freeze;
 - its attributes: each direct submodule owning trainable parameters (read from the project's classes, not frozen
   there), that no held path contains or lies below, called in `forward` with grad enabled, in a call that runs in
   every forward pass (`ghost_reuse.certainly_runs`) and whose output reaches what `forward` returns with its
@@ -45,13 +47,21 @@ from dp_lint.analysis.accumulation import OptimizerClearedLoop, optimizer_cleare
 from dp_lint.analysis.engine_calls import GradSampleMode
 from dp_lint.analysis.ghost_reuse import certainly_runs
 from dp_lint.analysis.gradient_flow import CallSite
-from dp_lint.analysis.index import ClassInfo, FunctionInfo
+from dp_lint.analysis.index import ClassInfo, FunctionInfo, ModuleInfo
 from dp_lint.analysis.models import Tri, may_change_requires_grad
 from dp_lint.analysis.optimizers import attribute_storing
 from dp_lint.analysis.replaced_modules import held_paths
 from dp_lint.analysis.requires_grad import requires_grad_changes
-from dp_lint.analysis.training import TrainingSetup, assigns, single_assignment, statements_before_engine
-from dp_lint.files.syntax import calls_in, dotted_name
+from dp_lint.analysis.training import (
+    TrainingSetup,
+    assigns,
+    class_methods,
+    enclosing_class,
+    function_body,
+    single_assignment,
+    statements_before_engine,
+)
+from dp_lint.files.syntax import argument, calls_in, contains, dotted_name, enclosing, walk_statements
 
 if TYPE_CHECKING:
     from dp_lint.analysis.project import Project
@@ -103,11 +113,15 @@ def trainable_outside_optimizer(setup: TrainingSetup, project: Project) -> list[
     if built is None or created is None or created > built:
         return []
     construction = single_assignment(sequence[built], optimizer)
-    model_call = single_assignment(sequence[created], passed)
+    model_call, model_module = single_assignment(sequence[created], passed), setup.module
+    if model_call is None:
+        handed = _handed_model(sequence[created], passed, setup, project)
+        if handed is not None:
+            model_call, model_module = handed
     held = held_paths(construction, setup) if construction is not None else None
-    if held and model_call is not None:
+    if held and model_call is not None and model_module is setup.module:
         held = _below_model(held, passed, model_call, setup, project)
-    if not held or passed in held or model_call is None or not _built_unfrozen(model_call, setup, project):
+    if not held or passed in held or model_call is None or not _built_unfrozen(model_call, model_module, project):
         return []
     later = sequence[created + 1:]
     returned = setup.returned("module")
@@ -145,13 +159,61 @@ def _below_model(held: set[str], passed: str, model_call: cst.Call, setup: Train
     return rooted
 
 
-def _built_unfrozen(call: cst.Call, setup: TrainingSetup, project: Project) -> bool:
+def _handed_model(stmt: cst.CSTNode, passed: str, setup: TrainingSetup,
+                  project: Project) -> tuple[cst.Call, ModuleInfo] | None:
+    """A trainer given its model: for `self.model = model` in `__init__(self, model, cfg)`, the construction of the
+    model the project's one `Trainer(...)` call hands it (`model = build_classifier(cfg)`; `trainer =
+    Trainer(model, cfg)`), and its module. None unless that caller assigns the model once, before, and otherwise
+    uses it (and everything else) without touching `requires_grad`: through harmless methods, or not at all."""
+    value = _assigned_name(stmt, passed)
+    trainer = enclosing_class(setup)
+    init = next((m for m in class_methods(trainer) if m.name.value == "__init__"), None)
+    if value is None or init is None or not passed.startswith("self.") or not contains(init, stmt):
+        return None
+    positional = [p.name.value for p in (*init.params.posonly_params, *init.params.params)][1:]
+    if value not in positional and value not in {p.name.value for p in init.params.kwonly_params}:
+        return None
+    cls = next((c for c in setup.module.classes.values() if c.node is trainer), None)
+    constructions = project.modules.constructions(cls) if cls is not None else []
+    if len(constructions) != 1:
+        return None
+    module, call = constructions[0]
+    given = argument(call, value, positional.index(value) if value in positional else None)
+    if not isinstance(given, cst.Name) or any(a.star for a in call.args):
+        return None
+    parents = module.file.parents
+    caller = enclosing(parents.get(call), parents, cst.FunctionDef)
+    body = list(walk_statements(function_body(caller) if caller is not None else module.file.module.body))
+    holder: cst.CSTNode = caller if caller is not None else module.file.module
+    if may_change_requires_grad(cst.Module([]).code_for_node(holder) if caller is not None else module.file.text):
+        return None
+    assigned = [i for i, s in enumerate(body) if assigns(s, given.value)]
+    at = next((i for i, s in enumerate(body) if contains(s, call) and isinstance(s, cst.SimpleStatementLine)), None)
+    if len(assigned) != 1 or at is None or assigned[0] > at:
+        return None
+    model_call = single_assignment(body[assigned[0]], given.value)
+    if model_call is None or any(not _harmless_use(s, given.value, call) for s in body[assigned[0] + 1:]):
+        return None
+    return model_call, module
+
+
+def _assigned_name(stmt: cst.CSTNode, target: str) -> str | None:
+    """The `model` of `<target> = model`."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+        assign = stmt.body[0]
+        if len(assign.targets) == 1 and dotted_name(assign.targets[0].target) == target \
+                and isinstance(assign.value, cst.Name):
+            return assign.value.value
+    return None
+
+
+def _built_unfrozen(call: cst.Call, module: ModuleInfo, project: Project) -> bool:
     """Is the model built by its class, or by a project function that writes no `requires_grad` or freeze?"""
-    qualname = setup.module.resolve_expr(call.func) if dotted_name(call.func) else None
+    qualname = module.resolve_expr(call.func) if dotted_name(call.func) else None
     function = project.index.lookup_function(qualname) if qualname else None
     if function is not None:
         return _writes_no_freeze(function, project, 0)
-    kind = project.modules.kind_of(setup.module, call)
+    kind = project.modules.kind_of(module, call)
     return kind is not None and kind.project_class is not None and not kind.frozen
 
 
