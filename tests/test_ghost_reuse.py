@@ -129,3 +129,44 @@ def test_a_tie_in_a_method_called_from_init(tmp_path):
     methods = "\ndef tie_weights(self):\n    self.head.weight = self.emb.weight\n"
     found = _found(tmp_path, init, "return self.head(self.emb(x))\n", methods=methods)
     assert [(p, c, t, code) for p, c, t, code in found] == [("Net.head", 0, "Net.emb", "self.head.weight = self.emb.weight")]
+
+
+GETTERS = """
+def get_input_embeddings(self):
+    return self.emb
+
+def get_output_embeddings(self):
+    return self.head
+
+def post_init(self):
+    self.tie_weights()
+
+def _tie_or_clone_weights(self, output_embeddings, input_embeddings):
+    output_embeddings.weight = input_embeddings.weight
+"""
+
+HF_TIE = """
+def tie_weights(self):
+    output_embeddings = self.get_output_embeddings()
+    if output_embeddings is not None:
+        self._tie_or_clone_weights(output_embeddings, self.get_input_embeddings())
+"""
+
+
+@pytest.mark.parametrize("methods, expected", [
+    (GETTERS + HF_TIE, [("Net.head", 0, "Net.emb")]),                     # getters, parameters, `is not None`
+    (GETTERS + HF_TIE.replace("if output_embeddings is not None", "if tie and output_embeddings is not None"),
+     [("Net.head", 0, "Net.emb")]),                                       # folds with __init__'s tie=True
+    (GETTERS.replace("return self.head", "return None") + HF_TIE, []),    # no output embeddings: no tie
+    (GETTERS + HF_TIE.replace("is not None", "is None"), []),
+    (GETTERS + HF_TIE.replace("    output_embeddings = self", "    if flag:\n        return\n    output_embeddings = self"),
+     []),                                                                 # may return first
+    (GETTERS + HF_TIE.replace("if output_embeddings is not None", "if output_embeddings.weight.requires_grad"), []),
+    (GETTERS.replace("self.tie_weights()", "for _ in range(1):\n        self.tie_weights()") + HF_TIE, []),
+])
+def test_a_tie_through_getters_and_helpers(tmp_path, methods, expected):
+    init = TIED + "self.post_init()\n"
+    found = _found(tmp_path, init, "return self.head(self.emb(x))\n", methods=methods.replace("flag", "self.training"))
+    assert [(p, c, t) for p, c, t, _ in found] == expected
+    if expected:
+        assert found[0][3] == "output_embeddings.weight = input_embeddings.weight"

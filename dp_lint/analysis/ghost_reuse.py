@@ -23,9 +23,12 @@ What is read, for each model a resolved `make_private*` call wraps with `grad_sa
   comprehension, and not after a `return` or `raise` written earlier in the function (the same for each inlined
   helper call that leads to it). The count is the product of the levels' counts: a layer called twice, or a block
   holding it called twice, is reported;
-- ties: `self.<a>.<p> = self.<b>.<q>` between two such layers, in `__init__` (of the class or a base class) or in
-  a method `__init__` calls as a statement, written under no `if` whose test the layer tree cannot fold to the
-  branch taken; both layers must certainly be called.
+- ties: `<a>.<p> = <b>.<q>` between two such layers, in `__init__` (of the class or a base class) or in a method
+  it calls as a statement (three calls deep, the most derived override: `post_init()` -> `tie_weights()` ->
+  `_tie_or_clone_weights(out, inp)`), where `<a>` and `<b>` are `self.<path>`, a getter that is one
+  `return self.<path>` (`self.get_output_embeddings()`), or a local name or parameter holding one; written under
+  no `if` whose test cannot be folded to the branch taken (the layer tree's reading of the configuration, `<name>
+  is not None`), after no `return` or `raise`; both layers must certainly be called.
 A layer in a container (`nn.Sequential`, `nn.ModuleList`), a class whose forward dp-lint cannot analyse or that
 reaches submodules dynamically, a frozen or maybe-frozen layer, a model kept in eval mode by a `train()` override,
 and `nn.Embedding.from_pretrained` (frozen by default) produce nothing.
@@ -33,7 +36,7 @@ and `nn.Embedding.from_pretrained` (frozen by default) produce nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,7 +50,7 @@ from dp_lint.analysis.layer_state import frozen_layer, kept_in_eval_mode
 from dp_lint.analysis.layers import Instance, LayerUse
 from dp_lint.analysis.models import Tri
 from dp_lint.files.source import SourceFile
-from dp_lint.files.syntax import dotted_name, is_self
+from dp_lint.files.syntax import assignments_in, dotted_name, function_params, is_self
 
 # Nodes below which a statement may run zero times, or more than once.
 _GUARDS = (cst.If, cst.IfExp, cst.Try, cst.TryStar, cst.For, cst.While, cst.Lambda, cst.ListComp, cst.SetComp,
@@ -280,104 +283,159 @@ def _ties(project: Project) -> Iterator[GhostReusedLayer]:
 
 
 def _tie_assignments(project: Project, instance: Instance) -> Iterator[tuple[cst.CSTNode, str, str, SourceFile]]:
-    """(statement, module path of the target, module path of the value, file) of each
-    `self.<a...>.<p> = self.<b...>.<q>` that certainly runs when `instance` is built."""
+    """(statement, module path of the target, module path of the value, file) of each tie that certainly runs
+    when `instance` is built, in the `__init__` of its class or a base class."""
     for owner in project.index.mro(instance.cls):
         init = owner.methods.get("__init__")
-        if init is None:
-            continue
-        bodies = [init.node]
-        for stmt in _top_level(init.node):
-            called = _self_method_statement(stmt)
-            method = _method(project, instance.cls, called) if called else None
-            if method is not None and method is not init.node:
-                bodies.append(method)
-        for body in bodies:
-            parents = owner.file.parents if body is init.node else project.file_of(body).parents
-            file = owner.file if body is init.node else project.file_of(body)
-            for assign in _assignments(body):
-                if len(assign.targets) != 1:
+        if init is not None:
+            walk = _TieWalk(project, instance)
+            walk.method(init.node, owner, {}, 0)
+            yield from walk.found
+
+
+_NONE = ""  # what a name holds when it was given `None` (a getter's `return None`)
+
+
+class _TieWalk:
+    """The statements of `__init__` that certainly run, in order, and of the methods of the model it calls as
+    statements (`self.post_init()`, then `self.tie_weights()`, ...; the most derived override, three calls deep):
+    the module each local name and parameter holds (`self.lm_head`, `self.get_output_embeddings()` when that getter
+    is one `return self.<path>`), and the ties `<module>.<p> = <module>.<q>` between them. An `if` is entered
+    only when its test folds (the layer tree's reading of the configuration, `<name> is not None`); a `return` or
+    `raise` ends what certainly runs."""
+
+    def __init__(self, project: Project, instance: Instance) -> None:
+        self.project = project
+        self.instance = instance
+        self.found: list[tuple[cst.CSTNode, str, str, SourceFile]] = []
+
+    def method(self, function: cst.FunctionDef, owner: ClassInfo, names: dict[str, str], depth: int) -> None:
+        local = ({p.name.value for p in function_params(function)} | set(assignments_in(_top_level(function)))) - {"self"}
+        self._statements(_top_level(function), owner, names, local if depth else set(), depth)
+
+    def _statements(self, statements: Sequence[cst.CSTNode], owner: ClassInfo, names: dict[str, str],
+                    local: set[str], depth: int) -> bool:
+        """Walk `statements`; False when what follows them does not certainly run."""
+        for stmt in statements:
+            if isinstance(stmt, cst.If):
+                taken = self._fold(stmt.test, owner, names, local)
+                if taken is None:
+                    if _exits(stmt):
+                        return False
                     continue
-                target = _module_path(assign.targets[0].target)
-                value = _module_path(assign.value)
-                if target is None or value is None or target == value:
-                    continue
-                if not _runs_for(project, assign, body, parents, instance, owner):
-                    continue
-                yield parents.get(assign, assign), target, value, file
+                branch: Sequence[cst.CSTNode] = (
+                    _block(stmt.body) if taken else [stmt.orelse] if isinstance(stmt.orelse, cst.If)
+                    else _block(stmt.orelse.body) if stmt.orelse is not None else [])
+                if not self._statements(branch, owner, names, local, depth):
+                    return False
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Return, cst.Raise)):
+                        return False
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        self._assign(stmt, small.targets[0].target, small.value, owner, names, depth)
+                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                        self._call(small.value, owner, names, depth)
+            elif _exits(stmt):
+                return False  # a loop, `with` or `try` that may return: what follows may not run
+        return True
+
+    def _assign(self, stmt: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression, owner: ClassInfo,
+                names: dict[str, str], depth: int) -> None:
+        if isinstance(target, cst.Name):
+            held = self._module(value, owner, names, depth)
+            if held is None:
+                names.pop(target.value, None)
+            else:
+                names[target.value] = held
+            return
+        if not (isinstance(target, cst.Attribute) and isinstance(value, cst.Attribute)):
+            return
+        left, right = self._module(target.value, owner, names, depth), self._module(value.value, owner, names, depth)
+        if left and right and left != right:
+            self.found.append((stmt, left, right, self.project.file_of(stmt)))
+
+    def _call(self, call: cst.Call, owner: ClassInfo, names: dict[str, str], depth: int) -> None:
+        """`self.<method>(...)`: walk the method with its parameters bound to the modules the arguments hold."""
+        resolved = self._self_method(call, depth)
+        if resolved is None or any(a.star for a in call.args):
+            return
+        function, method_owner = resolved
+        params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)][1:]
+        bound: dict[str, str] = {}
+        for position, arg in enumerate(call.args):
+            param = arg.keyword.value if arg.keyword is not None else params[position] if position < len(params) else None
+            held = self._module(arg.value, owner, names, depth) if param is not None else None
+            if param is not None and held is not None:
+                bound[param] = held
+        self.method(function, method_owner, bound, depth + 1)
+
+    def _self_method(self, call: cst.Call, depth: int) -> tuple[cst.FunctionDef, ClassInfo] | None:
+        func = call.func
+        if depth >= 3 or not isinstance(func, cst.Attribute) or not is_self(func.value):
+            return None
+        for owner in self.project.index.mro(self.instance.cls):
+            method = owner.methods.get(func.attr.value)
+            if method is not None:
+                return method.node, owner
+        return None
+
+    def _module(self, expr: cst.BaseExpression, owner: ClassInfo, names: dict[str, str], depth: int) -> str | None:
+        """The module path below the instance that `expr` holds (`"model.embed_tokens"`), `_NONE`, or None."""
+        if isinstance(expr, cst.Name):
+            return _NONE if expr.value == "None" else names.get(expr.value)
+        if isinstance(expr, cst.Attribute):
+            parts: list[str] = []
+            current: cst.BaseExpression = expr
+            while isinstance(current, cst.Attribute):
+                parts.append(current.attr.value)
+                current = current.value
+            return ".".join(reversed(parts)) if is_self(current) else None
+        if isinstance(expr, cst.Call) and not expr.args:
+            resolved = self._self_method(expr, depth)
+            body = _top_level(resolved[0]) if resolved is not None else []
+            returned = body[-1] if len(body) == 1 or (len(body) == 2 and _docstring(body[0])) else None
+            if isinstance(returned, cst.SimpleStatementLine) and len(returned.body) == 1 \
+                    and isinstance(returned.body[0], cst.Return) and returned.body[0].value is not None:
+                assert resolved is not None
+                return self._module(returned.body[0].value, resolved[1], {}, depth + 1)
+        return None
+
+    def _fold(self, test: cst.BaseExpression, owner: ClassInfo, names: dict[str, str], local: set[str]) -> bool | None:
+        """The branch an `if` test takes when the instance is built, or None."""
+        if isinstance(test, cst.BooleanOperation):
+            left, right = self._fold(test.left, owner, names, local), self._fold(test.right, owner, names, local)
+            decided = False if isinstance(test.operator, cst.And) else True
+            if decided in (left, right):
+                return decided
+            return None if left is None or right is None else not decided
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._fold(test.expression, owner, names, local)
+            return None if inner is None else not inner
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name) \
+                and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None" \
+                and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot)) and test.left.value in names:
+            return (names[test.left.value] == _NONE) == isinstance(test.comparisons[0].operator, cst.Is)
+        if any(isinstance(node, cst.Name) and node.value in local for node in _names_in(test)):
+            return None  # a local of a method: the layer tree reads only `__init__`'s names
+        value = self.project.layer_tree.evaluate(test, self.instance, owner)
+        return bool(value) if isinstance(value, (bool, int, str, float, type(None))) else None
 
 
 def _top_level(function: cst.FunctionDef) -> list[cst.BaseStatement]:
     return list(function.body.body) if isinstance(function.body, cst.IndentedBlock) else []
 
 
-def _self_method_statement(stmt: cst.CSTNode) -> str | None:
-    """`self.<name>()` written as a statement of its own."""
-    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
-        return None
-    call = stmt.body[0].value
-    if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and is_self(call.func.value):
-        return call.func.attr.value
-    return None
+def _block(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return body.body if isinstance(body, cst.IndentedBlock) else [body]
 
 
-def _method(project: Project, cls: ClassInfo, name: str) -> cst.FunctionDef | None:
-    for owner in project.index.mro(cls):
-        method = owner.methods.get(name)
-        if method is not None:
-            return method.node
-    return None
+def _docstring(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr) \
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
 
 
-def _assignments(node: cst.CSTNode) -> Iterator[cst.Assign]:
-    if isinstance(node, cst.Assign):
-        yield node
+def _names_in(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
     for child in node.children:
-        if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            yield from _assignments(child)
-
-
-def _module_path(expr: cst.BaseExpression) -> str | None:
-    """`self.a.b.weight` -> "a.b" (the module whose parameter it is)."""
-    parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if not is_self(expr) or len(parts) < 2:
-        return None
-    return ".".join(reversed(parts[1:]))
-
-
-def _runs_for(project: Project, assign: cst.Assign, function: cst.FunctionDef, parents: Mapping[cst.CSTNode, cst.CSTNode], instance: Instance,
-              owner: ClassInfo) -> bool:
-    """Does the assignment run when `instance` is built: under no guard but `if`s whose test folds to the
-    branch it is in, and after no `return`/`raise`?"""
-    statement: cst.CSTNode = assign
-    current: cst.CSTNode = assign
-    parent = parents.get(current)
-    while parent is not None and parent is not function:
-        if isinstance(parent, cst.If):
-            outcome = current is parent.body
-            if not outcome and current is not parent.orelse:
-                return False  # the test itself
-            value = project.layer_tree.evaluate(parent.test, instance, owner)
-            if not isinstance(value, (bool, int, str, float, type(None))) or bool(value) != outcome:
-                return False
-        elif isinstance(parent, cst.Else):
-            pass
-        elif isinstance(parent, _GUARDS):
-            return False
-        statement, current, parent = current, parent, parents.get(parent)
-    if parent is None:
-        return False
-    # Under a folded `if`, the top-level statement is the outermost `if`.
-    top = statement if statement in _top_level(function) else _top_statement(function, assign, parents)
-    return top is not None and _first_exit_after(function, top)
-
-
-def _top_statement(function: cst.FunctionDef, node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode | None:
-    top = _top_level(function)
-    current: cst.CSTNode | None = node
-    while current is not None and current not in top:
-        current = parents.get(current)
-    return current
+        yield from _names_in(child)
