@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import libcst as cst
 
-from dp_lint.analysis.engine_calls import EngineCall, find_engine_calls
+from dp_lint.analysis.engine_calls import EngineCall, GradSampleMode, find_engine_calls
 from dp_lint.analysis.gradient_flow import FlowResult, ForwardFlow
 from dp_lint.analysis.index import ClassInfo, ProjectIndex
 from dp_lint.analysis.layers import Instance, LayerTree, LayerUse
@@ -185,8 +185,28 @@ class Project:
 
     def left_out_of_optimizers(self, cls: ClassInfo, attr: str) -> bool:
         """Is submodule `attr` of `cls` certainly not stepped by any optimizer? Then a
-        missing per-sample gradient cannot make DPOptimizer.step() fail."""
+        missing per-sample gradient cannot make DPOptimizer.step() fail. (In ghost mode a parameter
+        without a gradient fails anyway, at backward: see `wrapping_modes`.)"""
         return not_optimized(self.optimized_attributes, self.modules.model(cls).submodules, attr)
+
+    def wrapping_modes(self, cls: ClassInfo) -> set[GradSampleMode | str | Unknown | None]:
+        """The `grad_sample_mode` of each engine call whose model holds `cls` (UNKNOWN: not read; None: a model
+        checked without a resolved engine call). Empty when no checked model holds it. Ghost clipping reads the
+        per-sample norm of every trainable parameter of the model at backward, whatever the optimizer holds: a
+        parameter left out of the optimizer without a gradient fails there (measured, opacus 1.6.0)."""
+        return self._modes_by_class.get(cls, set())
+
+    @cached_property
+    def _modes_by_class(self) -> dict[ClassInfo, set[GradSampleMode | str | Unknown | None]]:
+        found: dict[ClassInfo, set[GradSampleMode | str | Unknown | None]] = {}
+        for model in self.private_models:
+            classes = self.guarded(f"classes of {model.instance.cls.qualname}",
+                                   partial(self.layer_tree.classes, model.instance), None)
+            mode = model.engine.grad_sample_mode if model.engine is not None else None
+            for cls in classes or ():
+                for owner in self.index.mro(cls):
+                    found.setdefault(owner, set()).add(mode)
+        return found
 
     def may_be_private(self, cls: ClassInfo) -> bool:
         """May `cls` be part of a model an engine call wraps? (See `private_classes`.)"""

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from dp_lint.analysis.engine_calls import GradSampleMode
 from dp_lint.analysis.gradient_flow import FlowResult
 from dp_lint.analysis.index import ClassInfo
 from dp_lint.analysis.models import ModuleClass, Submodule, Tri
@@ -46,10 +47,11 @@ class TrainableModuleWithoutGradient(Rule):
                 declared = project.modules.model(owner).submodules.get(attr)
                 if declared is None:
                     continue
+                ghost = project.wrapping_modes(owner) == {GradSampleMode.GHOST}
                 yield self.report(
                     declared.statement,
-                    self._message(attr, declared.description),
-                    help=self._help(attr, known[0], declared.description),
+                    self._message(attr, declared.description, ghost),
+                    help=self._help(attr, known[0], declared.description, ghost),
                     file=owner.file,
                     fix=self._fix(owner.file, declared.statement, attr),
                 )
@@ -83,8 +85,10 @@ class TrainableModuleWithoutGradient(Rule):
             return None
         if model.is_frozen(attr) or model.unattributed_freeze or model.dynamic_attributes:
             return None
-        if project.modules.frozen_elsewhere(cls, attr) or project.left_out_of_optimizers(cls, attr):
+        if project.modules.frozen_elsewhere(cls, attr):
             return None
+        if project.left_out_of_optimizers(cls, attr) and GradSampleMode.GHOST not in project.wrapping_modes(cls):
+            return None  # never stepped; but ghost clipping reads every trainable parameter's norm at backward
         if flow.dynamic_access or attr in flow.escaped or attr in flow.uncertain_calls:
             return None
         sites = flow.sites_of(attr)
@@ -101,17 +105,20 @@ class TrainableModuleWithoutGradient(Rule):
         return "forward() never calls it"
 
     @staticmethod
-    def _message(attr: str, description: str) -> str:
-        described = f"`self.{attr}` ({description}) never gets a gradient: optimizer.step() raises ValueError."
+    def _message(attr: str, description: str, ghost: bool = False) -> str:
+        failure = "in ghost mode loss.backward() raises AttributeError" if ghost else "optimizer.step() raises ValueError"
+        described = f"`self.{attr}` ({description}) never gets a gradient: {failure}."
         # A long origin (`ARCHS[arch](...)` from build_model() from ...) goes to the help.
-        return described if len(described) <= 120 else f"`self.{attr}` never gets a gradient: optimizer.step() raises ValueError."
+        return described if len(described) <= 120 else f"`self.{attr}` never gets a gradient: {failure}."
 
     @staticmethod
-    def _help(attr: str, reason: str, description: str) -> str:
+    def _help(attr: str, reason: str, description: str, ghost: bool = False) -> str:
+        failure = ("ghost clipping's loss.backward() raises `AttributeError: 'Parameter' object has no attribute "
+                   "'_norm_sample'` (whatever the optimizer holds)" if ghost else
+                   "optimizer.step() raises `ValueError: Per sample gradient is not initialized`")
         return (
             f"Freeze it: `self.{attr}.requires_grad_(False)`. It ({description}) has trainable parameters, but {reason}: "
-            f"they get no per-sample gradient and optimizer.step() raises "
-            f"`ValueError: Per sample gradient is not initialized`."
+            f"they get no per-sample gradient and {failure}."
         )
 
 
