@@ -8,8 +8,9 @@ import textwrap
 from pathlib import Path
 
 import libcst as cst
+import pytest
 
-from dp_lint.analysis.accumulation import several_backward_per_step
+from dp_lint.analysis.accumulation import ghost_forwards_per_backward, several_backward_per_step
 from dp_lint.analysis.project import Project
 from dp_lint.files.source import parse_text
 
@@ -269,3 +270,52 @@ def test_several_backward_per_step_leaves_ghost_mode_to_ghost_accumulation(tmp_p
     project = Project([parse_text(tmp_path / "train.py", "train", textwrap.dedent(HEADER) + body)])
     (setup,) = project.training_setups
     assert several_backward_per_step(setup, project.index) == []
+
+
+# -- ghost mode: the private model called twice before one backward (DPL219's script shape) ------------------
+
+TWO_VIEW_ENGINE = """
+    model, optimizer, criterion, loader = PrivacyEngine().make_private(
+        module=model, optimizer=optimizer, data_loader=loader, criterion=nn.CrossEntropyLoss(),
+        noise_multiplier=1.0, max_grad_norm=1.0, grad_sample_mode={mode})
+"""
+
+TWO_VIEWS = """
+for a, b, y in loader:
+    optimizer.zero_grad()
+    {first}
+    {second}
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def _ghost_forwards(tmp_path: Path, first: str, second: str, mode: str = '"ghost"') -> list[tuple[str, str]]:
+    loop = textwrap.dedent(TWO_VIEWS).replace("{first}", first).replace("{second}", second)
+    body = "def main(model, optimizer, loader):" + TWO_VIEW_ENGINE.format(mode=mode) + textwrap.indent(loop, "    ")
+    project = Project([parse_text(tmp_path / "train.py", "train", textwrap.dedent(HEADER) + body)])
+    (setup,) = project.training_setups
+    return [(_code(f.first), _code(f.second)) for f in ghost_forwards_per_backward(setup, project.index)]
+
+
+def test_two_forwards_before_the_backward_in_ghost_mode(tmp_path):
+    found = _ghost_forwards(tmp_path, "za = model(a)", "loss = criterion(za, y) + criterion(model(b), y)")
+    assert found == [("model(a)", "model(b)")]
+
+
+def test_both_forwards_inside_the_backwards_expression(tmp_path):
+    found = _ghost_forwards(tmp_path, "pass", "loss = criterion(model(a), y) + criterion(model(b), y)")
+    assert found == [("model(a)", "model(b)")]
+
+
+@pytest.mark.parametrize("first, second, mode", [
+    ("za = model(a)", "loss = criterion(za, y)", '"ghost"'),                                   # one forward
+    ("za = model(a)", "loss = criterion(za, y) + criterion(model(b), y)", '"hooks"'),          # hooks mode sums them
+    ("with torch.no_grad():\n        target = model(b)", "loss = criterion(model(a), target)", '"ghost"'),
+    ("if y.sum() > 0:\n        extra = model(b)", "loss = criterion(model(a), y)", '"ghost"'),  # may not run
+    ("zs = [model(v) for v in (a, b)]", "loss = criterion(zs[0], y)", '"ghost"'),              # a comprehension
+    ("za = model(a) if y.any() else model(b)", "loss = criterion(za, y)", '"ghost"'),          # one of them
+    ("za = model(a)", "loss = criterion(za, y) + criterion(model(b), y)", "mode"),             # unknown mode
+])
+def test_no_second_counted_forward(tmp_path, first, second, mode):
+    assert _ghost_forwards(tmp_path, first, second, mode) == []

@@ -37,12 +37,20 @@ accumulation).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from dp_lint.analysis.engine_calls import GradSampleMode
-from dp_lint.analysis.extra_forwards import TrainingPlace, is_backward, is_step, own_calls, training_places
+from dp_lint.analysis.extra_forwards import (
+    TrainingPlace,
+    grad_enabled_at,
+    is_backward,
+    is_step,
+    mode_in_loop,
+    own_calls,
+    training_places,
+)
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
 from dp_lint.analysis.training import TrainingSetup, statement_inside
 from dp_lint.analysis.values import UNKNOWN, Unknown
@@ -187,6 +195,75 @@ def ghost_accumulation(setup: TrainingSetup, index: ProjectIndex) -> list[Severa
     return found
 
 
+@dataclass(frozen=True)
+class GhostSecondForward:
+    """A training loop of a ghost-mode model whose every round calls the private model twice (or more) in
+    training mode with grad enabled before its one backward (`ghost_forwards_per_backward`)."""
+
+    first: cst.Call  # the first `model(...)` of the round
+    second: cst.Call  # the one that raises
+    backward: cst.Call
+    module: ModuleInfo  # where the loop is written
+    model: str  # the private model's name there
+    through: str | None  # the method or function it is written in when not the engine call's: "self.fit"
+    loop: cst.For | cst.While
+
+
+def ghost_forwards_per_backward(setup: TrainingSetup, index: ProjectIndex) -> list[GhostSecondForward]:
+    """The training loops of a model made private in ghost mode whose rounds are all in sight (the rules of
+    `several_backward_per_step`), run nothing under a test, switch no hooks, run one backward and one step, and
+    call the private model at least twice before the backward, each call running once per round, in training
+    mode, with grad enabled (`loss = criterion(model(view_a), y) + criterion(model(view_b), y)`). Ghost clipping
+    counts the forward passes each trainable `nn.Linear`/`nn.Embedding` parameter serves until the backward, and
+    the second one raises `NotImplementedError: Parameter tying is not supported with Ghost Clipping` (measured,
+    opacus 1.6.0; hooks and functorch modes sum the two passes' per-sample gradients and train). Whether the model
+    holds such a layer is the caller's question."""
+    if not setup.engine.kind.makes_private or not setup.is_ghost:
+        return []
+    found: list[GhostSecondForward] = []
+    for place, loop in _step_loops(setup, index):
+        state = _round(loop, place, setup)
+        if state is None or any(e.guarded for e in state.events) or any(e.kind.startswith("hooks") for e in state.events):
+            continue
+        backward = [e.call for e in state.events if e.kind == "backward"]
+        steps = [e for e in state.events if e.kind == "step"]
+        if len(backward) != 1 or len(steps) != 1:
+            continue
+        end = place.module.file.span(backward[0])[1]  # a forward inside the backward's expression runs first
+        before = [c for c in state.forwards if _position(c, place) < end.row * 10_000 + end.column
+                  and grad_enabled_at(c, place) is True
+                  and mode_in_loop(_statement_of(c, place), loop, place) == "train"]
+        if len(before) >= 2:
+            found.append(GhostSecondForward(before[0], before[1], backward[0], place.module, place.model,
+                                            place.through, loop))
+    return found
+
+
+def _runs_once(call: cst.Call, top: cst.CSTNode, place: TrainingPlace) -> bool:
+    """Is `call` evaluated exactly once whenever `top` (the node `_calls` reads) runs: not in a lambda, a
+    comprehension, a conditional expression or the right side of `and`/`or`?"""
+    parents = place.module.file.parents
+    node: cst.CSTNode = call
+    while node is not top:
+        parent = parents.get(node)
+        if parent is None:
+            return False
+        if isinstance(parent, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.IfExp)):
+            return False
+        if isinstance(parent, cst.BooleanOperation) and node is parent.right:
+            return False
+        node = parent
+    return True
+
+
+def _statement_of(node: cst.CSTNode, place: TrainingPlace) -> cst.CSTNode:
+    parents = place.module.file.parents
+    current = node
+    while not isinstance(current, cst.SimpleStatementLine) and parents.get(current) is not None:
+        current = parents[current]
+    return current
+
+
 def _step_loops(setup: TrainingSetup, index: ProjectIndex) -> Iterator[tuple[TrainingPlace, cst.For | cst.While]]:
     """The innermost loops stepping the optimizer a `make_private*` call returned, in each training place of
     it (`training_places`) that uses no `BatchMemoryManager` (which skips steps)."""
@@ -240,6 +317,9 @@ class _Round:
     events: list[_Event]
     test: cst.BaseExpression | None = None  # the periodic test
     steps: int | None = None
+    # `<model>(...)` calls that run once in every round (not under the periodic test, a lambda, a
+    # comprehension or a conditional expression), in order
+    forwards: list[cst.Call] = field(default_factory=list)
 
 
 def _loop(loop: cst.For | cst.While, place: TrainingPlace, setup: TrainingSetup) -> SeveralBackward | None:
@@ -367,6 +447,9 @@ def _calls(node: cst.CSTNode, guarded: bool, state: _Round) -> None:
                 state.events.append(_Event("backward", call, guarded))
         elif receiver in names:
             continue  # `model(x)`'s methods, `optimizer.param_groups`: no backward, step or clear
+        elif dotted_name(func) == place.model:
+            if not guarded and _runs_once(call, node, place):
+                state.forwards.append(call)
         elif _may_train(call, state):
             raise _GiveUp
 

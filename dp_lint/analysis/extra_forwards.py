@@ -261,6 +261,24 @@ def _grad_enabled(call: cst.Call, place: TrainingPlace) -> bool | None:
     return True
 
 
+def grad_enabled_at(call: cst.Call, place: TrainingPlace) -> bool | None:
+    """Is grad certainly enabled at `call` (True), certainly off (False), or out of sight (None: a
+    `set_grad_enabled` statement or decorator in the function)? The reading `unconsumed_forwards` uses."""
+    if place.function is not None and _decorated_grad_off(place.function, place.module):
+        return False
+    if any(_sets_grad_mode(c, place.module) for stmt in place.statements for c in own_calls(stmt)):
+        return None
+    return _grad_enabled(call, place)
+
+
+def mode_in_loop(stmt: cst.CSTNode, loop: cst.For | cst.While, place: TrainingPlace) -> str:
+    """The private model's mode ("train", "eval", "unknown") at `stmt`, a statement of `loop`'s body, in every
+    round."""
+    statements = list(place.statements)
+    before = statements[:statements.index(loop)] if loop in statements else []
+    return _mode_in_loop(stmt, loop, place, before)
+
+
 def _decorated_grad_off(function: cst.FunctionDef, module: ModuleInfo) -> bool:
     for decorator in function.decorators:
         expr = decorator.decorator

@@ -125,6 +125,13 @@ def _where_calls_part(first: CallSite, second: CallSite) -> cst.CSTNode:
 
 def _counted_layer(project: Project, use: LayerUse) -> bool:
     """A trainable `nn.Linear`/`nn.Embedding` of exactly that class, in train mode, held by an attribute."""
+    return _counts_forwards(project, use) and use.instance is not None \
+        and _attribute_below(use.path, use.instance.path) is not None
+
+
+def _counts_forwards(project: Project, use: LayerUse) -> bool:
+    """A trainable `nn.Linear`/`nn.Embedding` of exactly that class, in train mode: ghost clipping counts the
+    forward passes its parameters serve."""
     kind = use.kind
     if use.name not in GHOST_NORM_SAMPLER_LAYERS or kind.project_class is not None or kind.owns_parameters is not Tri.YES:
         return False
@@ -132,9 +139,14 @@ def _counted_layer(project: Project, use: LayerUse) -> bool:
         return False
     if kind.call is not None and (dotted_name(kind.call.func) or "").endswith("from_pretrained"):
         return False
-    if use.instance is None or frozen_layer(project, use) or kept_in_eval_mode(project, use):
-        return False
-    return _attribute_below(use.path, use.instance.path) is not None
+    return use.instance is not None and not frozen_layer(project, use) and not kept_in_eval_mode(project, use)
+
+
+def counted_layer_of(project: Project, engine: EngineCall) -> str | None:
+    """The path of a layer of the model `engine` wraps whose forward passes ghost clipping counts (a trainable
+    `nn.Linear`/`nn.Embedding` of exactly that class, not frozen, not kept in eval mode), or None."""
+    return next((m.use.path for m in project.layer_uses if m.model.engine is engine and _counts_forwards(project, m.use)),
+                None)
 
 
 def _attribute_below(path: str, prefix: str) -> str | None:

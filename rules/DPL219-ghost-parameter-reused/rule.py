@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dp_lint.analysis.ghost_reuse import GhostReusedLayer, ghost_reused_layers
+from dp_lint.analysis.accumulation import GhostSecondForward, ghost_forwards_per_backward
+from dp_lint.analysis.extra_forwards import unconsumed_forwards
+from dp_lint.analysis.ghost_reuse import GhostReusedLayer, counted_layer_of, ghost_reused_layers
 from dp_lint.analysis.project import Project
 from dp_lint.catalogue.rule import FixAvailability, Rule
 from dp_lint.core.findings import Confidence, Finding
@@ -24,6 +26,27 @@ class GhostParameterReused(Rule):
         none: list[GhostReusedLayer] = []
         for found in project.guarded("ghost-mode layer reuse", lambda: ghost_reused_layers(project), none):
             yield self._finding(found)
+        for setup in project.training_setups:
+            forwards = ghost_forwards_per_backward(setup, project.index)
+            layer = counted_layer_of(project, setup.engine) if forwards else None
+            if layer is None:
+                continue
+            unconsumed = {id(f.call) for f in unconsumed_forwards(setup, project.index)}  # DPL210's finding
+            for found_forward in forwards:
+                if id(found_forward.first) not in unconsumed and id(found_forward.second) not in unconsumed:
+                    yield self._second_forward(found_forward, layer, setup.engine.label())
+
+    def _second_forward(self, found: GhostSecondForward, layer: str, engine: str) -> Finding:
+        message = (f"`{found.model}` is called a second time before its backward in ghost mode: this forward raises "
+                   f"NotImplementedError.")
+        if len(message) > 120:
+            message = "The private model is called twice before one backward in ghost mode: this forward raises."
+        help_text = (f"Ghost clipping (`grad_sample_mode=\"ghost\"`, {engine}) counts the forward passes each "
+                     f"trainable `nn.Linear`/`nn.Embedding` parameter serves until the backward (`{layer}` is one), "
+                     f"and the second forward of this round raises {_ERROR} (measured, opacus 1.6.0). Train in "
+                     f"hooks mode (`grad_sample_mode=\"hooks\"`, 3 return values, no `criterion=`), which sums the "
+                     f"two passes' per-sample gradients, or run one forward per backward and step.")
+        return self.report(found.second, message, file=found.module.file, help=help_text, confidence=Confidence.HIGH)
 
     def _finding(self, found: GhostReusedLayer) -> Finding:
         engine = found.engine.label()
