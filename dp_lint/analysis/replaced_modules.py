@@ -39,7 +39,7 @@ import libcst as cst
 
 from dp_lint.analysis.index import ClassInfo, ModuleInfo, ProjectIndex
 from dp_lint.analysis.models import ModuleKind, ModuleModels, Tri
-from dp_lint.analysis.requires_grad import later_step, requires_grad_changes, under_test
+from dp_lint.analysis.requires_grad import later_step, paths_overlap, requires_grad_changes, under_test
 from dp_lint.analysis.training import TrainingSetup, assigns, single_assignment, statements_before_engine
 from dp_lint.files.syntax import bind_call, calls_in, dotted_name
 
@@ -102,10 +102,11 @@ def replaced_after_optimizer(setup: TrainingSetup, index: ProjectIndex,
     if any(assigns(s, passed) for s in later):
         return []  # the model is rebound on the way (`ModuleValidator.fix`: DPL207)
     # A script that changes `requires_grad` may have frozen the old layer (then a filtered optimizer does not
-    # hold it): which parameters the optimizer holds is not worth guessing.
-    if next(requires_grad_changes(sequence, {passed}), None) is not None:
-        return []
+    # hold it): only a replacement that no change touches (a frozen backbone, a new head) is read.
+    changes = list(requires_grad_changes(sequence, {passed}))
     for change in _replacements(later, passed, setup.module, index):
+        if any(paths_overlap(c.relative, change.relative) for c in changes):
+            continue
         old = _old_owner(change, engine.wrapped, models)
         if old is not None and _held(held, passed, change.relative):
             found.append(ReplacedAfterOptimizer(

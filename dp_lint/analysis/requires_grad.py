@@ -118,13 +118,14 @@ def _optimizer_holds_every_parameter(setup: TrainingSetup, model: str) -> bool:
 def _frozen_at_call(before: Sequence[_Change], relative: tuple[str, ...]) -> _Change | None:
     """The last freeze before the engine call overlapping `relative`, when no later change before the call
     touches it again."""
-    overlapping = [c for c in before if _overlap(c.relative, relative)]
+    overlapping = [c for c in before if paths_overlap(c.relative, relative)]
     if not overlapping or overlapping[-1].value is not False:
         return None
     return overlapping[-1]
 
 
-def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def paths_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Is one model path below (or equal to) the other? `()` (the whole model) overlaps everything."""
     shorter = min(len(a), len(b))
     return a[:shorter] == b[:shorter]
 
