@@ -111,3 +111,15 @@ def test_no_answer(tmp_path, between, params, model):
 ])
 def test_replaced_after_the_engine_call(tmp_path, after, expected):
     assert _found(tmp_path, "", after) == expected
+
+
+@pytest.mark.parametrize("between, expected", [
+    ("model.body.requires_grad_(False)\nmodel.head = nn.Linear(8, 5)\n", [("model.head", False, False, False)]),
+    ("for p in model.body.parameters():\n    p.requires_grad = False\nmodel.head = nn.Linear(8, 5)\n",
+     [("model.head", False, False, False)]),
+    ("model.requires_grad_(False)\nmodel.head = nn.Linear(8, 5)\n", []),              # the whole model: not guessed
+    ("model.head = nn.Linear(8, 5)\nmodel.head.requires_grad_(False)\n", []),         # the new layer frozen
+])
+def test_a_freeze_of_another_part_is_read(tmp_path, between, expected):
+    params = "filter(lambda p: p.requires_grad, model.parameters())"
+    assert _found(tmp_path, between, params=params) == expected
