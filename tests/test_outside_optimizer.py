@@ -220,3 +220,16 @@ def test_a_model_handed_to_a_trainer(tmp_path):
 ])
 def test_a_handed_model_without_an_answer(tmp_path, caller, extra):
     assert _found_in_trainer(tmp_path, caller, extra) == []
+
+
+@pytest.mark.parametrize("params, expected", [
+    ("model.parameters()", []),                                               # the parameter is the model itself
+    ("model.head.parameters()", [("self.model.backbone", ("self.model.head",))]),
+])
+def test_a_trainer_building_the_optimizer_from_its_parameter(tmp_path, params, expected):
+    extra = TRAINER.replace("self.model.head.parameters()", params).replace("class Trainer:", "class ParamTrainer:")
+    caller = "def main(data):\n    model = Probe()\n    ParamTrainer(model).fit(data)\n"
+    source = textwrap.dedent(HEADER) + extra + "\n\n" + caller
+    project = Project([parse_text(tmp_path / "train.py", "train", source)])
+    (setup,) = project.training_setups
+    assert [(f.path, f.held) for f in trainable_outside_optimizer(setup, project)] == expected

@@ -114,13 +114,17 @@ def trainable_outside_optimizer(setup: TrainingSetup, project: Project) -> list[
         return []
     construction = single_assignment(sequence[built], optimizer)
     model_call, model_module = single_assignment(sequence[created], passed), setup.module
+    aliases: dict[str, str] = {}  # other names of the model where the optimizer is built
     if model_call is None:
         handed = _handed_model(sequence[created], passed, setup, project)
-        if handed is not None:
+        given = _assigned_name(sequence[created], passed)
+        if handed is not None and given is not None and not any(assigns(s, given) for s in sequence):
             model_call, model_module = handed
+            aliases[given] = passed  # `SGD(model.parameters())` in `__init__(self, model)`: `self.model`
     held = held_paths(construction, setup) if construction is not None else None
-    if held and model_call is not None and model_module is setup.module:
-        held = _below_model(held, passed, model_call, setup, project)
+    if held and model_call is not None:
+        held = _below_model(held, passed, aliases, model_call if model_module is setup.module else None,
+                            setup, project)
     if not held or passed in held or model_call is None or not _built_unfrozen(model_call, model_module, project):
         return []
     later = sequence[created + 1:]
@@ -141,18 +145,22 @@ def trainable_outside_optimizer(setup: TrainingSetup, project: Project) -> list[
     return found
 
 
-def _below_model(held: set[str], passed: str, model_call: cst.Call, setup: TrainingSetup,
-                 project: Project) -> set[str] | None:
-    """`held` as paths below the model: `student` for the `student` that `model = DINO(student, teacher)` stores
-    as `self.student` is `model.student`; None when a held path is neither below the model nor so stored (the
-    optimizer may hold a part of the model under another name)."""
+def _below_model(held: set[str], passed: str, aliases: dict[str, str], model_call: cst.Call | None,
+                 setup: TrainingSetup, project: Project) -> set[str] | None:
+    """`held` as paths below the model: `model.head` for `model.head` where `model` is another name of the model
+    (`aliases`); `student` for the `student` that `model = DINO(student, teacher)` (`model_call`, written where
+    the optimizer is) stores as `self.student` is `model.student`; None when a held path is neither below the
+    model nor so stored (the optimizer may hold a part of the model under another name)."""
     rooted: set[str] = set()
     for path in held:
         if _below(path, passed):
             rooted.add(path)
             continue
         root, _, rest = path.partition(".")
-        attr = attribute_storing(project.index, setup.module, model_call, root)
+        if root in aliases:
+            rooted.add(".".join(part for part in (aliases[root], rest) if part))
+            continue
+        attr = attribute_storing(project.index, setup.module, model_call, root) if model_call is not None else None
         if attr is None:
             return None
         rooted.add(".".join(part for part in (passed, attr, rest) if part))
