@@ -54,7 +54,7 @@ from dp_lint.analysis.extra_forwards import (
 from dp_lint.analysis.index import ModuleInfo, ProjectIndex
 from dp_lint.analysis.training import TrainingSetup, statement_inside
 from dp_lint.analysis.values import UNKNOWN, Unknown
-from dp_lint.files.syntax import calls_in, dotted_name, target_names, walk_statements
+from dp_lint.files.syntax import calls_in, dotted_name, enclosing, target_names, walk_statements
 
 # grad_sample_mode values whose GradSampleModule raises on accumulation under Poisson sampling
 # (measured, opacus 1.4.1-1.6.0); ghost mode's module has no such check.
@@ -229,10 +229,11 @@ def ghost_forwards_per_backward(setup: TrainingSetup, index: ProjectIndex) -> li
         steps = [e for e in state.events if e.kind == "step"]
         if len(backward) != 1 or len(steps) != 1:
             continue
-        end = place.module.file.span(backward[0])[1]  # a forward inside the backward's expression runs first
-        before = [c for c in state.forwards if _position(c, place) < end.row * 10_000 + end.column
-                  and grad_enabled_at(c, place) is True
-                  and mode_in_loop(_statement_of(c, place), loop, place) == "train"]
+        end = _position(backward[0], place, end=True)  # a forward inside the backward's expression runs first
+        parents = place.module.file.parents
+        before = [c for c in state.forwards if _position(c, place) < end and grad_enabled_at(c, place) is True
+                  and (statement := enclosing(c, parents, cst.SimpleStatementLine)) is not None
+                  and mode_in_loop(statement, loop, place) == "train"]
         if len(before) >= 2:
             found.append(GhostSecondForward(before[0], before[1], backward[0], place.module, place.model,
                                             place.through, loop))
@@ -254,14 +255,6 @@ def _runs_once(call: cst.Call, top: cst.CSTNode, place: TrainingPlace) -> bool:
             return False
         node = parent
     return True
-
-
-def _statement_of(node: cst.CSTNode, place: TrainingPlace) -> cst.CSTNode:
-    parents = place.module.file.parents
-    current = node
-    while not isinstance(current, cst.SimpleStatementLine) and parents.get(current) is not None:
-        current = parents[current]
-    return current
 
 
 def _step_loops(setup: TrainingSetup, index: ProjectIndex) -> Iterator[tuple[TrainingPlace, cst.For | cst.While]]:
@@ -617,9 +610,10 @@ def _row(node: cst.CSTNode, place: TrainingPlace) -> int:
     return place.module.file.span(node)[0].row
 
 
-def _position(node: cst.CSTNode, place: TrainingPlace) -> int:
-    start = place.module.file.span(node)[0]
-    return start.row * 10_000 + start.column
+def _position(node: cst.CSTNode, place: TrainingPlace, end: bool = False) -> int:
+    """Where `node` starts (or ends) in its file, as one comparable number."""
+    at = place.module.file.span(node)[1 if end else 0]
+    return at.row * 10_000 + at.column
 
 
 def _code(node: cst.CSTNode) -> str:

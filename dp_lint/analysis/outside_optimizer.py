@@ -117,9 +117,8 @@ def trainable_outside_optimizer(setup: TrainingSetup, project: Project) -> list[
     aliases: dict[str, str] = {}  # other names of the model where the optimizer is built
     if model_call is None:
         handed = _handed_model(sequence[created], passed, setup, project)
-        given = _assigned_name(sequence[created], passed)
-        if handed is not None and given is not None and not any(assigns(s, given) for s in sequence):
-            model_call, model_module = handed
+        if handed is not None and not any(assigns(s, handed[2]) for s in sequence):
+            model_call, model_module, given = handed
             aliases[given] = passed  # `SGD(model.parameters())` in `__init__(self, model)`: `self.model`
     held = held_paths(construction, setup) if construction is not None else None
     if held and model_call is not None:
@@ -168,10 +167,10 @@ def _below_model(held: set[str], passed: str, aliases: dict[str, str], model_cal
 
 
 def _handed_model(stmt: cst.CSTNode, passed: str, setup: TrainingSetup,
-                  project: Project) -> tuple[cst.Call, ModuleInfo] | None:
+                  project: Project) -> tuple[cst.Call, ModuleInfo, str] | None:
     """A trainer given its model: for `self.model = model` in `__init__(self, model, cfg)`, the construction of the
     model the project's one `Trainer(...)` call hands it (`model = build_classifier(cfg)`; `trainer =
-    Trainer(model, cfg)`), and its module. None unless that caller assigns the model once, before, and otherwise
+    Trainer(model, cfg)`), its module, and the parameter's name (`model`). None unless that caller assigns the model once, before, and otherwise
     uses it (and everything else) without touching `requires_grad`: through harmless methods, or not at all."""
     value = _assigned_name(stmt, passed)
     trainer = enclosing_class(setup)
@@ -202,7 +201,7 @@ def _handed_model(stmt: cst.CSTNode, passed: str, setup: TrainingSetup,
     model_call = single_assignment(body[assigned[0]], given.value)
     if model_call is None or any(not _harmless_use(s, given.value, call) for s in body[assigned[0] + 1:]):
         return None
-    return model_call, module
+    return model_call, module, value
 
 
 def _assigned_name(stmt: cst.CSTNode, target: str) -> str | None:

@@ -169,13 +169,20 @@ class Project:
         if not calls or any(e.wrapped is None for e in calls):
             return None
         found: set[ClassInfo] = set()
+        for _, classes in self._classes_of_models:
+            if classes is None:
+                return None
+            found.update(classes)
+        return found
+
+    @cached_property
+    def _classes_of_models(self) -> list[tuple[PrivateModel, set[ClassInfo] | None]]:
+        """Each checked model, with the module classes built inside it and their bases (None: not read)."""
+        found: list[tuple[PrivateModel, set[ClassInfo] | None]] = []
         for model in self.private_models:
             classes = self.guarded(f"classes of {model.instance.cls.qualname}",
                                    partial(self.layer_tree.classes, model.instance), None)
-            if classes is None:
-                return None
-            for cls in classes:
-                found.update(self.index.mro(cls))
+            found.append((model, None if classes is None else {o for c in classes for o in self.index.mro(c)}))
         return found
 
     @cached_property
@@ -199,13 +206,10 @@ class Project:
     @cached_property
     def _modes_by_class(self) -> dict[ClassInfo, set[GradSampleMode | str | Unknown | None]]:
         found: dict[ClassInfo, set[GradSampleMode | str | Unknown | None]] = {}
-        for model in self.private_models:
-            classes = self.guarded(f"classes of {model.instance.cls.qualname}",
-                                   partial(self.layer_tree.classes, model.instance), None)
+        for model, classes in self._classes_of_models:
             mode = model.engine.grad_sample_mode if model.engine is not None else None
             for cls in classes or ():
-                for owner in self.index.mro(cls):
-                    found.setdefault(owner, set()).add(mode)
+                found.setdefault(cls, set()).add(mode)
         return found
 
     def may_be_private(self, cls: ClassInfo) -> bool:
